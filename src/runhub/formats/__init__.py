@@ -1,0 +1,91 @@
+"""Decoders and encoders, one module per format, all pure: bytes -> Activity -> bytes.
+
+A format is chosen by sniffing the content, never by file name. Each decoder returns a list,
+because one file may hold several activities (a multisport FIT has one per session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from runhub.activity import Activity
+
+
+class FormatError(ValueError):
+    """Bytes that are not a valid activity file; says where (file, record or line, field)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        format: str | None = None,
+        file: str | None = None,
+        location: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.format = format
+        self.file = file
+        self.location = location
+        self.field = field
+        parts = [p for p in (file, location, field) if p]
+        super().__init__(f"{': '.join(parts)}: {message}" if parts else message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "format": self.format, "file": self.file,
+                "location": self.location, "field": self.field}
+
+
+Decoder = Callable[..., list[Activity]]
+Encoder = Callable[[Activity], bytes]
+
+# name -> (decoder, encoder); filled by each format module's import below.
+DECODERS: dict[str, Decoder] = {}
+ENCODERS: dict[str, Encoder] = {}
+MEDIA_TYPES: dict[str, str] = {}
+
+
+def register(name: str, decoder: Decoder | None, encoder: Encoder | None, media_type: str) -> None:
+    if decoder is not None:
+        DECODERS[name] = decoder
+    if encoder is not None:
+        ENCODERS[name] = encoder
+    MEDIA_TYPES[name] = media_type
+
+
+def sniff(data: bytes) -> str:
+    """The format of `data` by its content: fit, tcx, gpx, csv, json, gzip or zip."""
+    from runhub.formats.sniffing import sniff as _sniff
+
+    return _sniff(data)
+
+
+def decode(data: bytes, fmt: str | None = None, **options: Any) -> list[Activity]:
+    fmt = fmt or sniff(data)
+    decoder = DECODERS.get(fmt)
+    if decoder is None:
+        raise FormatError(f"cannot read {fmt} files", format=fmt)
+    return decoder(data, **options)
+
+
+def encode(activity: Activity, fmt: str) -> bytes:
+    encoder = ENCODERS.get(fmt)
+    if encoder is None:
+        raise FormatError(f"cannot write {fmt}; runhub writes {', '.join(sorted(ENCODERS))}", format=fmt)
+    return encoder(activity)
+
+
+def _load() -> None:
+    # Import for their register() side effect; a module missing here is a format not built yet.
+    import importlib
+
+    for name in ("smashrun_json", "fit", "tcx", "gpx", "csv"):
+        try:
+            importlib.import_module(f"runhub.formats.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"runhub.formats.{name}":
+                raise
+
+
+_load()

@@ -1,0 +1,41 @@
+"""Content sniffing: the first bytes decide, never the file name or Content-Type."""
+
+from __future__ import annotations
+
+import re
+
+from runhub.formats import FormatError
+
+_XML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
+
+
+def sniff(data: bytes) -> str:
+    if not data:
+        raise FormatError("the file is empty")
+    if data[:2] == b"\x1f\x8b":
+        return "gzip"
+    if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
+        return "zip"
+    if len(data) >= 12 and data[8:12] == b".FIT":
+        return "fit"
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] in (b"{", b"["):
+        return "json"
+    if head[:1] == b"<":
+        body = re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", b"", head, flags=re.S).lstrip()
+        m = _XML_ROOT.match(body)
+        root = m.group(1).decode("ascii", "replace").lower() if m else ""
+        if root == "trainingcenterdatabase":
+            return "tcx"
+        if root == "gpx":
+            return "gpx"
+        raise FormatError(f"XML with root element <{root or '?'}> is neither TCX nor GPX")
+    first_line = head.split(b"\n", 1)[0]
+    if b"," in first_line or b";" in first_line or b"\t" in first_line:
+        try:
+            first_line.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return "csv"
+    raise FormatError("not a FIT, TCX, GPX, CSV, JSON, gzip or zip file")
