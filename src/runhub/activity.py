@@ -87,10 +87,10 @@ class Lap:
 
     `end_time` is clock seconds since start; `end_timer` excludes pauses; `end_distance` is in
     metres. `basis` says which of them the source defined the lap by, so an encoder can write
-    it back the way it came.
+    it back the way it came. A lap of a manual entry defined by distance has no end time.
     """
 
-    end_time: float
+    end_time: float | None = None
     end_index: int | None = None
     end_timer: float | None = None
     end_distance: float | None = None
@@ -316,24 +316,32 @@ def _validate_pauses(pauses: list[int], n: int) -> None:
 
 
 def _validate_laps(laps: list[Lap], n: int) -> None:
-    prev_time = -math.inf
+    prev = {"end_time": -math.inf, "end_timer": -math.inf, "end_distance": -math.inf}
     prev_index = -1
     for k, lap in enumerate(laps):
         if lap.lap_type not in LAP_TYPES:
             raise ActivityError(f"lap type {lap.lap_type!r} is not one of {', '.join(LAP_TYPES)}", "laps", k)
-        if not math.isfinite(lap.end_time) or lap.end_time < 0:
-            raise ActivityError(f"lap end time {lap.end_time} is not valid", "laps", k)
-        if lap.end_time <= prev_time:
-            raise ActivityError("laps must end in increasing order", "laps", k)
+        if lap.end_time is None and lap.end_timer is None and lap.end_distance is None:
+            raise ActivityError("a lap needs an end time, duration or distance", "laps", k)
+        for attr in prev:
+            v = getattr(lap, attr)
+            if v is None:
+                continue
+            if not math.isfinite(v) or v < 0:
+                raise ActivityError(f"lap {attr} {v} is not valid", "laps", k)
+            if v < prev[attr] or (attr == lap_basis_attr(lap) and v == prev[attr]):
+                raise ActivityError(f"laps must end in increasing order ({attr})", "laps", k)
+            prev[attr] = v
         if lap.end_index is not None:
             if n and not 0 <= lap.end_index < n:
                 raise ActivityError(f"lap end index {lap.end_index} is outside 0..{n - 1}", "laps", k)
             if lap.end_index < prev_index:
                 raise ActivityError("lap end indexes must not decrease", "laps", k)
             prev_index = lap.end_index
-        if lap.end_distance is not None and (not math.isfinite(lap.end_distance) or lap.end_distance < 0):
-            raise ActivityError(f"lap end distance {lap.end_distance} is not valid", "laps", k)
-        prev_time = lap.end_time
+
+
+def lap_basis_attr(lap: Lap) -> str:
+    return {"time": "end_time", "timer": "end_timer", "distance": "end_distance"}.get(lap.basis, "end_time")
 
 
 def pause_mask(a: Activity) -> np.ndarray:

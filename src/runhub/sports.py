@@ -112,9 +112,19 @@ def from_name(name: str) -> str:
     for s in SPORTS:
         if key == s.fit_sport:
             return s.code
-    aliases = {"run": "running", "ride": "cycling", "bike": "cycling", "biking": "cycling", "swim": "swimming",
-               "walk": "walking", "hike": "hiking", "row": "rowing", "trail_running": "running.trail",
-               "treadmill": "running.treadmill", "indoor_cycling": "cycling.trainer"}
+    aliases = {
+        "run": "running",
+        "ride": "cycling",
+        "bike": "cycling",
+        "biking": "cycling",
+        "swim": "swimming",
+        "walk": "walking",
+        "hike": "hiking",
+        "row": "rowing",
+        "trail_running": "running.trail",
+        "treadmill": "running.treadmill",
+        "indoor_cycling": "cycling.trainer",
+    }
     if key in aliases:
         return aliases[key]
     raise UnknownSport(f"unknown sport {name!r}")

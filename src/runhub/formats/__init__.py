@@ -33,8 +33,13 @@ class FormatError(ValueError):
         super().__init__(f"{': '.join(parts)}: {message}" if parts else message)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"message": self.message, "format": self.format, "file": self.file,
-                "location": self.location, "field": self.field}
+        return {
+            "message": self.message,
+            "format": self.format,
+            "file": self.file,
+            "location": self.location,
+            "field": self.field,
+        }
 
 
 Decoder = Callable[..., list[Activity]]

@@ -1,0 +1,616 @@
+"""The Smashrun activity JSON object, both ways (seeds/smashrun-api.txt, "The Activity JSON Object").
+
+Decisions the seed leaves open, made here once:
+- A missing sample is JSON `null`. Smashrun itself writes -1 for a missing GPS point, but -1 degC
+  and -1 m are real readings, so -1 is accepted on input only as a latitude/longitude *pair*
+  (the point -1,-1 lies in the open Gulf of Guinea) and never written.
+- Distances are km in JSON and m inside. The conversion is a decimal shift of the number's
+  shortest exact representation (units.decimal_shift), so m -> km -> m is bit-exact.
+- Lap ends are written back by what the source defined them with (endDuration, endTime or
+  endDistance in metres); `interval` is read as `work`. `endTime` is clock time.
+- `distance` computed from latitude/longitude (no distance series sent) is marked derived and
+  not written back, so the JSON that comes out is the JSON that went in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from runhub import sports
+from runhub.activity import Activity, ActivityError, Lap, Summary, pause_mask
+from runhub.formats import FormatError, register
+from runhub.geodesy import cumulative_distance
+from runhub.units import KMH_PER_MS, decimal_shift
+
+FORMAT = "json"
+
+# recordingKeys name -> (internal channel, decimal places to shift into SI)
+RECORDING_KEYS: dict[str, tuple[str, int]] = {
+    "clock": ("time", 0),
+    "duration": ("timer", 0),
+    "distance": ("distance", 3),
+    "latitude": ("latitude", 0),
+    "longitude": ("longitude", 0),
+    "elevation": ("altitude", 0),
+    "heartRate": ("heart_rate", 0),
+    "cadence": ("cadence", 0),
+    "power": ("power", 0),
+    "formPower": ("form_power", 0),
+    "temperature": ("temperature", 0),
+    "gpsAccuracy": ("gps_accuracy", 0),
+    "satellites": ("satellites", 0),
+}
+CHANNEL_KEYS = {channel: key for key, (channel, _) in RECORDING_KEYS.items()}
+
+LAP_TYPES = {
+    "general": "general",
+    "work": "work",
+    "interval": "work",
+    "recovery": "recovery",
+    "warmup": "warmup",
+    "cooldown": "cooldown",
+}
+HOW_FELT = ("unstoppable", "great", "soso", "tired", "injured", "none")
+HOW_FELT_CANONICAL = {"unstoppable": "Unstoppable"}
+TERRAINS = ("road", "trail", "track", "treadmill", "beach", "snowpack", "none")
+WEATHER = (
+    "indoor",
+    "clear",
+    "cloudy",
+    "rain",
+    "storm",
+    "snow",
+    "partlycloudy",
+    "drizzle",
+    "extremerain",
+    "extremewind",
+    "blizzard",
+    "extremecold",
+    "none",
+)
+TERRAIN_SPORT = {"trail": "running.trail", "track": "running.track", "treadmill": "running.treadmill"}
+
+# Summary fields: JSON name -> (Summary attribute, decimal shift into SI, write as integer)
+SUMMARY_FIELDS: dict[str, tuple[str, int, bool]] = {
+    "distance": ("distance", 3, False),
+    "duration": ("timer_time", 0, False),
+    "cadenceAverage": ("cadence_average", 0, True),
+    "cadenceMin": ("cadence_min", 0, True),
+    "cadenceMax": ("cadence_max", 0, True),
+    "heartRateAverage": ("heart_rate_average", 0, True),
+    "heartRateMin": ("heart_rate_min", 0, True),
+    "heartRateMax": ("heart_rate_max", 0, True),
+    "temperature": ("temperature_average", 0, False),
+}
+INPUT_ALIASES = {
+    "temperatureAverage": "temperature",
+    "externalDeviceType": "deviceType",
+    "externalAppVersion": "appVersion",
+}
+KNOWN_KEYS = (
+    set(SUMMARY_FIELDS)
+    | set(INPUT_ALIASES)
+    | {
+        "activityId",
+        "startDateTimeLocal",
+        "activityType",
+        "notes",
+        "bodyWeight",
+        "howFelt",
+        "terrain",
+        "weatherType",
+        "humidity",
+        "windSpeed",
+        "deviceType",
+        "externalId",
+        "appVersion",
+        "pauseIndexes",
+        "laps",
+        "songs",
+        "heartRateRecovery",
+        "recordingKeys",
+        "recordingValues",
+        "calories",
+        "isRace",
+    }
+)
+
+_LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+
+
+def _err(message: str, location: str | None = None, field: str | None = None) -> FormatError:
+    return FormatError(message, format=FORMAT, location=location, field=field)
+
+
+def _number(value: Any, where: str, *, shift: int = 0, allow_null: bool = False) -> float | None:
+    if value is None and allow_null:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise _err(f"expected a number, got {json.dumps(value, default=str)[:40]}", where)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise _err("expected a finite number", where)
+        return float(value.scaleb(shift)) if shift else float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _err("expected a finite number", where)
+    return float(decimal_shift(value, shift)) if shift else float(value)
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise _err(f"expected a string, got {json.dumps(value, default=str)[:40]}", where)
+    return value
+
+
+def _choice(value: Any, where: str, allowed: tuple[str, ...]) -> str:
+    text = _string(value, where)
+    key = text.lower()
+    if key not in allowed:
+        raise _err(f"{text!r} is not one of {', '.join(allowed)}", where)
+    return key
+
+
+def parse_local_time(value: Any, where: str = "startDateTimeLocal") -> tuple[datetime, int]:
+    """ISO 8601 local time with offset -> (UTC start, offset seconds)."""
+    text = _string(value, where)
+    if not _LOCAL_TIME.match(text):
+        raise _err(f"{text!r} is not an ISO 8601 local time with a UTC offset (2014-07-01T09:28:56-10:00)", where)
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise _err(f"{text!r} is not a valid date and time ({exc})", where) from None
+    offset = local.utcoffset()
+    assert offset is not None  # the pattern requires one
+    return local.astimezone(UTC), int(offset.total_seconds())
+
+
+def format_local_time(start: datetime, utc_offset: int) -> str:
+    """Seconds, or milliseconds when the time has them (the forms the seed shows)."""
+    from datetime import timedelta, timezone
+
+    local = start.astimezone(timezone(timedelta(seconds=utc_offset)))
+    if local.microsecond == 0:
+        spec = "seconds"
+    elif local.microsecond % 1000 == 0:
+        spec = "milliseconds"
+    else:
+        spec = "microseconds"
+    return local.isoformat(timespec=spec)
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON keeping every decimal digit as sent (Decimal), so km -> m is exact."""
+    try:
+        return json.loads(data, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise _err(f"malformed JSON: {exc.msg}", f"line {exc.lineno} column {exc.colno}") from None
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise _err(f"malformed JSON: {exc}") from None
+
+
+def decode(data: bytes, **_options: Any) -> list[Activity]:
+    obj = loads(data)
+    if isinstance(obj, list):
+        return [from_object(item, where=f"[{k}]") for k, item in enumerate(obj)]
+    return [from_object(obj)]
+
+
+def from_object(obj: Any, where: str = "") -> Activity:
+    """One Smashrun activity object -> a validated Activity."""
+    if not isinstance(obj, dict):
+        raise _err("expected a JSON object for an activity", where or None)
+    try:
+        return _from_object(obj)
+    except FormatError as exc:
+        if where:
+            exc.location = f"{where}.{exc.location}" if exc.location else where
+            exc.args = (str(FormatError(exc.message, location=exc.location, field=exc.field)),)
+        raise
+
+
+def _from_object(obj: dict[str, Any]) -> Activity:
+    obj = {INPUT_ALIASES.get(k, k): v for k, v in obj.items()}
+    unknown = sorted(set(obj) - KNOWN_KEYS)
+    if unknown:
+        raise _err(f"unknown field(s) {', '.join(unknown)}", unknown[0])
+    if "startDateTimeLocal" not in obj:
+        raise _err("is required", "startDateTimeLocal")
+    start, offset = parse_local_time(obj["startDateTimeLocal"])
+
+    terrain = _choice(obj["terrain"], "terrain", TERRAINS) if obj.get("terrain") is not None else None
+    sport = "running"
+    if "activityType" in obj:
+        kind = _string(obj["activityType"], "activityType")
+        if kind.lower() == "running":
+            sport = TERRAIN_SPORT.get(terrain or "", "running")
+        elif kind in sports.BY_CODE:
+            sport = kind  # runhub's own export of a non-running activity
+        else:
+            raise _err(f"{kind!r} is not accepted; Smashrun activities are 'running'", "activityType")
+
+    summary = Summary()
+    for key, (attr, shift, _) in SUMMARY_FIELDS.items():
+        if obj.get(key) is not None:
+            setattr(summary, attr, _number(obj[key], key, shift=shift))
+
+    a = Activity(start=start, utc_offset=offset, sport=sport, summary=summary, terrain=terrain)
+    if obj.get("activityId") is not None:
+        a.id = int(_number(obj["activityId"], "activityId") or 0)
+    if obj.get("notes") is not None:
+        a.notes = _string(obj["notes"], "notes")
+        if len(a.notes) > 800:
+            raise _err(f"is {len(a.notes)} characters, at most 800", "notes")
+    if obj.get("bodyWeight") is not None:
+        a.body_weight = _number(obj["bodyWeight"], "bodyWeight")
+    if obj.get("howFelt") is not None:
+        felt = _choice(obj["howFelt"], "howFelt", HOW_FELT)
+        a.how_felt = HOW_FELT_CANONICAL.get(felt, felt)
+    if obj.get("weatherType") is not None:
+        a.weather_type = _choice(obj["weatherType"], "weatherType", WEATHER)
+    if obj.get("humidity") is not None:
+        a.humidity = _number(obj["humidity"], "humidity")
+    if obj.get("windSpeed") is not None:
+        a.wind_speed = (_number(obj["windSpeed"], "windSpeed") or 0.0) / KMH_PER_MS
+    if obj.get("calories") is not None:
+        a.calories = _number(obj["calories"], "calories")
+    if obj.get("isRace") is not None:
+        a.is_race = bool(_number(obj["isRace"], "isRace"))
+    for key, attr in (("deviceType", "device_type"), ("appVersion", "app_version")):
+        if obj.get(key) is not None:
+            setattr(a, attr, _string(obj[key], key))
+    if obj.get("externalId") is not None:
+        ext = obj["externalId"]
+        if isinstance(ext, int) and not isinstance(ext, bool):
+            ext = str(ext)
+        a.external_id = _string(ext, "externalId")
+    a.songs = _songs(obj.get("songs"))
+    a.heart_rate_recovery = _hrr(obj.get("heartRateRecovery"))
+
+    _recordings(a, obj)
+    if a.summary.distance is None and not a.has_streams:
+        raise _err("is required when there are no distance or latitude/longitude recordings", "distance")
+    if a.summary.timer_time is None and not a.has_streams:
+        raise _err("is required when there are no recordings", "duration")
+    a.laps = _laps(a, obj.get("laps"))
+    if not a.has_streams:
+        a.manual = True
+    try:
+        a.validate()
+    except ActivityError as exc:
+        raise _err(exc.message, _json_location(exc), CHANNEL_KEYS.get(exc.field or "", exc.field)) from None
+    return a
+
+
+def _json_location(exc: ActivityError) -> str | None:
+    if exc.field in CHANNEL_KEYS:
+        key = CHANNEL_KEYS[exc.field]
+        return f"recordingValues[{key}][{exc.index}]" if exc.index is not None else key
+    if exc.field == "pauses":
+        return f"pauseIndexes[{exc.index}]"
+    if exc.field == "laps":
+        return f"laps[{exc.index}]"
+    return exc.field
+
+
+def _songs(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _err("expected an array", "songs")
+    songs = []
+    for k, song in enumerate(value):
+        where = f"songs[{k}]"
+        if not isinstance(song, dict):
+            raise _err("expected an object", where)
+        out: dict[str, Any] = {}
+        for key, v in song.items():
+            if key in ("album", "artist", "song"):
+                out[key] = _string(v, f"{where}.{key}")
+            elif key in ("BPM", "startClock", "endClock"):
+                out[key] = _plain(_number(v, f"{where}.{key}"))
+            else:
+                raise _err(f"unknown field {key}", f"{where}.{key}")
+        songs.append(out)
+    return songs
+
+
+def _hrr(value: Any) -> list[dict[str, float]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _err("expected an array", "heartRateRecovery")
+    out = []
+    for k, item in enumerate(value):
+        where = f"heartRateRecovery[{k}]"
+        if not isinstance(item, dict) or set(item) - {"duration", "heartRate"}:
+            raise _err("expected an object with duration and heartRate", where)
+        hr = _number(item.get("heartRate"), f"{where}.heartRate") or 0.0
+        if not 20 <= hr <= 260:
+            raise _err(f"{hr} bpm is outside 20..260", f"{where}.heartRate")
+        out.append({"duration": _plain(_number(item.get("duration"), f"{where}.duration")), "heartRate": _plain(hr)})
+    return out
+
+
+def _plain(v: float | None) -> float | int | None:
+    """Integral floats back to int, so what was sent as 155 is written as 155."""
+    if v is not None and float(v).is_integer() and abs(v) < 2**53:
+        return int(v)
+    return v
+
+
+def _recordings(a: Activity, obj: dict[str, Any]) -> None:
+    keys, values = obj.get("recordingKeys"), obj.get("recordingValues")
+    if keys is None and values is None:
+        if obj.get("pauseIndexes"):
+            raise _err("pause indexes need recordings", "pauseIndexes")
+        return
+    if not isinstance(keys, list) or not isinstance(values, list):
+        raise _err("recordingKeys and recordingValues must both be arrays", "recordingKeys")
+    if len(keys) != len(values):
+        raise _err(f"{len(keys)} keys but {len(values)} series", "recordingValues")
+    seen: set[str] = set()
+    n: int | None = None
+    channels: dict[str, np.ndarray] = {}
+    for k, key in enumerate(keys):
+        if not isinstance(key, str) or key not in RECORDING_KEYS:
+            raise _err(f"unknown recording key {key!r}; known: {', '.join(RECORDING_KEYS)}", f"recordingKeys[{k}]")
+        if key in seen:
+            raise _err(f"recording key {key!r} appears twice", f"recordingKeys[{k}]")
+        seen.add(key)
+        series = values[k]
+        if not isinstance(series, list):
+            raise _err("expected an array of numbers", f"recordingValues[{k}]", key)
+        if n is None:
+            n = len(series)
+        elif len(series) != n:
+            raise _err(f"has {len(series)} values, {keys[0]} has {n}", f"recordingValues[{k}]", key)
+        channel, shift = RECORDING_KEYS[key]
+        channels[channel] = _series(series, k, key, shift)
+    if "time" not in channels:
+        raise _err("clock is required in recordings", "recordingKeys")
+    if "gps_accuracy" in channels and "satellites" in channels:
+        raise _err("send gpsAccuracy or satellites, not both", "recordingKeys")
+    if ("latitude" in channels) != ("longitude" in channels):
+        raise _err("latitude and longitude come together", "recordingKeys")
+    if "distance" not in channels and "latitude" not in channels:
+        raise _err("recordings need distance or latitude/longitude", "recordingKeys")
+    if n == 0:
+        raise _err("recordings are empty", "recordingValues")
+    if "latitude" in channels:
+        lat, lon = channels["latitude"], channels["longitude"]
+        smashrun_missing = (lat == -1.0) & (lon == -1.0)
+        lat[smashrun_missing] = np.nan
+        lon[smashrun_missing] = np.nan
+    a.channels = channels
+    t = channels["time"]
+    if np.any(np.diff(t) <= 0):
+        i = int(np.flatnonzero(np.diff(t) <= 0)[0]) + 1
+        raise _err(f"clock must increase strictly ({t[i - 1]} then {t[i]})", f"recordingValues[clock][{i}]", "clock")
+    if obj.get("pauseIndexes") is not None:
+        pauses = obj["pauseIndexes"]
+        if not isinstance(pauses, list):
+            raise _err("expected an array of integers", "pauseIndexes")
+        for k, p in enumerate(pauses):
+            if isinstance(p, bool) or not isinstance(p, int):
+                raise _err("expected an integer index", f"pauseIndexes[{k}]")
+        a.pauses = list(pauses)
+    elif "timer" in channels:
+        a.pauses = _pauses_from_timer(t, channels["timer"])
+    if "distance" not in channels:
+        if any(not 1 <= p < len(t) for p in a.pauses):
+            return  # validate() names the bad index
+        channels["distance"] = cumulative_distance(
+            channels["latitude"], channels["longitude"], np.flatnonzero(pause_mask(a))
+        )
+        a.extras["derived_channels"] = ["distance"]
+
+
+def _series(series: list[Any], k: int, key: str, shift: int) -> np.ndarray:
+    out = np.empty(len(series), dtype=np.float64)
+    for i, v in enumerate(series):
+        if v is None:
+            out[i] = np.nan
+        elif isinstance(v, Decimal) and v.is_finite():
+            out[i] = float(v.scaleb(shift)) if shift else float(v)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            out[i] = float(v * 10**shift) if shift >= 0 else float(decimal_shift(v, shift))
+        else:
+            raise _err(
+                f"expected a number or null, got {json.dumps(v, default=str)[:40]}", f"recordingValues[{k}][{i}]", key
+            )
+    return out
+
+
+def _pauses_from_timer(clock: np.ndarray, timer: np.ndarray) -> list[int]:
+    """Seed: pauses are inferred from differences between clock and duration."""
+    if np.isnan(timer).any():
+        i = int(np.flatnonzero(np.isnan(timer))[0])
+        raise _err("duration cannot be missing", f"recordingValues[duration][{i}]", "duration")
+    gap = np.diff(clock) - np.diff(timer)
+    return [int(i) + 1 for i in np.flatnonzero(gap > 1e-3)]
+
+
+def _laps(a: Activity, value: Any) -> list[Lap]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _err("expected an array", "laps")
+    t = a.channels.get("time")
+    timer = None
+    if t is not None:
+        from runhub.activity import timer_seconds
+
+        timer = timer_seconds(a)
+    laps = []
+    for k, item in enumerate(value):
+        where = f"laps[{k}]"
+        if not isinstance(item, dict):
+            raise _err("expected an object", where)
+        extra = set(item) - {"lapType", "endTime", "endDuration", "endDistance"}
+        if extra:
+            raise _err(f"unknown field(s) {', '.join(sorted(extra))}", where)
+        kind = _string(item.get("lapType", "general"), f"{where}.lapType").lower()
+        if kind not in LAP_TYPES:
+            raise _err(f"lap type {kind!r} is not one of general, work, recovery, warmup, cooldown", f"{where}.lapType")
+        lap = Lap(lap_type=LAP_TYPES[kind])
+        # The seed: if both duration and distance are sent, duration is used.
+        if item.get("endDuration") is not None:
+            lap.end_timer = _number(item["endDuration"], f"{where}.endDuration")
+            lap.basis = "timer"
+        elif item.get("endTime") is not None:
+            lap.end_time = _number(item["endTime"], f"{where}.endTime")
+            lap.basis = "time"
+        elif item.get("endDistance") is not None:
+            lap.end_distance = _number(item["endDistance"], f"{where}.endDistance")
+            lap.basis = "distance"
+        else:
+            raise _err("needs endDuration, endTime or endDistance", where)
+        if t is not None and timer is not None:
+            _place_lap(lap, t, timer, a.channels.get("distance"))
+        laps.append(lap)
+    return laps
+
+
+def _place_lap(lap: Lap, t: np.ndarray, timer: np.ndarray, dist: np.ndarray | None) -> None:
+    """The last sample at or before the lap's end, by the measure the lap was defined with."""
+    if lap.basis == "timer":
+        axis, end = timer, lap.end_timer
+    elif lap.basis == "time":
+        axis, end = t, lap.end_time
+    else:
+        if dist is None:
+            return
+        axis, end = np.fmax.accumulate(np.where(np.isnan(dist), -np.inf, dist)), lap.end_distance
+    idx = int(np.searchsorted(axis, end, side="right")) - 1
+    lap.end_index = min(max(idx, 0), len(t) - 1)
+
+
+# ---------------------------------------------------------------- encoding
+
+
+def _km(m: float) -> str:
+    return str(decimal_shift(m, -3))
+
+
+def _num(v: float | None, as_int: bool = False) -> Any:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return None
+    if as_int:
+        return int(math.floor(v + 0.5))
+    return _plain(v)
+
+
+class _Raw(str):
+    """A number already written as exact JSON text."""
+
+
+def to_object(a: Activity) -> dict[str, Any]:
+    """The activity as a Smashrun JSON object (POST shape); absent values are omitted."""
+    obj: dict[str, Any] = {}
+    if a.id is not None:
+        obj["activityId"] = a.id
+    obj["startDateTimeLocal"] = format_local_time(a.start, a.utc_offset)
+    spec = sports.get(a.sport)
+    obj["activityType"] = "running" if sports.is_running(a.sport) else spec.code
+    s = a.summary
+    for key, (attr, shift, as_int) in SUMMARY_FIELDS.items():
+        v = getattr(s, attr)
+        if v is None:
+            continue
+        obj[key] = _Raw(_km(v)) if shift == 3 else _num(v, as_int)
+    if a.notes is not None:
+        obj["notes"] = a.notes
+    if a.body_weight is not None:
+        obj["bodyWeight"] = _num(a.body_weight)
+    for key, v in (("howFelt", a.how_felt), ("terrain", a.terrain), ("weatherType", a.weather_type)):
+        if v is not None:
+            obj[key] = v
+    if a.humidity is not None:
+        obj["humidity"] = _num(a.humidity)
+    if a.wind_speed is not None:
+        obj["windSpeed"] = _num(round(a.wind_speed * KMH_PER_MS, 9))
+    if a.calories is not None:
+        obj["calories"] = _num(a.calories)
+    if a.is_race:
+        obj["isRace"] = 1
+    if a.device_type is not None:
+        obj["deviceType"] = a.device_type
+    if a.external_id is not None:
+        obj["externalId"] = a.external_id
+    if a.app_version is not None:
+        obj["appVersion"] = a.app_version
+    if a.has_streams:
+        obj["pauseIndexes"] = [int(p) for p in a.pauses]
+    if a.laps:
+        obj["laps"] = [_lap_object(lap) for lap in a.laps]
+    if a.songs:
+        obj["songs"] = a.songs
+    if a.heart_rate_recovery:
+        obj["heartRateRecovery"] = a.heart_rate_recovery
+    if a.has_streams:
+        derived = set((a.extras or {}).get("derived_channels", []))
+        names = [c for c in CHANNEL_KEYS if c in a.channels and c not in derived]
+        obj["recordingKeys"] = [CHANNEL_KEYS[c] for c in names]
+        obj["recordingValues"] = [_Raw(_series_json(a.channels[c], c == "distance")) for c in names]
+    return obj
+
+
+def _lap_object(lap: Lap) -> dict[str, Any]:
+    out: dict[str, Any] = {"lapType": lap.lap_type}
+    if lap.basis == "timer" and lap.end_timer is not None:
+        out["endDuration"] = _plain(lap.end_timer)
+    elif lap.basis == "distance" and lap.end_distance is not None:
+        out["endDistance"] = _plain(lap.end_distance)
+    elif lap.end_time is not None:
+        out["endTime"] = _plain(lap.end_time)
+    elif lap.end_timer is not None:
+        out["endDuration"] = _plain(lap.end_timer)
+    elif lap.end_distance is not None:
+        out["endDistance"] = _plain(lap.end_distance)
+    return out
+
+
+def _series_json(arr: np.ndarray, km: bool) -> str:
+    if km:
+        items = ("null" if math.isnan(v) else _km(v) for v in arr.tolist())
+    else:
+        items = (
+            "null" if math.isnan(v) else (str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v))
+            for v in arr.tolist()
+        )
+    return "[" + ",".join(items) + "]"
+
+
+def dumps(obj: Any, indent: int | None = None) -> str:
+    """JSON text where `_Raw` values are written verbatim (exact km and series)."""
+    raws: list[str] = []
+
+    def default(o: Any) -> Any:
+        raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+    def swap(o: Any) -> Any:
+        if isinstance(o, _Raw):
+            raws.append(str(o))
+            return f"\x00RAW{len(raws) - 1}\x00"
+        if isinstance(o, dict):
+            return {k: swap(v) for k, v in o.items()}
+        if isinstance(o, list):
+            return [swap(v) for v in o]
+        return o
+
+    text = json.dumps(swap(obj), indent=indent, default=default, ensure_ascii=False)
+    return re.sub(r'"\\u0000RAW(\d+)\\u0000"', lambda m: raws[int(m.group(1))], text)
+
+
+def encode(a: Activity) -> bytes:
+    return dumps(to_object(a)).encode()
+
+
+register(FORMAT, decode, encode, "application/json")

@@ -1,0 +1,291 @@
+"""The one path by which activities enter runhub: sniff, decode, validate, dedupe, analyse,
+save, in one transaction per activity. Every API, the web upload and the CLI call this.
+
+Dedupe, as the Smashrun seed says, with "matching" made precise:
+- the same client sending the same externalId updates that activity (status "updated");
+- the same client sending the same bytes again changes nothing (status "duplicate");
+- a run *matching* one the same client created overwrites it (status "updated");
+- a run matching one from another source is stored as a new activity, marked
+  `possible_duplicate_of` the other (status "created", `duplicate_of` set): the seed's "dupe".
+Two runs match when they have the same owner, starts within MATCH_START_SECONDS, timer
+times within max(MATCH_DURATION_SECONDS, MATCH_RELATIVE) of each other, and distances within
+max(MATCH_DISTANCE_METERS, MATCH_RELATIVE) (or both have no distance).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from runhub import formats
+from runhub.activity import Activity, ActivityError
+from runhub.analysis import analyse
+from runhub.formats import FormatError
+from runhub.store import Database
+from runhub.store import activities as repo
+
+MATCH_START_SECONDS = 5.0
+MATCH_DURATION_SECONDS = 5.0
+MATCH_DISTANCE_METERS = 20.0
+MATCH_RELATIVE = 0.01
+
+Status = Literal["created", "updated", "duplicate", "failed"]
+
+
+class UploadTooLarge(ValueError):
+    """More bytes than the configured upload limit."""
+
+
+@dataclass
+class IngestResult:
+    status: Status
+    activity_id: int | None = None
+    filename: str | None = None
+    error: str | None = None
+    error_detail: dict[str, Any] | None = None
+    duplicate_of: int | None = None
+    format: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.filename,
+            "status": self.status,
+            "activity_id": self.activity_id,
+            "error": self.error,
+            "duplicate_of": self.duplicate_of,
+        }
+
+
+@dataclass
+class _Decoded:
+    activities: list[Activity] = field(default_factory=list)
+    fmt: str = ""
+
+
+def matches(a: Activity, row: Row[Any]) -> bool:
+    """Same run by start, timer time and distance (see the module docstring)."""
+    if abs((a.start - row.start_utc).total_seconds()) > MATCH_START_SECONDS:
+        return False
+    for mine, theirs, floor in (
+        (a.summary.timer_time, row.timer_time, MATCH_DURATION_SECONDS),
+        (a.summary.distance, row.distance, MATCH_DISTANCE_METERS),
+    ):
+        if (mine is None) != (theirs is None):
+            return False
+        if mine is not None and abs(mine - theirs) > max(floor, MATCH_RELATIVE * max(mine, theirs)):
+            return False
+    return True
+
+
+def prepare(a: Activity) -> dict[str, Any]:
+    """Analyse an activity in place (summary recomputed from channels); return its products."""
+    result = analyse(a)
+    a.summary = result.summary
+    return result.products
+
+
+def ingest_bytes(
+    db: Database,
+    owner_id: int,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    client_id: str | None = None,
+    sport: str | None = None,
+    max_bytes: int | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> list[IngestResult]:
+    """Ingest one upload; an archive gives one result per member."""
+    if max_bytes is not None and len(data) > max_bytes:
+        return [
+            IngestResult(
+                "failed",
+                filename=filename,
+                error=f"upload is {len(data)} bytes, the limit is {max_bytes}",
+                error_detail={"message": "upload too large", "field": None},
+            )
+        ]
+    try:
+        fmt = formats.sniff(data)
+    except FormatError as exc:
+        return [_failed(filename, exc)]
+    if fmt in ("gzip", "zip"):
+        try:
+            from runhub.formats.archive import unpack
+
+            members = unpack(data, filename)
+        except FormatError as exc:
+            return [_failed(filename, exc)]
+        results: list[IngestResult] = []
+        for name, member in members:
+            results.extend(
+                ingest_bytes(
+                    db,
+                    owner_id,
+                    member,
+                    filename=name,
+                    client_id=client_id,
+                    sport=sport,
+                    max_bytes=None,
+                    overrides=overrides,
+                )
+            )
+        return results
+    try:
+        options = {"sport": sport} if sport and fmt == "csv" else {}
+        decoded = formats.decode(data, fmt, **options)
+    except (FormatError, ActivityError) as exc:
+        return [_failed(filename, exc)]
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:
+        # A decoder library tripping over a malformed file: still the file's fault, said plainly.
+        return [
+            _failed(
+                filename,
+                FormatError(f"cannot read this {fmt} file ({type(exc).__name__}: {exc})", format=fmt, file=filename),
+            )
+        ]
+    digest = hashlib.sha256(data).hexdigest()
+    results = []
+    for k, a in enumerate(decoded):
+        if overrides:
+            for key, value in overrides.items():
+                setattr(a, key, value)
+        key = digest if len(decoded) == 1 else f"{digest}:{k}"
+        results.append(
+            ingest_activity(
+                db,
+                owner_id,
+                a,
+                client_id=client_id,
+                original=data if k == 0 else None,
+                fmt=fmt,
+                filename=filename,
+                content_key=key,
+            )
+        )
+    return results
+
+
+def ingest_activity(
+    db: Database,
+    owner_id: int,
+    a: Activity,
+    *,
+    client_id: str | None = None,
+    original: bytes | None = None,
+    fmt: str = "json",
+    filename: str | None = None,
+    content_key: str | None = None,
+    replace_id: int | None = None,
+) -> IngestResult:
+    """Validate, analyse, dedupe and save one decoded activity in one transaction.
+
+    `replace_id` is an explicit full update (Smashrun PUT): that activity is overwritten.
+    """
+    try:
+        a.validate()
+        products = prepare(a)
+        a.validate()
+    except ActivityError as exc:
+        return _failed(filename, exc)
+    for attempt in range(2):
+        try:
+            with db.begin() as conn:
+                return _save(
+                    conn,
+                    owner_id,
+                    a,
+                    products,
+                    client_id=client_id,
+                    original=original,
+                    fmt=fmt,
+                    filename=filename,
+                    content_key=content_key,
+                    replace_id=replace_id,
+                )
+        except IntegrityError:
+            # A concurrent upload of the same run won the race; the second pass finds it.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _save(
+    conn: Connection,
+    owner_id: int,
+    a: Activity,
+    products: dict[str, Any],
+    *,
+    client_id: str | None,
+    original: bytes | None,
+    fmt: str,
+    filename: str | None,
+    content_key: str | None,
+    replace_id: int | None,
+) -> IngestResult:
+    if replace_id is not None:
+        return _overwrite(conn, replace_id, a, products, owner_id, original, fmt, filename, content_key)
+    if content_key is not None:
+        same = repo.find_by_content(conn, owner_id, client_id, content_key)
+        if same is not None:
+            return IngestResult("duplicate", same.id, filename=filename, format=fmt, duplicate_of=same.id)
+    if a.external_id is not None:
+        same = repo.find_by_external_id(conn, owner_id, client_id, a.external_id)
+        if same is not None:
+            return _overwrite(conn, same.id, a, products, owner_id, original, fmt, filename, content_key)
+    window = timedelta(seconds=MATCH_START_SECONDS)
+    candidates = [row for row in repo.find_candidates(conn, owner_id, a.start, window) if matches(a, row)]
+    mine = [row for row in candidates if row.client_key == (client_id or "")]
+    if mine:
+        return _overwrite(conn, mine[0].id, a, products, owner_id, original, fmt, filename, content_key)
+    dupe_of = candidates[0].id if candidates else None
+    activity_id = repo.insert_activity(
+        conn, a, owner_id=owner_id, client_id=client_id, content_hash=content_key, possible_duplicate_of=dupe_of
+    )
+    _store_extras(conn, activity_id, a, products, owner_id, original, fmt, filename)
+    a.client_id = client_id
+    return IngestResult("created", activity_id, filename=filename, format=fmt, duplicate_of=dupe_of)
+
+
+def _overwrite(
+    conn: Connection,
+    activity_id: int,
+    a: Activity,
+    products: dict[str, Any],
+    owner_id: int,
+    original: bytes | None,
+    fmt: str,
+    filename: str | None,
+    content_key: str | None,
+) -> IngestResult:
+    repo.replace_activity(conn, activity_id, a, content_hash=content_key)
+    _store_extras(conn, activity_id, a, products, owner_id, original, fmt, filename)
+    return IngestResult("updated", activity_id, filename=filename, format=fmt)
+
+
+def _store_extras(
+    conn: Connection,
+    activity_id: int,
+    a: Activity,
+    products: dict[str, Any],
+    owner_id: int,
+    original: bytes | None,
+    fmt: str,
+    filename: str | None,
+) -> None:
+    a.id = activity_id
+    a.owner_id = owner_id
+    if original is not None:
+        repo.save_original(conn, activity_id, original, fmt, filename)
+    repo.save_products(conn, activity_id, a, owner_id, products)
+
+
+def _failed(filename: str | None, exc: FormatError | ActivityError) -> IngestResult:
+    if isinstance(exc, FormatError) and exc.file is None:
+        exc.file = filename
+    return IngestResult("failed", filename=filename, error=str(exc), error_detail=exc.to_dict())

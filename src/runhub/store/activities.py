@@ -1,0 +1,338 @@
+"""Activity rows <-> the canonical Activity. Every function takes the caller's connection, so
+ingest decides where the transaction begins and ends."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
+
+from runhub.activity import Activity, Lap, Summary
+from runhub.store import blob
+from runhub.store.tables import activities, activity_originals, activity_products, activity_streams, users
+
+# Activity attributes kept in the `meta` JSON column, besides laps, pauses and device_summary.
+META_FIELDS = (
+    "name",
+    "notes",
+    "how_felt",
+    "terrain",
+    "weather_type",
+    "humidity",
+    "wind_speed",
+    "body_weight",
+    "calories",
+    "device_type",
+    "device_name",
+    "app_version",
+    "songs",
+    "heart_rate_recovery",
+    "tags",
+    "private",
+    "commute",
+    "trainer",
+    "manual",
+    "is_race",
+    "app_metadata",
+    "extras",
+)
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON for a database JSON column: NaN/inf become null, numpy scalars Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable(dataclasses.asdict(value))
+    return value
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _meta(a: Activity) -> dict[str, Any]:
+    meta = {name: getattr(a, name) for name in META_FIELDS}
+    meta["pauses"] = [int(p) for p in a.pauses]
+    meta["laps"] = [dataclasses.asdict(lap) for lap in a.laps]
+    meta["device_summary"] = a.device_summary
+    return jsonable(meta)
+
+
+def _row_values(a: Activity) -> dict[str, Any]:
+    s = a.summary
+    return {
+        "start_utc": a.start,
+        "utc_offset": a.utc_offset,
+        "timezone": a.timezone,
+        "sport": a.sport,
+        "name": a.name,
+        "distance": s.distance,
+        "elapsed_time": s.elapsed_time,
+        "timer_time": s.timer_time,
+        "moving_time": s.moving_time,
+        "n_samples": a.n_samples,
+        "has_gps": a.has_gps,
+        "summary": jsonable(s.to_dict()),
+        "meta": _meta(a),
+        "multisport_group": (a.extras or {}).get("multisport_group"),
+    }
+
+
+def insert_activity(
+    conn: Connection,
+    a: Activity,
+    *,
+    owner_id: int,
+    client_id: str | None,
+    content_hash: str | None,
+    possible_duplicate_of: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    now = now or datetime.now(UTC)
+    values = _row_values(a) | {
+        "owner_id": owner_id,
+        "client_id": client_id,
+        "client_key": client_id or "",
+        "external_id": a.external_id,
+        "content_hash": content_hash,
+        "possible_duplicate_of": possible_duplicate_of,
+        "created_at": now,
+        "updated_at": now,
+    }
+    activity_id = int(conn.execute(insert(activities).values(**values).returning(activities.c.id)).scalar_one())
+    _write_streams(conn, activity_id, a)
+    touch_user(conn, owner_id, now)
+    return activity_id
+
+
+def replace_activity(
+    conn: Connection, activity_id: int, a: Activity, *, content_hash: str | None, now: datetime | None = None
+) -> None:
+    """Overwrite a stored activity in place (same id): the seed's update by the same app."""
+    now = now or datetime.now(UTC)
+    values = _row_values(a) | {"external_id": a.external_id, "content_hash": content_hash, "updated_at": now}
+    conn.execute(update(activities).where(activities.c.id == activity_id).values(**values))
+    conn.execute(delete(activity_streams).where(activity_streams.c.activity_id == activity_id))
+    conn.execute(delete(activity_products).where(activity_products.c.activity_id == activity_id))
+    conn.execute(delete(activity_originals).where(activity_originals.c.activity_id == activity_id))
+    _write_streams(conn, activity_id, a)
+    owner = conn.execute(select(activities.c.owner_id).where(activities.c.id == activity_id)).scalar_one()
+    touch_user(conn, owner, now)
+
+
+def update_fields(conn: Connection, activity_id: int, a: Activity, now: datetime | None = None) -> None:
+    """Write the row of an edited activity (summary and metadata), keeping streams and products."""
+    now = now or datetime.now(UTC)
+    values = _row_values(a) | {"updated_at": now}
+    values.pop("n_samples")
+    values.pop("has_gps")
+    conn.execute(update(activities).where(activities.c.id == activity_id).values(**values))
+    owner = conn.execute(select(activities.c.owner_id).where(activities.c.id == activity_id)).scalar_one()
+    touch_user(conn, owner, now)
+
+
+def _write_streams(conn: Connection, activity_id: int, a: Activity) -> None:
+    if a.channels:
+        conn.execute(insert(activity_streams).values(activity_id=activity_id, data=blob.encode(a.channels)))
+
+
+def save_original(conn: Connection, activity_id: int, data: bytes, fmt: str, filename: str | None) -> None:
+    conn.execute(
+        insert(activity_originals).values(
+            activity_id=activity_id, filename=filename, format=fmt, size=len(data), data=blob.compress(data)
+        )
+    )
+
+
+def load_original(conn: Connection, activity_id: int) -> tuple[bytes, str, str | None] | None:
+    row = conn.execute(
+        select(activity_originals.c.data, activity_originals.c.format, activity_originals.c.filename).where(
+            activity_originals.c.activity_id == activity_id
+        )
+    ).first()
+    return None if row is None else (blob.decompress(row.data), row.format, row.filename)
+
+
+def save_products(conn: Connection, activity_id: int, a: Activity, owner_id: int, products: dict[str, Any]) -> None:
+    rows = []
+    for kind, value in products.items():
+        if isinstance(value, np.ndarray):
+            encoding, data = "f8", np.ascontiguousarray(value, dtype="<f8").tobytes()
+        else:
+            import json
+
+            encoding, data = "json", json.dumps(jsonable(value), separators=(",", ":")).encode()
+        rows.append(
+            {
+                "activity_id": activity_id,
+                "kind": kind,
+                "owner_id": owner_id,
+                "start_utc": a.start,
+                "sport": a.sport,
+                "encoding": encoding,
+                "data": data,
+            }
+        )
+    if rows:
+        conn.execute(insert(activity_products), rows)
+
+
+def row_to_activity(row: Row[Any], channels: dict[str, np.ndarray] | None = None) -> Activity:
+    meta = dict(row.meta)
+    laps = [Lap(**lap) for lap in meta.pop("laps", [])]
+    pauses = meta.pop("pauses", [])
+    device_summary = meta.pop("device_summary", None)
+    kwargs = {k: v for k, v in meta.items() if k in META_FIELDS and v is not None}
+    a = Activity(
+        start=row.start_utc,
+        sport=row.sport,
+        utc_offset=row.utc_offset,
+        timezone=row.timezone,
+        channels=channels or {},
+        pauses=pauses,
+        laps=laps,
+        summary=Summary.from_dict(row.summary),
+        device_summary=device_summary,
+        id=row.id,
+        owner_id=row.owner_id,
+        external_id=row.external_id,
+        client_id=row.client_id,
+        **kwargs,
+    )
+    return a
+
+
+def get_row(
+    conn: Connection, activity_id: int, owner_id: int | None = None, *, include_deleted: bool = False
+) -> Row[Any] | None:
+    q = select(activities).where(activities.c.id == activity_id)
+    if owner_id is not None:
+        q = q.where(activities.c.owner_id == owner_id)
+    if not include_deleted:
+        q = q.where(activities.c.deleted_at.is_(None))
+    return conn.execute(q).first()
+
+
+def load_channels(conn: Connection, activity_id: int) -> dict[str, np.ndarray]:
+    data = conn.execute(
+        select(activity_streams.c.data).where(activity_streams.c.activity_id == activity_id)
+    ).scalar_one_or_none()
+    return {} if data is None else blob.decode(data)
+
+
+def load_activity(
+    conn: Connection, activity_id: int, owner_id: int | None = None, *, streams: bool = True
+) -> Activity | None:
+    """The activity, or None when it does not exist, is deleted, or belongs to someone else."""
+    row = get_row(conn, activity_id, owner_id)
+    if row is None:
+        return None
+    return row_to_activity(row, load_channels(conn, activity_id) if streams and row.n_samples else None)
+
+
+def find_by_external_id(conn: Connection, owner_id: int, client_id: str | None, external_id: str) -> Row[Any] | None:
+    return conn.execute(
+        select(activities).where(
+            activities.c.owner_id == owner_id,
+            activities.c.client_key == (client_id or ""),
+            activities.c.external_id == external_id,
+        )
+    ).first()
+
+
+def find_by_content(conn: Connection, owner_id: int, client_id: str | None, digest: str) -> Row[Any] | None:
+    return conn.execute(
+        select(activities).where(
+            activities.c.owner_id == owner_id,
+            activities.c.client_key == (client_id or ""),
+            activities.c.content_hash == digest,
+        )
+    ).first()
+
+
+def find_candidates(conn: Connection, owner_id: int, start: datetime, window: timedelta) -> Sequence[Row[Any]]:
+    """Live activities of the owner starting within `window` of `start` (dedupe candidates)."""
+    return conn.execute(
+        select(activities).where(
+            activities.c.owner_id == owner_id,
+            activities.c.deleted_at.is_(None),
+            activities.c.start_utc >= start - window,
+            activities.c.start_utc <= start + window,
+        )
+    ).all()
+
+
+def mark_deleted(conn: Connection, activity_id: int, owner_id: int, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    res = conn.execute(
+        update(activities)
+        .where(activities.c.id == activity_id, activities.c.owner_id == owner_id, activities.c.deleted_at.is_(None))
+        .values(deleted_at=now, updated_at=now)
+    )
+    if res.rowcount:
+        touch_user(conn, owner_id, now)
+    return bool(res.rowcount)
+
+
+def list_rows(
+    conn: Connection,
+    owner_id: int,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    changed_since: datetime | None = None,
+    include_deleted: bool = False,
+    start_from: datetime | None = None,
+    start_to: datetime | None = None,
+    sports: Sequence[str] | None = None,
+    newest_first: bool = True,
+) -> Sequence[Row[Any]]:
+    q = select(activities).where(activities.c.owner_id == owner_id)
+    if not include_deleted:
+        q = q.where(activities.c.deleted_at.is_(None))
+    if changed_since is not None:
+        q = q.where(activities.c.updated_at >= changed_since)
+    if start_from is not None:
+        q = q.where(activities.c.start_utc >= start_from)
+    if start_to is not None:
+        q = q.where(activities.c.start_utc < start_to)
+    if sports:
+        q = q.where(or_(*[and_(activities.c.sport.like(f"{s}%")) for s in sports]))
+    order = activities.c.start_utc.desc() if newest_first else activities.c.start_utc.asc()
+    q = q.order_by(order, activities.c.id.desc() if newest_first else activities.c.id.asc())
+    if limit is not None:
+        q = q.limit(limit)
+    if offset:
+        q = q.offset(offset)
+    return conn.execute(q).all()
+
+
+def count(conn: Connection, owner_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(activities)
+            .where(activities.c.owner_id == owner_id, activities.c.deleted_at.is_(None))
+        ).scalar_one()
+    )
+
+
+def touch_user(conn: Connection, owner_id: int, now: datetime) -> None:
+    conn.execute(update(users).where(users.c.id == owner_id).values(data_updated_at=now))

@@ -1,0 +1,140 @@
+"""The tables. Metadata and summaries live in columns (indexed for the queries the APIs make);
+samples live in one compressed columnar blob per activity (blob.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# 64-bit ids everywhere; SQLite only autoincrements a column declared INTEGER PRIMARY KEY.
+Id = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("email", String(254)),
+    Column("password_hash", String(255)),
+    Column("first_name", String(100), nullable=False, server_default=""),
+    Column("last_name", String(100), nullable=False, server_default=""),
+    Column("is_admin", Boolean, nullable=False, server_default=text("false")),
+    Column("settings", JSON, nullable=False),  # units, language, hemisphere, heart rates, FTP, zone
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("data_updated_at", UTCDateTime),  # last time any run changed (Smashrun userinfo)
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("owner_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", String(128)),
+    Column("client_key", String(128), nullable=False, server_default=""),  # client_id or '' (NULL-safe)
+    Column("external_id", String(255)),
+    Column("content_hash", String(64)),
+    Column("start_utc", UTCDateTime, nullable=False),
+    Column("utc_offset", Integer, nullable=False, server_default="0"),
+    Column("timezone", String(64)),
+    Column("sport", String(64), nullable=False),
+    Column("name", String(255)),
+    Column("distance", Float),
+    Column("elapsed_time", Float),
+    Column("timer_time", Float),
+    Column("moving_time", Float),
+    Column("n_samples", Integer, nullable=False, server_default="0"),
+    Column("has_gps", Boolean, nullable=False, server_default=text("false")),
+    Column("summary", JSON, nullable=False),
+    Column("meta", JSON, nullable=False),  # every other Activity field: notes, laps, pauses, extras ...
+    Column("possible_duplicate_of", Id),
+    Column("multisport_group", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime),
+    Index("ix_activities_owner_start", "owner_id", "start_utc"),
+    Index("ix_activities_owner_updated", "owner_id", "updated_at"),
+    Index("ix_activities_owner_external", "owner_id", "client_key", "external_id", unique=True),
+    Index("ix_activities_owner_content", "owner_id", "client_key", "content_hash", unique=True),
+    Index("ix_activities_sport", "sport"),
+)
+
+activity_streams = Table(
+    "activity_streams",
+    metadata,
+    Column("activity_id", Id, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+activity_originals = Table(
+    "activity_originals",
+    metadata,
+    Column("activity_id", Id, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("filename", Text),
+    Column("format", String(16), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),  # zstd-compressed upload, byte for byte
+)
+
+activity_products = Table(
+    "activity_products",
+    metadata,
+    Column("activity_id", Id, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(64), primary_key=True),
+    # denormalised so longitudinal queries read one table through one index
+    Column("owner_id", Id, nullable=False),
+    Column("start_utc", UTCDateTime, nullable=False),
+    Column("sport", String(64), nullable=False),
+    Column("encoding", String(8), nullable=False),  # 'json' or 'f8' (raw little-endian float64)
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_products_owner_kind_start", "owner_id", "kind", "start_utc"),
+)
