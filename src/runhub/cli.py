@@ -1,0 +1,293 @@
+"""The `runhub` command. Every import goes through ingest.py, like every API upload."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from runhub.config import Settings, get_settings
+from runhub.store import Database
+
+app = typer.Typer(
+    help="runhub: your activities, exactly as recorded, through the APIs apps speak.", no_args_is_help=True
+)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the database.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(db_app, name="db")
+
+console = Console(stderr=True)
+SKIP_NAMES = {".DS_Store", "Thumbs.db"}
+
+
+def open_db(settings: Settings | None = None, *, upgrade: bool = True) -> Database:
+    settings = settings or get_settings()
+    settings.ensure_data_dir()
+    db = Database(settings.db_url)
+    if upgrade:
+        db.upgrade()
+    return db
+
+
+def user_id_for(db: Database, username: str | None) -> int:
+    from runhub.store import users
+
+    with db.connect() as conn:
+        if username is None:
+            rows = conn.execute(users.users.select().order_by(users.users.c.id).limit(2)).all()
+            if len(rows) != 1:
+                console.print("[red]say which user with --user (there are several, or none: runhub user create)")
+                raise typer.Exit(2)
+            return int(rows[0].id)
+        row = users.get_by_username(conn, username)
+    if row is None:
+        console.print(f"[red]no user {username!r} (create one with: runhub user create {username})")
+        raise typer.Exit(2)
+    return int(row.id)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema."""
+    settings = get_settings()
+    open_db(settings)
+    console.print(f"database at {settings.db_url} is up to date")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    password: Annotated[str | None, typer.Option(help="Password; asked for when omitted.")] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Give the admin role.")] = False,
+) -> None:
+    """Create a user."""
+    from runhub.auth.passwords import hash_password
+    from runhub.store import users
+
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    db = open_db()
+    try:
+        with db.begin() as conn:
+            uid = users.create_user(conn, username, hash_password(password), email=email, is_admin=admin)
+    except users.UserExists as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    typer.echo(f"created user {username} (id {uid})")
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and p.name not in SKIP_NAMES and not p.name.startswith("._")
+            )
+        elif path.exists():
+            files.append(path)
+        else:
+            console.print(f"[red]{path}: no such file or folder")
+            raise typer.Exit(2)
+    return files
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")],
+    user: Annotated[str | None, typer.Option("--user", help="Owner (default: the only user).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line per file.")] = False,
+    sport: Annotated[str | None, typer.Option(help="Sport for files that do not say (CSV).")] = None,
+) -> None:
+    """Import activity files (FIT, TCX, GPX, CSV, Smashrun JSON, .gz, .zip)."""
+    from runhub.ingest import IngestResult, ingest_bytes
+
+    settings = get_settings()
+    db = open_db(settings)
+    owner = user_id_for(db, user)
+    files = _expand(paths)
+    results: list[IngestResult] = []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=as_json or not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("importing", total=len(files))
+        for path in files:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                file_results = [IngestResult("failed", filename=str(path), error=f"{path}: {exc.strerror}")]
+            else:
+                file_results = ingest_bytes(
+                    db,
+                    owner,
+                    data,
+                    filename=str(path),
+                    client_id="runhub-cli",
+                    sport=sport,
+                    max_bytes=settings.max_upload_bytes,
+                )
+            for r in file_results:
+                r.filename = r.filename or str(path)
+                if as_json:
+                    sys.stdout.write(json.dumps(r.to_dict()) + "\n")
+                else:
+                    _print_result(progress.console, r)
+            results.extend(file_results)
+            progress.advance(task)
+    if not as_json:
+        _summary_table(results)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+def _print_result(out: Console, r: object) -> None:
+    from runhub.ingest import IngestResult
+
+    assert isinstance(r, IngestResult)
+    colour = {"created": "green", "updated": "cyan", "duplicate": "yellow", "failed": "red"}[r.status]
+    detail = f"activity {r.activity_id}" if r.activity_id is not None else (r.error or "")
+    if r.status == "created" and r.duplicate_of is not None:
+        detail += f" (possible duplicate of {r.duplicate_of})"
+    out.print(f"[{colour}]{r.status:9}[/] {r.filename}  {detail}", highlight=False, soft_wrap=True)
+
+
+def _summary_table(results: list[object]) -> None:
+    table = Table(title="import summary")
+    table.add_column("status")
+    table.add_column("files", justify="right")
+    for status in ("created", "updated", "duplicate", "failed"):
+        table.add_row(status, str(sum(1 for r in results if getattr(r, "status", None) == status)))
+    console.print(table)
+
+
+@app.command("export")
+def export(
+    activity_id: Annotated[int | None, typer.Argument(help="Activity id.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json, fit, tcx, gpx or csv.")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: standard output).")] = None,
+    all_to: Annotated[
+        Path | None, typer.Option("--all", help="Export every activity of --user into this folder.")
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user")] = None,
+) -> None:
+    """Export one activity, or a whole account with --all DIR."""
+    from runhub import formats
+    from runhub.store import activities as repo
+
+    if fmt not in formats.ENCODERS:
+        console.print(f"[red]cannot write {fmt!r}; formats: {', '.join(sorted(formats.ENCODERS))}")
+        raise typer.Exit(2)
+    db = open_db()
+    if all_to is not None:
+        owner = user_id_for(db, user)
+        all_to.mkdir(parents=True, exist_ok=True)
+        with db.connect() as conn:
+            ids = [row.id for row in repo.list_rows(conn, owner, newest_first=False)]
+        for aid in ids:
+            with db.connect() as conn:
+                a = repo.load_activity(conn, aid, owner)
+            assert a is not None
+            name = f"{a.start.strftime('%Y%m%d-%H%M%S')}-{aid}.{fmt}"
+            (all_to / name).write_bytes(formats.encode(a, fmt))
+        typer.echo(f"exported {len(ids)} activities to {all_to}")
+        return
+    if activity_id is None:
+        console.print("[red]give an activity id, or --all DIR")
+        raise typer.Exit(2)
+    owner_id = user_id_for(db, user) if user else None
+    with db.connect() as conn:
+        a = repo.load_activity(conn, activity_id, owner_id)
+    if a is None:
+        console.print(f"[red]no activity {activity_id}")
+        raise typer.Exit(1)
+    data = formats.encode(a, fmt)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        if fmt == "json":
+            sys.stdout.write("\n")
+    else:
+        output.write_bytes(data)
+
+
+@app.command("demo")
+def demo(
+    username: Annotated[str, typer.Option(help="Demo user name.")] = "demo",
+    password: Annotated[str, typer.Option(help="Demo user password.")] = "demo",
+    runs: Annotated[int, typer.Option(help="How many runs to generate.")] = 12,
+) -> None:
+    """Create a demo user with generated sample runs (pauses, laps, heart rate), once."""
+    from runhub import demo as demo_data
+    from runhub.auth.passwords import hash_password
+    from runhub.ingest import ingest_activity
+    from runhub.store import users
+
+    db = open_db()
+    with db.begin() as conn:
+        row = users.get_by_username(conn, username)
+        uid = int(row.id) if row else users.create_user(conn, username, hash_password(password), first_name="Demo")
+    created = 0
+    for a in demo_data.sample_runs(runs):
+        if ingest_activity(db, uid, a, client_id="runhub-demo").status == "created":
+            created += 1
+    typer.echo(f"demo user {username!r} (password {password!r}): {created} new sample runs")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+) -> None:
+    """Run the HTTP server."""
+    import uvicorn
+
+    from runhub.api.app import create_app
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    if not _is_loopback(host) and not _auth_ready():
+        console.print(f"[red]refusing to listen on {host}: every endpoint needs tokens first; use 127.0.0.1")
+        raise typer.Exit(2)
+    if settings.test_approval and not _is_loopback(host):
+        console.print("[red]RUNHUB_TEST_APPROVAL=1 is for tests: the server then only listens on loopback")
+        raise typer.Exit(2)
+    db = open_db(settings)
+    console.print(f"runhub on http://{host}:{port}  data: {settings.data_dir}  database: {db.url}")
+    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _auth_ready() -> bool:
+    """True once the OAuth server guards every endpoint (then any address may be served)."""
+    try:
+        from runhub.auth import oauth  # noqa: F401
+    except ModuleNotFoundError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    app()
