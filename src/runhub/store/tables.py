@@ -138,3 +138,25 @@ activity_products = Table(
     Column("data", LargeBinary, nullable=False),
     Index("ix_products_owner_kind_start", "owner_id", "kind", "start_utc"),
 )
+
+body_weights = Table(
+    "body_weights",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("owner_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("date", String(10), nullable=False),  # local date YYYY-MM-DD, as the athlete sees it
+    Column("weight_kg", Float, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_body_weights_owner_date", "owner_id", "date"),
+)
+
+goals = Table(
+    "goals",
+    metadata,
+    Column("owner_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("month", Integer, primary_key=True),  # 0: the goal for the whole year
+    Column("text", Text),
+    Column("distance", Float),  # m
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -117,8 +117,39 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("activity_id", name=op.f("pk_activity_streams")),
     )
 
+    op.create_table(
+        "body_weights",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("owner_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("date", sa.String(length=10), nullable=False),
+        sa.Column("weight_kg", sa.Float(), nullable=False),
+        sa.Column("created_at", runhub.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name=op.f("fk_body_weights_owner_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_body_weights")),
+    )
+    with op.batch_alter_table("body_weights", schema=None) as batch_op:
+        batch_op.create_index("ix_body_weights_owner_date", ["owner_id", "date"], unique=False)
+
+    op.create_table(
+        "goals",
+        sa.Column("owner_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("distance", sa.Float(), nullable=True),
+        sa.Column("updated_at", runhub.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_goals_owner_id_users"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("owner_id", "year", "month", name=op.f("pk_goals")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("goals")
+    with op.batch_alter_table("body_weights", schema=None) as batch_op:
+        batch_op.drop_index("ix_body_weights_owner_date")
+    op.drop_table("body_weights")
     op.drop_table("activity_streams")
     with op.batch_alter_table("activity_products", schema=None) as batch_op:
         batch_op.drop_index("ix_products_owner_kind_start")
