@@ -284,7 +284,8 @@ def _from_object(obj: dict[str, Any]) -> Activity:
     try:
         a.validate()
     except ActivityError as exc:
-        raise _err(exc.message, _json_location(exc), CHANNEL_KEYS.get(exc.field or "", exc.field)) from None
+        field = CHANNEL_KEYS.get(exc.field or "") if exc.index is not None else None
+        raise _err(exc.message, _json_location(exc), field) from None
     return a
 
 
@@ -296,7 +297,10 @@ def _json_location(exc: ActivityError) -> str | None:
         return f"pauseIndexes[{exc.index}]"
     if exc.field == "laps":
         return f"laps[{exc.index}]"
-    return exc.field
+    summary_keys = {f"summary.{attr}": key for key, (attr, _, _) in SUMMARY_FIELDS.items()}
+    other = {"start": "startDateTimeLocal", "utc_offset": "startDateTimeLocal", "wind_speed": "windSpeed",
+             "body_weight": "bodyWeight"}
+    return summary_keys.get(exc.field or "", other.get(exc.field or "", exc.field))
 
 
 def _songs(value: Any) -> list[dict[str, Any]]:
@@ -340,7 +344,7 @@ def _hrr(value: Any) -> list[dict[str, float]]:
 
 def _plain(v: float | None) -> float | int | None:
     """Integral floats back to int, so what was sent as 155 is written as 155."""
-    if v is not None and float(v).is_integer() and abs(v) < 2**53:
+    if v is not None and float(v).is_integer() and abs(v) < 2**53 and math.copysign(1.0, v) > 0:
         return int(v)
     return v
 
@@ -479,7 +483,8 @@ def _laps(a: Activity, value: Any) -> list[Lap]:
 
 
 def _place_lap(lap: Lap, t: np.ndarray, timer: np.ndarray, dist: np.ndarray | None) -> None:
-    """The last sample at or before the lap's end, by the measure the lap was defined with."""
+    """The last sample at or before the lap's end time (clock or timer), by the measure the
+    lap was defined with; for a distance lap the first sample that reaches the distance."""
     if lap.basis == "timer":
         axis, end = timer, lap.end_timer
     elif lap.basis == "time":
@@ -487,7 +492,10 @@ def _place_lap(lap: Lap, t: np.ndarray, timer: np.ndarray, dist: np.ndarray | No
     else:
         if dist is None:
             return
-        axis, end = np.fmax.accumulate(np.where(np.isnan(dist), -np.inf, dist)), lap.end_distance
+        # a distance lap ends at the first sample that reaches its distance
+        axis = np.fmax.accumulate(np.where(np.isnan(dist), -np.inf, dist))
+        lap.end_index = min(int(np.searchsorted(axis, lap.end_distance, side="left")), len(t) - 1)
+        return
     idx = int(np.searchsorted(axis, end, side="right")) - 1
     lap.end_index = min(max(idx, 0), len(t) - 1)
 
@@ -581,10 +589,7 @@ def _series_json(arr: np.ndarray, km: bool) -> str:
     if km:
         items = ("null" if math.isnan(v) else _km(v) for v in arr.tolist())
     else:
-        items = (
-            "null" if math.isnan(v) else (str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v))
-            for v in arr.tolist()
-        )
+        items = ("null" if math.isnan(v) else repr(_plain(v)) for v in arr.tolist())
     return "[" + ",".join(items) + "]"
 
 
