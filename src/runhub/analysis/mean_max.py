@@ -1,0 +1,162 @@
+"""Mean-max curves (algorithms.md section 6): the best average of a series over every duration.
+
+Time-integrated, never sample-counted: each series becomes a cumulative integral E on a time
+axis (piecewise linear between samples), and the best window of length d is the maximum of
+E(a + d) - E(a). That maximum lies at a = tau_i or a = tau_i - d (section 1.3), so:
+
+* when every axis instant is a whole second (1 Hz, smart recording, pauses: the usual case)
+  E sampled on the 1 s grid holds every candidate, and a window is one vector subtraction;
+* otherwise the two breakpoint families are evaluated exactly with `np.interp`.
+
+Time base per metric (the references disagree, this is our choice, stated once):
+
+* power: clock time, paused stretches count as zero power up to `PAUSE_BOUND` (1 h, as
+  GoldenCheetah's zero-fill) each; NaN power is zero.
+* speed: distance over clock time, pauses capped the same way (distance does not grow while
+  paused, so a pause is zero speed), from the distance stream, never by averaging speeds.
+* heart rate, cadence (and any other rate): paused time and NaN samples are removed from the
+  axis (timer time).
+
+Starts are returned as clock seconds since the activity start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from runhub.analysis.timebase import TimeBase
+
+PAUSE_BOUND = 3600.0
+
+# SweatStack's default: 19 durations from 1 s to 6 h (the list itself is not published; these
+# are the usual power-curve anchors).
+DEFAULT_DURATIONS: tuple[int, ...] = (
+    1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600,
+)
+
+
+def _build_grid() -> np.ndarray:
+    """The fixed storage grid: SweatStack's "all" (1 s steps to 3 min, then 5, 10, 30, 60 s
+    steps), continued with 300 s steps to 48 h. Contains every DEFAULT_DURATIONS entry."""
+    parts = [
+        np.arange(1, 181),
+        np.arange(185, 601, 5),
+        np.arange(610, 1801, 10),
+        np.arange(1830, 3601, 30),
+        np.arange(3660, 21601, 60),
+        np.arange(21900, 172801, 300),
+    ]
+    return np.concatenate(parts).astype(np.int64)
+
+
+GRID: np.ndarray = _build_grid()
+ALL_LIMIT = 21600  # "all" answers the grid up to 6 h
+
+
+def grid_for(length: float) -> np.ndarray:
+    """Grid durations an axis of `length` seconds can hold."""
+    return GRID[: int(np.searchsorted(GRID, length, "right"))]
+
+
+def parse_durations(spec: str | Sequence[int] | None) -> np.ndarray:
+    """SweatStack's `durations` parameter: None -> defaults, "all" -> the grid, or a list."""
+    if spec is None:
+        return np.array(DEFAULT_DURATIONS, dtype=np.int64)
+    if isinstance(spec, str):
+        if spec.strip().lower() == "all":
+            return GRID[GRID <= ALL_LIMIT]
+        spec = [int(float(s)) for s in spec.split(",") if s.strip()]
+    arr = np.array(sorted({int(d) for d in spec if int(d) > 0}), dtype=np.int64)
+    return arr
+
+
+def _dedupe(tau: np.ndarray, e: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep the last of equal axis instants (after a removed pause) so the axis increases."""
+    keep = np.concatenate((tau[1:] > tau[:-1], [True]))
+    return tau[keep], e[keep], t[keep]
+
+
+def window_max(
+    tau: np.ndarray, e: np.ndarray, durations: Iterable[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each duration d: max over a of (E(a+d) - E(a)) / d and its argmax a (axis units).
+    E piecewise linear through (tau, e); tau non-decreasing. NaN where d exceeds the axis."""
+    durs = np.asarray(list(durations), dtype=float)
+    vals = np.full(len(durs), np.nan)
+    starts = np.full(len(durs), np.nan)
+    if len(tau) < 2:
+        return vals, starts
+    keep = np.concatenate((tau[1:] > tau[:-1], [True]))
+    tau, e = tau[keep], e[keep]
+    t0, length = tau[0], tau[-1] - tau[0]
+    integral_axis = np.all(np.abs(tau - np.round(tau)) < 1e-9) and length <= 50 * len(tau) + 86400
+    if integral_axis:
+        grid = np.arange(round(t0), round(tau[-1]) + 1, dtype=float)
+        g = np.interp(grid, tau, e)
+        buf = np.empty(len(g))
+        for k, d in enumerate(durs):
+            di = int(d)
+            if di != d or di > len(g) - 1 or di <= 0:
+                if 0 < d <= length:
+                    vals[k], starts[k] = _exact_one(tau, e, d)
+                continue
+            m = len(g) - di
+            w = np.subtract(g[di:], g[:m], out=buf[:m])
+            i = int(w.argmax())
+            vals[k] = w[i] / di
+            starts[k] = grid[i]
+        return vals, starts
+    for k, d in enumerate(durs):
+        if 0 < d <= length:
+            vals[k], starts[k] = _exact_one(tau, e, d)
+    return vals, starts
+
+
+def _exact_one(tau: np.ndarray, e: np.ndarray, d: float) -> tuple[float, float]:
+    """Exact continuous-time best window on an irregular axis: candidates a = tau_i, tau_i - d."""
+    t0, t1 = tau[0], tau[-1]
+    a = np.concatenate((tau, tau - d))
+    a = a[(a >= t0 - 1e-12) & (a <= t1 - d + 1e-12)]
+    a = np.clip(a, t0, t1 - d)
+    f = np.interp(a + d, tau, e) - np.interp(a, tau, e)
+    i = int(f.argmax())
+    return float(f[i] / d), float(a[i])
+
+
+def axis_for(tb: TimeBase, metric: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(axis at each sample, cumulative integral at each sample) under the metric's policy.
+    For speed pass the cumulative distance (NaN-free) as x."""
+    if metric == "speed":
+        step = np.where(tb.paused, np.minimum(tb.dt, PAUSE_BOUND), tb.dt)
+        inc = np.diff(x)
+        inc = np.where(tb.paused, 0.0, inc)
+    elif metric == "power":
+        step = np.where(tb.paused, np.minimum(tb.dt, PAUSE_BOUND), tb.dt)
+        v = np.nan_to_num(x[:-1], nan=0.0)
+        inc = v * tb.weights
+    else:
+        v = x[:-1]
+        ok = np.isfinite(v) & (tb.weights > 0)
+        step = np.where(ok, tb.weights, 0.0)
+        inc = np.where(ok, v, 0.0) * step
+    tau = np.concatenate(([0.0], np.cumsum(step)))
+    e = np.concatenate(([0.0], np.cumsum(inc)))
+    return tau, e
+
+
+def mean_max(
+    tb: TimeBase, metric: str, x: np.ndarray, durations: Iterable[float] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(durations, best averages, start clock seconds) of one series.
+
+    `durations` None: the storage grid up to the axis length. Durations longer than the axis
+    come back NaN (SweatStack leaves them out)."""
+    tau, e = axis_for(tb, metric, x)
+    durs = grid_for(tau[-1] - tau[0]) if durations is None else np.asarray(list(durations), dtype=float)
+    vals, starts = window_max(tau, e, durs)
+    # axis -> clock: the later sample of equal axis instants (a window starts after a pause)
+    td, _, tt = _dedupe(tau, e, tb.t)
+    clock = np.where(np.isfinite(starts), np.interp(np.nan_to_num(starts), td, tt), np.nan) - tb.t[0]
+    return np.asarray(durs, dtype=float), vals, clock

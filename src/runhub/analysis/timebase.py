@@ -1,0 +1,137 @@
+"""The one time base every metric uses (algorithms.md section 1).
+
+Project-wide conventions (every module in `analysis/` goes through this one):
+
+* **Intervals, forward hold.** Sample i holds its value over the interval i -> i+1
+  (`w_i = t_{i+1} - t_i`); the last sample carries no time. This is the integral of a step
+  function, what GoldenCheetah's energy integration does. Arrays of per-interval values have
+  length n-1.
+* **Pauses.** The source's timer events (`Activity.pauses`, or a recorded `timer` channel
+  that stops advancing) mark the paused intervals. Only when a source says nothing about
+  pauses, a gap longer than `gap_threshold` (max(15 s, 3 x median step)) counts as one.
+* **Weights.** `w_i = min(dt_i, gap_threshold)` on non-paused intervals, 0 on paused ones: a
+  value never stands for a long dropout; a NaN sample simply contributes no weight (its
+  interval is left out, never redistributed).
+* **Elapsed** = t_last - t_first (clock). **Timer** = elapsed minus paused intervals.
+  **Moving** = sum of dt over non-paused intervals whose speed (distance step / dt, else the
+  speed channel) is at least the sport's threshold (`moving_threshold`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from runhub.activity import Activity, pause_mask
+
+# Moving thresholds in m/s. Running: Strava's "faster than a 30-minute-mile pace"; cycling,
+# swimming, walking and the default follow Elevate's activity-computer.ts (4, 0.5, 1.5 and
+# 0.3 km/h; walking/hiking use the running-on-foot 1.5 km/h so slow uphill hiking counts).
+MOVING_THRESHOLDS: dict[str, float] = {
+    "running": 1609.344 / 1800.0,
+    "walking": 1.5 / 3.6,
+    "hiking": 1.5 / 3.6,
+    "cycling": 4.0 / 3.6,
+    "swimming": 0.5 / 3.6,
+}
+DEFAULT_MOVING_THRESHOLD = 0.3 / 3.6
+MIN_GAP_THRESHOLD = 15.0  # s; algorithms.md 1.2: 10-15 s for 1 Hz devices, >= 3x median step
+
+
+def moving_threshold(sport: str) -> float:
+    """Speed (m/s) at or above which an interval counts as moving, by the sport's family."""
+    return MOVING_THRESHOLDS.get(sport.split(".")[0].split("+")[0], DEFAULT_MOVING_THRESHOLD)
+
+
+def gap_threshold(t: np.ndarray) -> float:
+    """Seconds above which a recording step is a gap (not a regular or smart-recording step)."""
+    if len(t) < 2:
+        return MIN_GAP_THRESHOLD
+    return max(MIN_GAP_THRESHOLD, 3.0 * float(np.median(np.diff(t))))
+
+
+@dataclass
+class TimeBase:
+    """Everything about time a metric needs; arrays of length n-1 describe intervals i -> i+1."""
+
+    t: np.ndarray  # clock seconds of each sample
+    dt: np.ndarray  # clock length of each interval
+    paused: np.ndarray  # bool, interval is a pause
+    weights: np.ndarray  # seconds each interval stands for (0 when paused, capped at gap)
+    moving: np.ndarray  # bool, interval counts as moving
+    gap: float  # the gap threshold used (s)
+
+    @property
+    def elapsed(self) -> float:
+        return float(self.t[-1] - self.t[0]) if len(self.t) else 0.0
+
+    @property
+    def timer(self) -> float:
+        return float(self.dt[~self.paused].sum())
+
+    @property
+    def moving_time(self) -> float:
+        return float(self.dt[self.moving].sum())
+
+    def timer_axis(self) -> np.ndarray:
+        """Seconds since start with paused intervals removed, at each sample (length n)."""
+        return np.concatenate(([0.0], np.cumsum(np.where(self.paused, 0.0, self.dt))))
+
+    def weighted(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values, weights) of the intervals whose sample value is known, for averages/zones."""
+        v = x[:-1]
+        ok = np.isfinite(v) & (self.weights > 0)
+        return v[ok], self.weights[ok]
+
+
+def pauses_of(a: Activity, t: np.ndarray) -> np.ndarray:
+    """Paused intervals: the source's pause events or timer channel; else gaps > threshold."""
+    n = len(t)
+    mask = pause_mask(a) if a.pauses else np.zeros(max(n - 1, 0), dtype=bool)
+    timer = a.channels.get("timer")
+    if timer is not None and n > 1:
+        dtimer = np.diff(timer)
+        with np.errstate(invalid="ignore"):
+            # the timer stood still (or nearly) while the clock ran: a pause
+            mask |= np.isfinite(dtimer) & (np.diff(t) - dtimer > 0.5 * np.diff(t)) & (np.diff(t) > 1.0)
+    if not a.pauses and timer is None and n > 1:
+        mask |= np.diff(t) > gap_threshold(t)
+    return mask
+
+
+def interval_speed(a: Activity, dt: np.ndarray) -> np.ndarray | None:
+    """Speed of each interval (m/s) from the distance stream, else the speed channel; NaN unknown."""
+    d = a.channels.get("distance")
+    if d is not None and np.isfinite(d).sum() >= 2:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.diff(d) / dt
+    s = a.channels.get("speed")
+    if s is not None:
+        return s[:-1].copy()
+    return None
+
+
+def time_base(a: Activity) -> TimeBase:
+    """Build the time base of an activity with streams."""
+    t = a.channels["time"]
+    dt = np.diff(t)
+    paused = pauses_of(a, t)
+    gap = gap_threshold(t)
+    weights = np.where(paused, 0.0, np.minimum(dt, gap))
+    speed = interval_speed(a, dt)
+    moving = ~paused
+    if speed is not None:
+        thr = moving_threshold(a.sport)
+        with np.errstate(invalid="ignore"):
+            # an interval with unknown speed is not counted as stopped
+            moving = moving & ~(np.isfinite(speed) & (speed < thr))
+    return TimeBase(t=t, dt=dt, paused=paused, weights=weights, moving=moving, gap=gap)
+
+
+def weighted_mean(x: np.ndarray, w: np.ndarray) -> float | None:
+    """Time-weighted mean, None when no time is known."""
+    tot = float(w.sum())
+    if tot <= 0:
+        return None
+    return float((x * w).sum() / tot)
