@@ -42,7 +42,7 @@ def make_run(
     steps = speed.copy()
     steps[0] = 0.0
     if pauses:
-        steps[pauses[0]] = speed[pauses[0]]  # one second of running after the light turns green
+        steps[pauses[0]] = 0.0  # standing at the light: no distance across the pause
     dist = np.cumsum(steps)
     radius = 600.0
     angle = dist / radius

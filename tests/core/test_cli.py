@@ -1,0 +1,124 @@
+"""The CLI as a user runs it: create a user, import files, read the run back over HTTP, export."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+RUNHUB = [sys.executable, "-m", "runhub.cli"]
+
+# A 10-minute run at 1 Hz with one 30 s stop after sample 300, a lap at 1 km, songs and heart
+# rate recovery: every field of the seed's activity object. Summary values are written by hand
+# from the recordings so that "recomputed from recordings" must give them back:
+# constant heart rate 150 and cadence 85; distance 3 m per running second; the stop adds no
+# distance; clock 0..599 plus 30 s -> elapsed 629 s; the seed counts the whole clock step into
+# the pause (31 s) as paused -> duration 598 s; distance = 598 steps * 3 m = 1.794 km.
+N = 600
+CLOCK = [i if i < 300 else i + 30 for i in range(N)]
+DIST_M = [0]
+for i in range(1, N):
+    DIST_M.append(DIST_M[-1] + (0 if i == 300 else 3))
+RUN = {
+    "startDateTimeLocal": "2024-05-04T07:15:00+02:00",
+    "activityType": "running",
+    "distance": 1.794,
+    "duration": 598,
+    "notes": "Tempo by the river",
+    "cadenceAverage": 85, "cadenceMin": 85, "cadenceMax": 85,
+    "heartRateAverage": 150, "heartRateMin": 150, "heartRateMax": 150,
+    "bodyWeight": 71.5,
+    "howFelt": "great",
+    "terrain": "road",
+    "temperature": 14.5,
+    "weatherType": "cloudy",
+    "humidity": 80,
+    "windSpeed": 12,
+    "deviceType": "Apple",
+    "externalId": "cli-run-1",
+    "appVersion": "5.2",
+    "pauseIndexes": [300],
+    "laps": [{"lapType": "work", "endDistance": 1000}, {"lapType": "cooldown", "endDistance": 1794}],
+    "songs": [{"album": "13 Songs", "artist": "Fugazi", "song": "Waiting Room", "BPM": 155, "startClock": 0,
+               "endClock": 150}],
+    "heartRateRecovery": [{"duration": 0, "heartRate": 150}, {"duration": 30, "heartRate": 120}],
+    "recordingKeys": ["clock", "distance", "heartRate", "cadence", "elevation", "temperature"],
+    "recordingValues": [CLOCK, [d / 1000 for d in DIST_M], [150] * N, [85] * N, [3.5] * N, [14.5] * N],
+}
+
+
+def cli(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*RUNHUB, *args], env=env, capture_output=True, text=True, timeout=120)
+    if check and proc.returncode:
+        raise AssertionError(f"runhub {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def env(settings, tmp_path_factory) -> dict:
+    return {**os.environ, "RUNHUB_DATABASE_URL": settings.database_url,
+            "RUNHUB_DATA_DIR": str(tmp_path_factory.mktemp("cli-data"))}
+
+
+def auth_headers(env: dict, username: str) -> dict:
+    """A personal token once the OAuth server exists; before it the loopback server is open."""
+    proc = cli(env, "token", "create", username, "--scope", "activity:read", "--json", check=False)
+    if proc.returncode == 2 and "No such command" in proc.stderr:
+        return {}
+    assert proc.returncode == 0, proc.stderr
+    return {"Authorization": f"Bearer {json.loads(proc.stdout)['token']}"}
+
+
+def test_import_then_get_gives_back_every_field(server, env, tmp_path):
+    username = f"cli-{os.getpid()}"
+    cli(env, "user", "create", username, "--password", "s3cret-pass")
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(RUN))
+    out = cli(env, "import", str(path), "--user", username, "--json").stdout.strip().splitlines()
+    assert len(out) == 1
+    line = json.loads(out[0])
+    assert (line["path"], line["status"], line["error"]) == (str(path), "created", None)
+
+    resp = httpx.get(f"{server.url}/v1/my/activities/{line['activity_id']}", headers=auth_headers(env, username))
+    assert resp.status_code == 200, resp.text
+    got = resp.json()
+    for key, sent in RUN.items():
+        if key in ("recordingKeys", "recordingValues"):
+            continue
+        assert got[key] == sent, key
+    sent_series = dict(zip(RUN["recordingKeys"], RUN["recordingValues"], strict=True))
+    got_series = dict(zip(got["recordingKeys"], got["recordingValues"], strict=True))
+    assert got_series == sent_series
+
+    # importing the same file again changes nothing
+    again = json.loads(cli(env, "import", str(path), "--user", username, "--json").stdout)
+    assert (again["status"], again["activity_id"]) == ("duplicate", line["activity_id"])
+
+    exported = cli(env, "export", str(line["activity_id"]), "--format", "json").stdout
+    assert json.loads(exported)["recordingValues"] == got["recordingValues"]
+
+
+def test_import_reports_failures_per_file_and_exits_non_zero(env, tmp_path):
+    username = f"cli-bad-{os.getpid()}"
+    cli(env, "user", "create", username, "--password", "s3cret-pass")
+    folder = tmp_path / "mixed"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "good.json").write_text(json.dumps(RUN | {"externalId": "other"}))
+    (folder / "broken.json").write_text('{"startDateTimeLocal": "2024-05-04T07:15:00+02:00", "distance": "far"}')
+    proc = cli(env, "import", str(folder), "--user", username, "--json", check=False)
+    assert proc.returncode == 1
+    lines = {Path(r["path"]).name: r for r in map(json.loads, proc.stdout.splitlines())}
+    assert lines["good.json"]["status"] == "created"
+    assert lines["broken.json"]["status"] == "failed"
+    assert "distance" in lines["broken.json"]["error"] and "expected a number" in lines["broken.json"]["error"]
+
+    table = cli(env, "import", str(folder), "--user", username, check=False)
+    assert table.returncode == 1 and "failed" in table.stderr and "import summary" in table.stderr
+
+
+def test_unknown_user_and_missing_path_are_clear(env, tmp_path):
+    proc = cli(env, "import", str(tmp_path / "nope.fit"), "--user", "nobody-here", check=False)
+    assert proc.returncode == 2
