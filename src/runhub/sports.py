@@ -69,9 +69,24 @@ def is_running(code: str) -> bool:
     return code == "running" or code.startswith("running.")
 
 
+# FIT sport/sub_sport pairs that name a sport of the table under another FIT sport (read only;
+# writing uses the table's own row).
+FIT_ALIASES: dict[tuple[str, str | None], str] = {
+    ("fitness_equipment", "indoor_rowing"): "rowing.indoor",
+    ("fitness_equipment", "indoor_cycling"): "cycling.trainer",
+    ("fitness_equipment", "treadmill"): "running.treadmill",
+    ("cycling", "spin"): "cycling.trainer",
+    ("running", "indoor_running"): "running.treadmill",
+    ("walking", "indoor_walking"): "walking",
+    ("hiking", None): "hiking",
+}
+
+
 def from_fit(sport: str | None, sub_sport: str | None) -> str:
     sport = (sport or "generic").lower()
     sub = (sub_sport or "").lower() or None
+    if (sport, sub) in FIT_ALIASES:
+        return FIT_ALIASES[(sport, sub)]
     if sub and sub != "generic":
         for s in SPORTS:
             if s.fit_sport == sport and s.fit_sub_sport == sub:

@@ -1,0 +1,569 @@
+"""FIT: decode with fitfast (Rust, columnar), fall back to fitdecode; encode with the Garmin SDK.
+
+Why two decoders: fitfast is 30-60x faster than the pure-Python decoders on the corpus (see
+bench/fit_decoders.py), but 0.1.0 refuses valid files whose 14-byte header carries CRC 0x0000
+(it leaves the header out of the file CRC) and panics on some garbage definitions. Whatever
+fitfast refuses is decoded again by fitdecode, strictly (CRC checked, errors raised), which
+gives the definitive verdict and the byte offset for the error message. fitdecode is also the
+test oracle: both engines feed the same `_Messages` shape, and tests compare their output.
+
+Both engines produce plain messages: {name: [dict]}, enum values as profile names, date_time
+fields as Unix seconds, positions in degrees; record fields as float64 columns.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from runhub import sports
+from runhub.activity import Activity, Lap, Summary
+from runhub.formats import FormatError, register
+from runhub.formats._common import mask_impossible, quarantine_backward_distance
+
+MEDIA_TYPE = "application/vnd.ant.fit"
+FIT_EPOCH = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
+RELATIVE_LIMIT = FIT_EPOCH + 0x10000000  # FIT date_time below 0x10000000: seconds since power-on
+SEMICIRCLE = 180.0 / 2**31
+
+# FIT record field -> canonical channel (DESIGN.md section 3). The enhanced_* fields win over
+# their 16-bit twins when both are present, as the FIT profile intends.
+RECORD_CHANNELS: dict[str, str] = {
+    "position_lat": "latitude",
+    "position_long": "longitude",
+    "distance": "distance",
+    "heart_rate": "heart_rate",
+    "power": "power",
+    "temperature": "temperature",
+    "gps_accuracy": "gps_accuracy",
+    "saturated_hemoglobin_percent": "smo2",
+    "core_temperature": "core_temperature",
+}
+ENHANCED = {"altitude": ("enhanced_altitude", "altitude"), "speed": ("enhanced_speed", "speed"),
+            "respiration_rate": ("enhanced_respiration_rate", "respiration_rate")}
+# Developer fields that are canonical channels under another name (Stryd writes "Form Power";
+# the CORE sensor app writes "core_temperature" or "CORE_TEMP"), matched case-insensitively.
+DEVELOPER_CHANNELS: dict[str, str] = {
+    "form power": "form_power",
+    "core_temperature": "core_temperature",
+    "core temperature": "core_temperature",
+    "core_temp": "core_temperature",
+}
+SKIP_RECORD_FIELDS = {"timestamp", "fractional_cadence", "compressed_speed_distance"}
+
+# FIT lap intensity -> Smashrun lap type. `active` is the work part only when the session has
+# rest laps too; in a run without intervals every lap is a general lap.
+INTENSITY_TYPES = {"rest": "recovery", "recovery": "recovery", "warmup": "warmup", "cooldown": "cooldown",
+                   "interval": "work", "active": "work"}
+
+
+@dataclass
+class _Messages:
+    """What a FIT file holds, engine-independent."""
+
+    msgs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    records: dict[str, np.ndarray] = field(default_factory=dict)  # columns, timestamp included
+    units: dict[str, str] = field(default_factory=dict)  # record field -> unit (developer/profile)
+    warning: str | None = None  # set when a truncated file was kept up to its break
+    engine: str = "fitfast"
+
+    def first(self, name: str) -> dict[str, Any]:
+        lst = self.msgs.get(name) or []
+        return lst[0] if lst else {}
+
+
+def _err(message: str, filename: str | None, location: str | None = None, fld: str | None = None) -> FormatError:
+    return FormatError(message, format="fit", file=filename, location=location, field=fld)
+
+
+# ---------------------------------------------------------------------------- engines
+
+
+def _read_fitfast(data: bytes) -> _Messages:
+    import fitfast
+
+    msgs = fitfast.parse(data)
+    records = fitfast.records(data, "record")
+    msgs.pop("record", None)
+    units = {}
+    for fd in msgs.get("field_description", []):
+        if fd.get("field_name") and fd.get("units"):
+            units[str(fd["field_name"])] = str(fd["units"])
+    return _Messages(msgs=msgs, records=records, units=units, engine="fitfast")
+
+
+def _plain(value: Any, type_name: str | None, units: str | None) -> Any:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if type_name in ("date_time", "local_date_time") and isinstance(value, int | float):
+        return value + FIT_EPOCH
+    if units == "semicircles" and isinstance(value, int | float):
+        return value * SEMICIRCLE
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _read_fitdecode(data: bytes) -> _Messages:
+    """Strict decode; a truncation (EOF) keeps the whole messages before the break."""
+    import fitdecode
+
+    out = _Messages(engine="fitdecode")
+    rec_rows: list[dict[str, float]] = []
+    warning = None
+    try:
+        with fitdecode.FitReader(
+            data, check_crc=fitdecode.CrcCheck.ENABLED, error_handling=fitdecode.ErrorHandling.RAISE
+        ) as reader:
+            for frame in reader:
+                if not isinstance(frame, fitdecode.FitDataMessage):
+                    continue
+                if frame.name == "record":
+                    row: dict[str, float] = {}
+                    for f in frame.fields:
+                        v = _plain(f.value, getattr(f.type, "name", None), f.units)
+                        if isinstance(v, int | float) and not isinstance(v, bool):
+                            row[f.name] = float(v)
+                        if f.units and f.name not in out.units and getattr(f, "field_def", None) is not None:
+                            if getattr(f.field_def, "dev_data_index", None) is not None:
+                                out.units[f.name] = f.units
+                    rec_rows.append(row)
+                    continue
+                msg = {}
+                for f in frame.fields:
+                    if f.value is not None:
+                        msg[f.name] = _plain(f.value, getattr(f.type, "name", None), f.units)
+                out.msgs.setdefault(frame.name, []).append(msg)
+    except fitdecode.FitEOFError as exc:
+        if not rec_rows and not out.msgs.get("session"):
+            raise
+        warning = f"the file is truncated ({exc}); kept the {len(rec_rows)} whole records before the break"
+    out.warning = warning
+    names: dict[str, None] = {}
+    for row in rec_rows:
+        for k in row:
+            names.setdefault(k, None)
+    n = len(rec_rows)
+    for k in names:
+        col = np.full(n, np.nan)
+        for i, row in enumerate(rec_rows):
+            v = row.get(k)
+            if v is not None:
+                col[i] = v
+        out.records[k] = col
+    return out
+
+
+def read_messages(data: bytes, filename: str | None = None, engine: str = "auto") -> _Messages:
+    """Decode into `_Messages`; engine 'auto' (fitfast, then fitdecode), 'fitfast' or 'fitdecode'."""
+    _check_header(data, filename)
+    if engine in ("auto", "fitfast"):
+        try:
+            return _read_fitfast(data)
+        except BaseException as exc:  # fitfast raises FitDecodeError, and pyo3 PanicException on a Rust panic
+            if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError) or engine == "fitfast":
+                raise
+    import fitdecode
+
+    try:
+        return _read_fitdecode(data)
+    except fitdecode.FitCRCError as exc:
+        raise _err(f"the file's CRC does not match its content, so it is refused ({exc})", filename) from exc
+    except fitdecode.FitEOFError as exc:
+        raise _err(f"the file ends before its first whole record ({exc})", filename) from exc
+    except fitdecode.FitHeaderError as exc:
+        raise _err(f"bad FIT header ({exc})", filename, _offset(exc)) from exc
+    except (fitdecode.FitParseError, ValueError, KeyError, IndexError, struct.error) as exc:
+        raise _err(f"invalid FIT content ({type(exc).__name__}: {exc})", filename, _offset(exc)) from exc
+
+
+def _offset(exc: Exception) -> str | None:
+    text = str(exc)
+    if "@" in text:
+        tail = text.rsplit("@", 1)[1].strip().split()[0].rstrip(":;,")
+        if tail.isdigit():
+            return f"byte {tail}"
+    return None
+
+
+def _check_header(data: bytes, filename: str | None) -> None:
+    if len(data) < 12 or data[8:12] != b".FIT":
+        raise _err("not a FIT file (no '.FIT' signature at byte 8)", filename, "header")
+    size = data[0]
+    if size not in (12, 14):
+        raise _err(f"FIT header size {size} is neither 12 nor 14", filename, "header")
+
+
+# ---------------------------------------------------------------------------- decode
+
+
+def decode(data: bytes, *, filename: str | None = None, engine: str = "auto", **_options: Any) -> list[Activity]:
+    """bytes -> one Activity per session (a multisport file gives several, linked by group id)."""
+    m = read_messages(data, filename, engine)
+    return build_activities(m, filename)
+
+
+def build_activities(m: _Messages, filename: str | None = None) -> list[Activity]:
+    file_id = m.first("file_id")
+    ftype = file_id.get("type")
+    if ftype not in (None, "activity"):
+        raise _err(f"this FIT file is a {ftype} file, not an activity", filename, "file_id", "type")
+    rec = m.records
+    ts = rec.get("timestamp")
+    if ts is None:
+        ts = np.zeros(0)
+    keep = ~np.isnan(ts)
+    if not keep.all():  # a record without any timestamp cannot be placed in time
+        rec = {k: v[keep] for k, v in rec.items()}
+        ts = rec["timestamp"]
+    sessions = [s for s in m.msgs.get("session", []) if s.get("start_time") is not None or s.get("timestamp")]
+    if not sessions and len(ts) == 0:
+        what = "its records carry no timestamps" if rec else "it holds no records"
+        raise _err(f"nothing to import: the file has no session message and {what}", filename, "record")
+
+    shift, anchor_note = _time_anchor(m, ts, sessions, filename)
+    device_type, device_name, app_version = _device(m)
+    local_offset = _utc_offset(m)
+    laps_all = sorted(m.msgs.get("lap", []), key=lambda lap: _num(lap.get("timestamp")) or 0.0)
+    events = m.msgs.get("event", [])
+    timer_events = sorted(
+        ((float(e["timestamp"]), e.get("event_type")) for e in events
+         if e.get("event") == "timer" and e.get("timestamp") is not None),
+        key=lambda x: x[0],
+    )
+    if not sessions:
+        sessions = [_implied_session(m, ts)]
+    group = None
+    if len(sessions) > 1:
+        group = f"fit:{int(_num(sessions[0].get('start_time')) or ts[0])}:{len(sessions)}"
+    out: list[Activity] = []
+    for k, sess in enumerate(sessions):
+        s0 = _num(sess.get("start_time"))
+        s1 = _num(sess.get("timestamp"))
+        if s0 is None:
+            s0 = float(ts[0]) if len(ts) else float(s1 or 0)
+        elapsed = _num(sess.get("total_elapsed_time"))
+        end = s0 + elapsed if elapsed else (s1 if s1 is not None else math.inf)
+        if s1 is not None:
+            end = max(end, s1)
+        if len(sessions) == 1:
+            sel = np.ones(len(ts), dtype=bool)
+        else:
+            nxt = _num(sessions[k + 1].get("start_time")) if k + 1 < len(sessions) else math.inf
+            sel = (ts >= s0) & (ts < (nxt if nxt is not None else math.inf))
+            if k == 0:
+                sel |= ts < s0
+        cols = {name: arr[sel] for name, arr in rec.items()}
+        t = cols.get("timestamp", np.zeros(0))
+        t, cols = _dedupe_times(t, cols)
+        start_unix = min(s0, float(t[0])) if len(t) else s0
+        a = Activity(start=_utc(start_unix + shift, filename), utc_offset=local_offset)
+        a.sport = _sport(sess, m)
+        a.channels = _channels(cols, t, start_unix, m.units, a.extras)
+        mask_impossible(a.channels, a.extras)
+        quarantine_backward_distance(a.channels, a.extras)
+        a.pauses = _pauses(t, timer_events)
+        sess_laps = _session_laps(laps_all, sess, k, len(sessions), s0, end)
+        a.laps = _laps(sess_laps, t, start_unix)
+        a.device_summary = _jsonable(sess) if sess.get("_implied") is None else None
+        a.device_type, a.device_name, a.app_version = device_type, device_name, app_version
+        a.calories = _num(sess.get("total_calories"))
+        if a.sport.startswith("cycling") and sess.get("sub_sport") in ("indoor_cycling", "virtual_activity"):
+            a.trainer = True
+        if len(t) == 0:
+            a.summary = _declared_summary(sess)
+            a.manual = False
+        if group:
+            a.extras["multisport_group"] = group
+            a.extras["multisport_index"] = k
+            a.extras["fit_sport"] = sess.get("sport")
+        if m.warning:
+            a.extras["import_warning"] = m.warning
+        if anchor_note:
+            a.extras["time_anchor"] = anchor_note
+        a.extras["fit_decoder"] = m.engine
+        if sess.get("sub_sport") or sess.get("sport"):
+            a.extras["fit_sport_raw"] = [sess.get("sport"), sess.get("sub_sport")]
+        out.append(a)
+    return out
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int | float) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _utc(unix: float, filename: str | None) -> datetime:
+    try:
+        return datetime.fromtimestamp(unix, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise _err(f"start time {unix} is not a date", filename, "session", "start_time") from exc
+
+
+def _time_anchor(m: _Messages, ts: np.ndarray, sessions: list[dict[str, Any]],
+                 filename: str | None) -> tuple[float, str | None]:
+    """Seconds to add to make relative (since power-on) timestamps absolute, and a note saying how."""
+    first = float(ts[0]) if len(ts) else _num(sessions[0].get("start_time")) if sessions else None
+    if first is None or first >= RELATIVE_LIMIT:
+        return 0.0, None
+    corr = m.first("timestamp_correlation")
+    if _num(corr.get("timestamp")) and _num(corr.get("system_timestamp")):
+        shift = float(corr["timestamp"]) - float(corr["system_timestamp"])
+        return shift, "relative timestamps anchored by timestamp_correlation"
+    act = m.first("activity")
+    local, stamp = _num(act.get("local_timestamp")), _num(act.get("timestamp"))
+    if local and stamp and local >= RELATIVE_LIMIT:
+        return local - stamp, "relative timestamps anchored by the activity's local time; UTC offset unknown"
+    raise _err("timestamps are relative to device power-on and the file gives no absolute time", filename,
+               "record", "timestamp")
+
+
+def _utc_offset(m: _Messages) -> int:
+    """Local offset from the activity message, rounded to 15 minutes (every real zone is)."""
+    act = m.first("activity")
+    local, stamp = _num(act.get("local_timestamp")), _num(act.get("timestamp"))
+    if local is None or stamp is None or stamp < RELATIVE_LIMIT:
+        return 0
+    off = int(round((local - stamp) / 900.0)) * 900
+    return off if abs(off) <= 14 * 3600 else 0
+
+
+def _device(m: _Messages) -> tuple[str | None, str | None, str | None]:
+    fid = m.first("file_id")
+    manu = fid.get("manufacturer")
+    prod = fid.get("garmin_product") or fid.get("product_name") or fid.get("product")
+    version = None
+    for d in m.msgs.get("device_info", []):
+        if d.get("device_index") in ("creator", 0) and d.get("software_version") is not None:
+            version = str(d["software_version"])
+            prod = prod or d.get("garmin_product") or d.get("product_name") or d.get("product")
+            break
+    creator = m.first("file_creator")
+    if version is None and creator.get("software_version") is not None:
+        version = str(creator["software_version"])
+    name = " ".join(str(x) for x in (manu, prod) if x not in (None, "")) or None
+    return (str(manu) if manu is not None else None), name, version
+
+
+def _sport(sess: dict[str, Any], m: _Messages) -> str:
+    sp, sub = sess.get("sport"), sess.get("sub_sport")
+    if sp is None:
+        s = m.first("sport")
+        sp, sub = s.get("sport"), s.get("sub_sport")
+    return sports.from_fit(str(sp) if sp is not None else None, str(sub) if sub is not None else None)
+
+
+def _implied_session(m: _Messages, ts: np.ndarray) -> dict[str, Any]:
+    """A file without a session message (unfinished recording): its records are the activity."""
+    s = m.first("sport")
+    return {"start_time": float(ts[0]), "timestamp": float(ts[-1]), "sport": s.get("sport"),
+            "sub_sport": s.get("sub_sport"), "_implied": True}
+
+
+def _dedupe_times(t: np.ndarray, cols: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Keep strictly increasing timestamps: a record repeating (or going back to) an earlier second is
+    merged into the previous sample only where that sample lacks the value, never averaged."""
+    if len(t) < 2 or (np.diff(t) > 0).all():
+        return t, cols
+    keep = np.ones(len(t), dtype=bool)
+    last = t[0]
+    last_i = 0
+    for i in range(1, len(t)):
+        if t[i] > last:
+            last, last_i = t[i], i
+            continue
+        keep[i] = False
+        for arr in cols.values():
+            if np.isnan(arr[last_i]) and not np.isnan(arr[i]):
+                arr[last_i] = arr[i]
+    return t[keep], {k: v[keep] for k, v in cols.items()}
+
+
+def _channels(cols: dict[str, np.ndarray], t: np.ndarray, start: float, units: dict[str, str],
+              extras: dict[str, Any]) -> dict[str, np.ndarray]:
+    if len(t) == 0:
+        return {}
+    ch: dict[str, np.ndarray] = {"time": (t - start).astype(np.float64)}
+    for src, dst in RECORD_CHANNELS.items():
+        if src in cols and not np.isnan(cols[src]).all():
+            ch[dst] = cols[src].astype(np.float64)
+    for dst, (enh, plain) in ENHANCED.items():
+        arr = None
+        if enh in cols:
+            arr = cols[enh].copy()
+            if plain in cols:
+                gap = np.isnan(arr)
+                arr[gap] = cols[plain][gap]
+        elif plain in cols:
+            arr = cols[plain].copy()
+        if arr is not None and not np.isnan(arr).all():
+            ch[dst] = arr
+    if "cadence" in cols and not np.isnan(cols["cadence"]).all():
+        cad = cols["cadence"].copy()
+        if "fractional_cadence" in cols:
+            frac = cols["fractional_cadence"]
+            cad = np.where(np.isnan(frac), cad, cad + frac)
+        ch["cadence"] = cad
+    if "latitude" in ch and "longitude" in ch:
+        # a position is whole or absent; FIT invalid-sentinel halves become NaN pairs
+        half = np.isnan(ch["latitude"]) | np.isnan(ch["longitude"])
+        ch["latitude"][half] = np.nan
+        ch["longitude"][half] = np.nan
+        # (0, 0) is the "no fix" value some devices write instead of the invalid sentinel
+        zero = (ch["latitude"] == 0) & (ch["longitude"] == 0)
+        ch["latitude"][zero] = np.nan
+        ch["longitude"][zero] = np.nan
+        if np.isnan(ch["latitude"]).all():
+            del ch["latitude"], ch["longitude"]
+    elif "latitude" in ch or "longitude" in ch:
+        ch.pop("latitude", None)
+        ch.pop("longitude", None)
+    used = set(RECORD_CHANNELS) | {n for pair in ENHANCED.values() for n in pair} | {"cadence"}
+    channel_units: dict[str, str] = {}
+    for name, arr in cols.items():
+        if name in used or name in SKIP_RECORD_FIELDS or not isinstance(name, str):
+            continue
+        if np.isnan(arr).all():
+            continue
+        canon = DEVELOPER_CHANNELS.get(name.lower())
+        if canon and canon not in ch:
+            ch[canon] = arr.astype(np.float64)
+            continue
+        key = name if name not in ch else f"developer.{name}"
+        ch[key] = arr.astype(np.float64)
+        if name in units:
+            channel_units[key] = units[name]
+    if channel_units:
+        extras["channel_units"] = channel_units
+    return ch
+
+
+def _pauses(t: np.ndarray, timer_events: list[tuple[float, Any]]) -> list[int]:
+    """Index of the first sample after each timer stop that is followed by a start."""
+    if len(t) < 2:
+        return []
+    out: list[int] = []
+    stopped_at = None
+    for when, kind in timer_events:
+        if kind in ("stop", "stop_all", "stop_disable", "stop_disable_all"):
+            if stopped_at is None:
+                stopped_at = when
+        elif kind == "start" and stopped_at is not None:
+            i = int(np.searchsorted(t, max(when, stopped_at), side="left"))
+            # the sample at the stop itself belongs before the pause
+            if i < len(t) and t[i] <= stopped_at:
+                i += 1
+            if 1 <= i < len(t) and (not out or i > out[-1]):
+                out.append(i)
+            stopped_at = None
+    return out
+
+
+def _session_laps(laps: list[dict[str, Any]], sess: dict[str, Any], k: int, n_sessions: int,
+                  s0: float, end: float) -> list[dict[str, Any]]:
+    if n_sessions == 1:
+        return laps
+    first, num = sess.get("first_lap_index"), sess.get("num_laps")
+    if isinstance(first, int) and isinstance(num, int) and first + num <= len(laps):
+        return laps[first:first + num]
+    return [lap for lap in laps if s0 <= (_num(lap.get("start_time")) or s0) < end]
+
+
+def _laps(laps: list[dict[str, Any]], t: np.ndarray, start: float) -> list[Lap]:
+    intervals = any(lap.get("intensity") in ("rest", "recovery", "interval") for lap in laps)
+    out: list[Lap] = []
+    timer = 0.0
+    dist = 0.0
+    last_end = -math.inf
+    for lap in laps:
+        stamp = _num(lap.get("timestamp"))
+        l0 = _num(lap.get("start_time"))
+        el = _num(lap.get("total_elapsed_time"))
+        end_unix = stamp if stamp is not None else (l0 + el if l0 is not None and el is not None else None)
+        if end_unix is None:
+            continue
+        tt = _num(lap.get("total_timer_time"))
+        timer += tt or 0.0
+        dist += _num(lap.get("total_distance")) or 0.0
+        end_time = max(end_unix - start, 0.0)
+        if end_time <= last_end:  # a zero-length or out-of-order lap cannot end a lap; keep its totals
+            if out:
+                out[-1].totals.setdefault("merged_laps", []).append(_jsonable(lap))
+            continue
+        last_end = end_time
+        intensity = lap.get("intensity")
+        ltype = INTENSITY_TYPES.get(str(intensity), "general") if intensity is not None else "general"
+        if ltype == "work" and not intervals:
+            ltype = "general"
+        idx = int(np.searchsorted(t, end_unix, side="right")) - 1 if len(t) else None
+        out.append(Lap(
+            end_time=end_time,
+            end_index=idx if idx is not None and idx >= 0 else None,
+            end_timer=round(timer, 3),
+            end_distance=round(dist, 2),
+            lap_type=ltype,
+            trigger=str(lap["lap_trigger"]) if lap.get("lap_trigger") is not None else None,
+            basis="time",
+            totals=_jsonable(lap),
+        ))
+    # lap end_timer/end_distance must not decrease; the device's own sums always increase
+    return out
+
+
+def _declared_summary(sess: dict[str, Any]) -> Summary:
+    def g(*names: str) -> float | None:
+        for n in names:
+            v = _num(sess.get(n))
+            if v is not None:
+                return v
+        return None
+
+    return Summary(
+        distance=g("total_distance"),
+        elapsed_time=g("total_elapsed_time"),
+        timer_time=g("total_timer_time"),
+        average_speed=g("enhanced_avg_speed", "avg_speed"),
+        max_speed=g("enhanced_max_speed", "max_speed"),
+        heart_rate_average=g("avg_heart_rate"),
+        heart_rate_max=g("max_heart_rate"),
+        heart_rate_min=g("min_heart_rate"),
+        cadence_average=g("avg_cadence"),
+        cadence_max=g("max_cadence"),
+        power_average=g("avg_power"),
+        power_max=g("max_power"),
+        temperature_average=g("avg_temperature"),
+        elevation_gain=g("total_ascent"),
+        elevation_loss=g("total_descent"),
+    )
+
+
+def _jsonable(msg: dict[str, Any]) -> dict[str, Any]:
+    """A message as JSON-safe values; date_time fields as ISO 8601 UTC, unknown numbered fields dropped."""
+    out: dict[str, Any] = {}
+    for k, v in msg.items():
+        if not isinstance(k, str) or k.startswith("_"):
+            continue
+        if k in ("timestamp", "start_time") and isinstance(v, int | float) and v >= RELATIVE_LIMIT:
+            out[k] = datetime.fromtimestamp(v, UTC).isoformat().replace("+00:00", "Z")
+        elif isinstance(v, float) and not math.isfinite(v):
+            continue
+        elif isinstance(v, int | float | str | bool) or v is None:
+            out[k] = v
+        elif isinstance(v, list | tuple):
+            out[k] = [x for x in v if isinstance(x, int | float | str) or x is None]
+        elif isinstance(v, bytes):
+            continue
+        else:
+            out[k] = str(v)
+    return out
+
+
+register("fit", decode, None, MEDIA_TYPE)
