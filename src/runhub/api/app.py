@@ -27,4 +27,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from runhub.api import smashrun
 
     app.include_router(smashrun.router, prefix="/v1")
+    from runhub.api import smashrun_docs
+
+    smashrun_docs.install(app)  # /v1/openapi.json and /v1/docs: the Smashrun dialect alone
     return app
