@@ -21,7 +21,11 @@ app = typer.Typer(
 )
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the database.", no_args_is_help=True)
+client_app = typer.Typer(help="Manage OAuth apps (clients).", no_args_is_help=True)
+token_app = typer.Typer(help="Manage personal API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(client_app, name="client")
+app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
 
 console = Console(stderr=True)
@@ -83,6 +87,141 @@ def user_create(
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from None
     typer.echo(f"created user {username} (id {uid})")
+
+
+@client_app.command("create")
+def client_create(
+    name: str,
+    redirect_uri: Annotated[
+        list[str], typer.Option("--redirect-uri", help="Allowed redirect URI (repeat); loopback ones accept any port.")
+    ],
+    public: Annotated[bool, typer.Option("--public", help="A public client (no secret; PKCE required).")] = False,
+    client_id: Annotated[str | None, typer.Option("--client-id", help="Fixed id (Strava clients need digits).")] = None,
+    client_secret: Annotated[str | None, typer.Option("--client-secret", help="Fixed secret.")] = None,
+    dialect: Annotated[
+        str, typer.Option(help="generic, smashrun (12-week tokens), strava or sweatstack.")
+    ] = "generic",
+    scope: Annotated[str | None, typer.Option(help="Scope granted when a request asks for none.")] = None,
+    token_seconds: Annotated[int | None, typer.Option(help="Access token lifetime in seconds.")] = None,
+    refresh_without_secret: Annotated[
+        bool,
+        typer.Option(
+            "--refresh-without-secret",
+            help="Accept refresh requests without client credentials (smashrun-client auto-refresh).",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Register an app; prints its client id and secret (the secret is shown only now)."""
+    from runhub.auth import scopes as sc
+    from runhub.auth.clients import ClientError, validate_client_fields
+    from runhub.store import oauth
+
+    try:
+        validate_client_fields(redirect_uri, client_id, client_secret, public, dialect)
+        if scope:
+            sc.expand(scope)
+    except (ClientError, sc.UnknownScope) as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2) from None
+    db = open_db()
+    try:
+        with db.begin() as conn:
+            cid, secret = oauth.create_client(
+                conn,
+                name,
+                redirect_uri,
+                is_public=public,
+                client_id=client_id,
+                client_secret=client_secret,
+                dialect=dialect,
+                default_scope=sc.normalize(scope) if scope else None,
+                token_seconds=token_seconds,
+                refresh_without_secret=refresh_without_secret,
+            )
+    except oauth.ClientExists as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps({"client_id": cid, "client_secret": secret, "name": name, "public": public}))
+    else:
+        typer.echo(f"client_id: {cid}")
+        if secret:
+            typer.echo(f"client_secret: {secret}  (shown once)")
+
+
+@client_app.command("list")
+def client_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List registered apps."""
+    from runhub.store import oauth
+
+    db = open_db()
+    with db.connect() as conn:
+        rows = oauth.list_clients(conn)
+    for r in rows:
+        item = {"client_id": r.client_id, "name": r.name, "public": r.is_public, "redirect_uris": r.redirect_uris}
+        typer.echo(json.dumps(item) if as_json else f"{r.client_id}\t{r.name}\t{' '.join(r.redirect_uris)}")
+
+
+@client_app.command("delete")
+def client_delete(client_id: str) -> None:
+    """Delete an app and every token it holds."""
+    from runhub.store import oauth
+
+    db = open_db()
+    with db.begin() as conn:
+        oauth.delete_client(conn, client_id)
+    typer.echo(f"deleted client {client_id}")
+
+
+@token_app.command("create")
+def token_create(
+    username: str,
+    scope: Annotated[list[str], typer.Option("--scope", help="Scope (repeat; canonical or any dialect's name).")],
+    name: Annotated[str, typer.Option(help="A label to recognise it by.")] = "cli token",
+    days: Annotated[int | None, typer.Option(help="Expire after this many days (default: never).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create a personal API token for a user; printed once."""
+    from datetime import UTC, datetime, timedelta
+
+    from runhub.auth import scopes as sc
+    from runhub.auth.tokens import create_personal_token
+
+    db = open_db()
+    uid = user_id_for(db, username)
+    expires = datetime.now(UTC) + timedelta(days=days) if days else None
+    try:
+        with db.begin() as conn:
+            token, tid = create_personal_token(conn, uid, " ".join(scope), name=name, expires_at=expires)
+    except sc.UnknownScope as exc:
+        console.print(f"[red]unknown scope {exc}; known: {', '.join(sc.supported())}")
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "token": token,
+                    "id": tid,
+                    "user_id": uid,
+                    "scope": sc.normalize(" ".join(scope)),
+                    "expires_at": expires.isoformat() if expires else None,
+                }
+            )
+        )
+    else:
+        typer.echo(token)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token by its id."""
+    from runhub.store import oauth
+
+    db = open_db()
+    with db.begin() as conn:
+        oauth.revoke(conn, token_id)
+    typer.echo(f"revoked {token_id}")
 
 
 def _expand(paths: list[Path]) -> list[Path]:

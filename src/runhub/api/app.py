@@ -19,6 +19,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     errors.install(app)
+    from runhub.auth.ratelimit import RateLimitHeaders
+
+    app.add_middleware(RateLimitHeaders)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

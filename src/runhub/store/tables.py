@@ -160,3 +160,85 @@ goals = Table(
     Column("distance", Float),  # m
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# --- identity and access (auth/): OAuth clients, codes, tokens, consents, sessions, rate limits ---
+
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("client_id", String(128), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(64)),  # sha256 of the secret; NULL for public clients
+    Column("is_public", Boolean, nullable=False, server_default=text("false")),
+    Column("redirect_uris", JSON, nullable=False),
+    Column("dialect", String(32), nullable=False, server_default="generic"),  # smashrun: 12-week tokens
+    Column("default_scope", String(500)),  # granted when a request asks for no scope
+    Column("token_seconds", Integer),  # access token lifetime; NULL: by dialect / settings
+    Column("refresh_without_secret", Boolean, nullable=False, server_default=text("false")),
+    Column("owner_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("client_id", String(128), ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("redirect_uri", Text),  # as sent at authorize (NULL: none sent)
+    Column("scope", Text, nullable=False),  # requested names, space-separated
+    Column("code_challenge", String(128)),
+    Column("code_challenge_method", String(10)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),  # kept after use to detect replay (RFC 6749 4.1.2)
+)
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),  # the access JWT's jti
+    Column("kind", String(16), nullable=False),  # oauth | personal
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", String(128), ForeignKey("oauth_clients.client_id", ondelete="CASCADE")),
+    Column("name", String(200)),  # personal tokens: the user's label
+    Column("scope", Text, nullable=False),  # requested names, space-separated
+    Column("canonical", Text, nullable=False),  # canonical scopes, space-separated
+    Column("access_expires_at", UTCDateTime),  # NULL: personal token without expiry
+    Column("refresh_hash", String(64), unique=True),
+    Column("refresh_expires_at", UTCDateTime),  # NULL: until revoked (Smashrun)
+    Column("secret_hash", String(64), unique=True),  # personal tokens: sha256 of the token
+    Column("code_hash", String(64)),  # the authorization code it came from
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Index("ix_oauth_tokens_user_client", "user_id", "client_id"),
+    Index("ix_oauth_tokens_code", "code_hash"),
+)
+
+oauth_consents = Table(
+    "oauth_consents",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("client_id", String(128), ForeignKey("oauth_clients.client_id", ondelete="CASCADE"), primary_key=True),
+    Column("canonical", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+rate_limit_counters = Table(
+    "rate_limit_counters",
+    metadata,
+    Column("key", String(200), primary_key=True),  # e.g. token:<jti>:15m:<window start>
+    Column("count", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
