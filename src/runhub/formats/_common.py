@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from runhub.activity import CHANNEL_BOUNDS
+from runhub.formats import FormatError
 
 # Channels whose out-of-range samples are sensor glitches (a chest strap reporting 0 bpm, an
 # altimeter spike). Positions, time and distance are never masked: wrong there means a wrong file.
@@ -52,3 +55,80 @@ def quarantine_backward_distance(
     if len(known) > 1 and (np.diff(known) < -tolerance).any():
         channels["distance_recorded"] = channels.pop("distance")
         extras["distance_quarantined"] = "the recorded cumulative distance goes backwards; kept as distance_recorded"
+
+
+def strictly_increasing(t: np.ndarray, cols: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
+    """Drop samples whose time does not follow the previous kept one (duplicates, clock steps back).
+
+    Nothing is averaged or interpolated: a dropped sample only lends values its kept neighbour
+    lacks. Returns the kept times, columns and how many samples were dropped.
+    """
+    if len(t) < 2 or (np.diff(t) > 0).all():
+        return t, cols, 0
+    keep = np.ones(len(t), dtype=bool)
+    last, last_i = t[0], 0
+    for i in range(1, len(t)):
+        if t[i] > last:
+            last, last_i = t[i], i
+            continue
+        keep[i] = False
+        for arr in cols.values():
+            if np.isnan(arr[last_i]) and not np.isnan(arr[i]):
+                arr[last_i] = arr[i]
+    return t[keep], {k: v[keep] for k, v in cols.items()}, int((~keep).sum())
+
+
+EARLIEST_YEAR = 1980  # no consumer GPS or heart-rate recorder wrote files before this
+
+
+def check_start(start: datetime, fmt: str, filename: str | None, location: str) -> None:
+    """A start before 1980 or after tomorrow is a broken clock, not an activity."""
+    latest = datetime.now(UTC) + timedelta(days=1)
+    if start.year < EARLIEST_YEAR or start > latest:
+        raise FormatError(f"start time {start.isoformat()} is not plausible (before {EARLIEST_YEAR} or in the future)",
+                          format=fmt, file=filename, location=location, field="time")
+
+
+_DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
+
+
+def parse_xml(data: bytes, fmt: str, filename: str | None, max_bytes: int | None = None) -> Any:
+    """Parse untrusted XML: no DTD, no entities (no billion laughs, no XXE), no network, size-capped.
+
+    A DOCTYPE has no business in TCX or GPX, so any is refused outright rather than parsed safely.
+    """
+    from lxml import etree
+
+    if max_bytes is not None and len(data) > max_bytes:
+        raise FormatError(f"the file is {len(data)} bytes, over the {max_bytes} byte limit", format=fmt, file=filename)
+    if _DTD.search(data[:65536]):
+        raise FormatError("XML with a DOCTYPE or entity declarations is refused (entity expansion is unsafe)",
+                          format=fmt, file=filename, location="prolog")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                             huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False)
+    try:
+        return etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        raise FormatError(f"not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc})", format=fmt,
+                          file=filename, location=f"line {line}" if line else None) from exc
+
+
+def parse_time(text: str | None) -> float | None:
+    """ISO 8601 to Unix seconds; a time without offset is taken as UTC (TCX and GPX say UTC)."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        d = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=UTC)
+    return d.timestamp()
+
+
+def localname(tag: Any) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]

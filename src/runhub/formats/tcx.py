@@ -1,0 +1,411 @@
+"""TCX (Garmin Training Center Database v2) with ActivityExtension v2: decode and encode.
+
+Read by hand on lxml (hardened, see _common.parse_xml): the TCX libraries on PyPI drop laps
+without trackpoints, the lap totals and the track breaks, which runhub must keep. Every Track
+after the first within a lap is a pause (Garmin starts a new Track when the timer resumes);
+a new lap's first Track is not. A MultiSportSession gives one activity per leg, linked as one
+multisport group.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+from runhub import sports
+from runhub.activity import Activity, Lap, timer_seconds
+from runhub.formats import FormatError, register
+from runhub.formats._common import (
+    check_start,
+    localname,
+    mask_impossible,
+    parse_time,
+    parse_xml,
+    quarantine_backward_distance,
+    strictly_increasing,
+)
+
+MEDIA_TYPE = "application/vnd.garmin.tcx+xml"
+NS = "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"
+NS_X = "http://www.garmin.com/xmlschemas/ActivityExtension/v2"
+
+TCX_SPORTS = {"running": "running", "biking": "cycling", "other": "generic"}
+TRIGGERS = {"manual": "manual", "distance": "distance", "location": "position", "time": "time",
+            "heartrate": "heart_rate"}
+COLUMNS = ("latitude", "longitude", "altitude", "distance", "heart_rate", "cadence", "speed", "power")
+
+
+def _err(message: str, filename: str | None, location: str | None = None, fld: str | None = None) -> FormatError:
+    return FormatError(message, format="tcx", file=filename, location=location, field=fld)
+
+
+def _child(el: Any, name: str) -> Any:
+    for c in el:
+        if localname(c.tag) == name:
+            return c
+    return None
+
+
+def _text(el: Any, name: str) -> str | None:
+    c = _child(el, name)
+    return c.text.strip() if c is not None and c.text else None
+
+
+def _float(text: str | None) -> float:
+    if text is None:
+        return math.nan
+    try:
+        v = float(text)
+    except ValueError:
+        return math.nan
+    return v if math.isfinite(v) else math.nan
+
+
+def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = None,
+           **_options: Any) -> list[Activity]:
+    root = parse_xml(data, "tcx", filename, max_bytes)
+    if localname(root.tag) != "TrainingCenterDatabase":
+        raise _err(f"root element is <{localname(root.tag)}>, not <TrainingCenterDatabase>", filename, "root")
+    acts_el = _child(root, "Activities")
+    legs: list[Any] = []
+    if acts_el is not None:
+        for el in acts_el:
+            name = localname(el.tag)
+            if name == "Activity":
+                legs.append([el])
+            elif name == "MultiSportSession":
+                legs.append([a for a in el.iter() if localname(a.tag) == "Activity"])
+    if not legs:
+        if _child(root, "Courses") is not None:
+            raise _err("this TCX file holds a course (a planned route), not a recorded activity", filename, "Courses")
+        raise _err("no <Activity> in the file", filename, "Activities")
+    out: list[Activity] = []
+    for li, group_legs in enumerate(legs):
+        group = None
+        if len(group_legs) > 1:
+            group = f"tcx:{_text(group_legs[0], 'Id') or li}:{len(group_legs)}"
+        for k, act_el in enumerate(group_legs):
+            a = _activity(act_el, filename, f"Activity {len(out) + 1}")
+            if group:
+                a.extras["multisport_group"] = group
+                a.extras["multisport_index"] = k
+            out.append(a)
+    return out
+
+
+def _activity(act_el: Any, filename: str | None, where: str) -> Activity:
+    sport_attr = (act_el.get("Sport") or "Other").strip()
+    times: list[float] = []
+    cols: dict[str, list[float]] = {c: [] for c in COLUMNS}
+    pause_starts: list[int] = []  # raw point index where a pause ends
+    lap_raw: list[tuple[float | None, int, dict[str, Any]]] = []  # (lap start, n points so far, totals)
+    for lap_el in act_el:
+        if localname(lap_el.tag) != "Lap":
+            continue
+        totals = _lap_totals(lap_el)
+        lap_start = parse_time(lap_el.get("StartTime"))
+        first_track = True
+        for tr in lap_el:
+            if localname(tr.tag) != "Track":
+                continue
+            if not first_track and times:
+                pause_starts.append(len(times))
+            n_before = len(times)
+            for tp in tr:
+                if localname(tp.tag) != "Trackpoint":
+                    continue
+                _trackpoint(tp, times, cols)
+            if len(times) > n_before:
+                first_track = False
+        lap_raw.append((lap_start, len(times), totals))
+    first = next((x[0] for x in lap_raw if x[0] is not None), None)
+    if times:
+        first = min(first, times[0]) if first is not None else times[0]
+    if first is None:
+        first = parse_time(_text(act_el, "Id"))
+    if first is None:
+        raise _err("the activity has neither trackpoints with a time nor a lap start time", filename, where, "Time")
+    start = datetime.fromtimestamp(first, UTC)
+    check_start(start, "tcx", filename, where)
+    a = Activity(start=start, sport=_sport(sport_attr))
+    creator = _child(act_el, "Creator")
+    if creator is not None:
+        a.device_name = _text(creator, "Name")
+        ver = _child(creator, "Version")
+        if ver is not None:
+            parts = [_text(ver, n) for n in ("VersionMajor", "VersionMinor", "BuildMajor", "BuildMinor")]
+            a.app_version = ".".join(p for p in parts if p is not None) or None
+    a.notes = _text(act_el, "Notes")
+    if a.notes and len(a.notes) > 800:
+        a.extras["notes_full"] = a.notes
+        a.notes = a.notes[:800]
+    a.extras["tcx_sport"] = sport_attr
+
+    # channels: exactly the recorded points, pauses re-indexed after dropping out-of-order ones
+    t = np.asarray(times, dtype=np.float64)
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in cols.items()}
+    raw_index = np.arange(len(t), dtype=np.float64)
+    arrays["_raw"] = raw_index
+    t, arrays, dropped = strictly_increasing(t, arrays)
+    raw_kept = arrays.pop("_raw").astype(np.int64)
+    if dropped:
+        a.extras["dropped_points"] = {"count": dropped, "why": "time not after the previous point"}
+    channels: dict[str, np.ndarray] = {}
+    if len(t):
+        channels["time"] = t - first
+        for k, arr in arrays.items():
+            if not np.isnan(arr).all():
+                channels[k] = arr
+        if ("latitude" in channels) != ("longitude" in channels):
+            channels.pop("latitude", None)
+            channels.pop("longitude", None)
+    mask_impossible(channels, a.extras)
+    quarantine_backward_distance(channels, a.extras)
+    a.channels = channels
+    n = len(t)
+    pauses: list[int] = []
+    for raw in pause_starts:
+        i = int(np.searchsorted(raw_kept, raw, side="left"))
+        if 1 <= i < n and (not pauses or i > pauses[-1]):
+            pauses.append(i)
+    a.pauses = pauses
+    a.laps = _laps(lap_raw, raw_kept, first, n, channels.get("time"))
+    a.calories = sum(x[2].get("calories", 0.0) or 0.0 for x in lap_raw) or None
+    if not n:
+        s = a.summary
+        s.timer_time = sum(x[2].get("total_time", 0.0) or 0.0 for x in lap_raw) or None
+        s.distance = sum(x[2].get("distance", 0.0) or 0.0 for x in lap_raw) or None
+    return a
+
+
+def _trackpoint(tp: Any, times: list[float], cols: dict[str, list[float]]) -> None:
+    t = None
+    row = dict.fromkeys(COLUMNS, math.nan)
+    for c in tp:
+        name = localname(c.tag)
+        if name == "Time":
+            t = parse_time(c.text)
+        elif name == "Position":
+            row["latitude"] = _float(_text(c, "LatitudeDegrees"))
+            row["longitude"] = _float(_text(c, "LongitudeDegrees"))
+        elif name == "AltitudeMeters":
+            row["altitude"] = _float(c.text)
+        elif name == "DistanceMeters":
+            row["distance"] = _float(c.text)
+        elif name == "HeartRateBpm":
+            row["heart_rate"] = _float(_text(c, "Value"))
+        elif name == "Cadence":
+            row["cadence"] = _float(c.text)
+        elif name == "Extensions":
+            for x in c.iter():
+                xn = localname(x.tag)
+                if xn == "Speed":
+                    row["speed"] = _float(x.text)
+                elif xn == "Watts":
+                    row["power"] = _float(x.text)
+                elif xn == "RunCadence":
+                    row["cadence"] = _float(x.text)
+    if t is None:  # a trackpoint without a time cannot be placed; TCX requires Time
+        return
+    if math.isnan(row["latitude"]) or math.isnan(row["longitude"]):
+        row["latitude"] = row["longitude"] = math.nan
+    times.append(t)
+    for k in COLUMNS:
+        cols[k].append(row[k])
+
+
+def _lap_totals(lap_el: Any) -> dict[str, Any]:
+    """The lap's own summary, as the source wrote it (SI units)."""
+    tot: dict[str, Any] = {}
+    tot["start_time"] = lap_el.get("StartTime")
+    fields = {"TotalTimeSeconds": "total_time", "DistanceMeters": "distance", "MaximumSpeed": "max_speed",
+              "Calories": "calories", "Cadence": "cadence"}
+    for c in lap_el:
+        name = localname(c.tag)
+        if name in fields:
+            tot[fields[name]] = _float(c.text)
+        elif name == "AverageHeartRateBpm":
+            tot["heart_rate_average"] = _float(_text(c, "Value"))
+        elif name == "MaximumHeartRateBpm":
+            tot["heart_rate_max"] = _float(_text(c, "Value"))
+        elif name == "Intensity":
+            tot["intensity"] = (c.text or "").strip()
+        elif name == "TriggerMethod":
+            tot["trigger"] = (c.text or "").strip()
+        elif name == "Extensions":
+            for x in c.iter():
+                xn = localname(x.tag)
+                if xn in ("AvgSpeed", "AvgRunCadence", "MaxRunCadence", "AvgWatts", "MaxWatts", "MaxBikeCadence",
+                          "Steps"):
+                    tot[xn] = _float(x.text)
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in tot.items()}
+
+
+def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.ndarray, first: float, n: int,
+          time: np.ndarray | None) -> list[Lap]:
+    out: list[Lap] = []
+    timer = dist = 0.0
+    prev_end = -math.inf
+    for lap_start, n_raw, tot in lap_raw:
+        timer += tot.get("total_time") or 0.0
+        dist += tot.get("distance") or 0.0
+        end_index = int(np.searchsorted(raw_kept, n_raw, side="left")) - 1 if n else None
+        end_time = None
+        if end_index is not None and end_index >= 0 and time is not None:
+            end_time = float(time[end_index])
+        elif lap_start is not None and tot.get("total_time") is not None:
+            end_time = lap_start - first + tot["total_time"]
+        if end_time is not None and end_time < prev_end:
+            end_time = prev_end
+        if end_time is not None:
+            prev_end = end_time
+        intensity = (tot.get("intensity") or "").lower()
+        out.append(Lap(
+            end_time=end_time,
+            end_index=end_index if end_index is not None and end_index >= 0 else None,
+            end_timer=round(timer, 3) if timer else None,
+            end_distance=round(dist, 2) if tot.get("distance") is not None else None,
+            lap_type="recovery" if intensity == "resting" else "general",
+            trigger=TRIGGERS.get((tot.get("trigger") or "").lower(), tot.get("trigger")),
+            basis="timer" if timer else "time",
+            totals=tot,
+        ))
+    # A lap that ends no later than the previous one (zero-length laps) cannot be told apart by its
+    # basis; fold its totals into the previous lap rather than invent an end.
+    merged: list[Lap] = []
+    for lap in out:
+        basis_attr = "end_timer" if lap.basis == "timer" else "end_time"
+        if merged and (getattr(lap, basis_attr) is None or getattr(merged[-1], basis_attr) is None
+                       or getattr(lap, basis_attr) <= getattr(merged[-1], basis_attr)):
+            merged[-1].totals.setdefault("merged_laps", []).append(lap.totals)
+            continue
+        if getattr(lap, basis_attr) is None:
+            continue
+        merged.append(lap)
+    return merged
+
+
+def _sport(attr: str) -> str:
+    return TCX_SPORTS.get(attr.lower(), "generic")
+
+
+# ---------------------------------------------------------------------------- encode
+
+
+def _fmt_time(unix: float) -> str:
+    d = datetime.fromtimestamp(unix, UTC)
+    return d.strftime("%Y-%m-%dT%H:%M:%S") + f".{d.microsecond // 1000:03d}Z"
+
+
+def _num(v: float, digits: int) -> str:
+    return f"{v:.{digits}f}".rstrip("0").rstrip(".") if digits else str(int(round(v)))
+
+
+def encode(a: Activity) -> bytes:
+    """Activity -> TCX with ActivityExtension v2 (Speed, Watts, RunCadence); a pause starts a new Track.
+
+    Resolution written: time 1 ms, position 1e-7 deg, altitude and distance 1 mm, speed 1 mm/s,
+    heart rate, cadence and power whole numbers (TCX types them as integers).
+    """
+    sport = "Running" if sports.is_running(a.sport) else "Biking" if a.sport.startswith("cycling") else "Other"
+    run = sport == "Running"
+    t0 = a.start.timestamp()
+    ch = a.channels
+    n = a.n_samples
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<TrainingCenterDatabase xmlns="{NS}" xmlns:ns3="{NS_X}">', "<Activities>",
+             f'<Activity Sport="{sport}">', f"<Id>{_fmt_time(t0)}</Id>"]
+    laps = list(a.laps) or [Lap(end_index=n - 1 if n else None, end_time=float(ch["time"][-1]) if n else 0.0)]
+    pause_set = set(a.pauses)
+    timer = timer_seconds(a) if n else None
+    start_i = 0
+    prev_timer = 0.0
+    prev_dist = 0.0
+    for k, lap in enumerate(laps):
+        end_i = lap.end_index if lap.end_index is not None else (n - 1 if k == len(laps) - 1 else start_i - 1)
+        if k == len(laps) - 1 and n:
+            end_i = n - 1
+        lap_start = t0 + (float(ch["time"][start_i]) if n and start_i < n else (lap.end_time or 0.0))
+        tot = lap.totals or {}
+        total_time = tot.get("total_time")
+        if total_time is None:
+            end_timer = lap.end_timer if lap.end_timer is not None else (
+                float(timer[end_i]) if timer is not None and end_i >= 0 else 0.0)
+            total_time = max(end_timer - prev_timer, 0.0)
+            prev_timer = end_timer
+        distance = tot.get("distance")
+        if distance is None:
+            end_d = lap.end_distance
+            if end_d is None and "distance" in ch and end_i >= 0:
+                end_d = float(ch["distance"][end_i]) if not math.isnan(ch["distance"][end_i]) else prev_dist
+            distance = max((end_d or 0.0) - prev_dist, 0.0)
+            prev_dist = end_d or prev_dist
+        lines.append(f'<Lap StartTime="{_fmt_time(lap_start)}">')
+        lines.append(f"<TotalTimeSeconds>{_num(total_time, 3)}</TotalTimeSeconds>")
+        lines.append(f"<DistanceMeters>{_num(distance, 3)}</DistanceMeters>")
+        if tot.get("calories") is not None:
+            lines.append(f"<Calories>{int(tot['calories'])}</Calories>")
+        else:
+            lines.append("<Calories>0</Calories>")
+        lines.append(f"<Intensity>{'Resting' if lap.lap_type == 'recovery' else 'Active'}</Intensity>")
+        trig = {"distance": "Distance", "position": "Location", "time": "Time", "heart_rate": "HeartRate"}
+        lines.append(f"<TriggerMethod>{trig.get(lap.trigger or '', 'Manual')}</TriggerMethod>")
+        if n and end_i >= start_i:
+            lines.append("<Track>")
+            for i in range(start_i, end_i + 1):
+                if i in pause_set and i != start_i:
+                    lines.append("</Track><Track>")
+                lines.append(_trackpoint_xml(ch, i, t0, run))
+            lines.append("</Track>")
+        lines.append("</Lap>")
+        if n:
+            start_i = max(end_i + 1, start_i)
+    if a.notes:
+        lines.append(f"<Notes>{escape(a.notes)}</Notes>")
+    if a.device_name:
+        lines.append(f'<Creator xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Device_t">'
+                     f"<Name>{escape(a.device_name)}</Name><UnitId>0</UnitId><ProductID>0</ProductID>"
+                     "<Version><VersionMajor>0</VersionMajor><VersionMinor>0</VersionMinor></Version></Creator>")
+    lines += ["</Activity>", "</Activities>", "</TrainingCenterDatabase>", ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def _trackpoint_xml(ch: dict[str, np.ndarray], i: int, t0: float, run: bool) -> str:
+    def v(name: str) -> float | None:
+        arr = ch.get(name)
+        if arr is None or math.isnan(arr[i]):
+            return None
+        return float(arr[i])
+
+    parts = [f"<Trackpoint><Time>{_fmt_time(t0 + float(ch['time'][i]))}</Time>"]
+    lat, lon = v("latitude"), v("longitude")
+    if lat is not None and lon is not None:
+        parts.append(f"<Position><LatitudeDegrees>{lat:.7f}</LatitudeDegrees>"
+                     f"<LongitudeDegrees>{lon:.7f}</LongitudeDegrees></Position>")
+    if (x := v("altitude")) is not None:
+        parts.append(f"<AltitudeMeters>{_num(x, 3)}</AltitudeMeters>")
+    if (x := v("distance")) is not None:
+        parts.append(f"<DistanceMeters>{_num(x, 3)}</DistanceMeters>")
+    if (x := v("heart_rate")) is not None:
+        parts.append(f"<HeartRateBpm><Value>{int(round(x))}</Value></HeartRateBpm>")
+    cad = v("cadence")
+    if cad is not None and not run:
+        parts.append(f"<Cadence>{int(round(cad))}</Cadence>")
+    ext = []
+    if (x := v("speed")) is not None:
+        ext.append(f"<ns3:Speed>{_num(x, 3)}</ns3:Speed>")
+    if cad is not None and run:
+        ext.append(f"<ns3:RunCadence>{int(round(cad))}</ns3:RunCadence>")
+    if (x := v("power")) is not None:
+        ext.append(f"<ns3:Watts>{int(round(x))}</ns3:Watts>")
+    if ext:
+        parts.append("<Extensions><ns3:TPX>" + "".join(ext) + "</ns3:TPX></Extensions>")
+    parts.append("</Trackpoint>")
+    return "".join(parts)
+
+
+register("tcx", decode, encode, MEDIA_TYPE)
