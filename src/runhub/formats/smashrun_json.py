@@ -416,7 +416,16 @@ def _recordings(a: Activity, obj: dict[str, Any]) -> None:
         a.extras["derived_channels"] = ["distance"]
 
 
+_FAST_TYPES = {int, Decimal, type(None)}
+
+
 def _series(series: list[Any], k: int, key: str, shift: int) -> np.ndarray:
+    if set(map(type, series)) <= _FAST_TYPES:
+        # numpy calls float() on each Decimal/int in C and maps None to NaN; a Decimal's
+        # float() is correctly rounded. Anything else takes the checking loop below.
+        if not shift:
+            return np.array(series, dtype=np.float64)
+        return np.array([np.nan if v is None else float(Decimal(v).scaleb(shift)) for v in series])
     out = np.empty(len(series), dtype=np.float64)
     for i, v in enumerate(series):
         if v is None:
