@@ -1,0 +1,126 @@
+"""Unwrap gzip and zip uploads into their member files, with limits against archive bombs.
+
+Every member becomes its own upload with its own result (ingest calls `unpack` when sniff says
+gzip or zip). Refused: a zip inside a zip or a gzip inside a gzip (nesting is how bombs
+multiply), member names that climb out of the archive (absolute, `..`, drive letters), more
+members than `max_members`, and any output beyond `max_member_bytes` per member or
+`max_total_bytes` in all, checked while streaming so a bomb never reaches memory. A .fit.gz
+inside a zip (how Strava's bulk export ships files) is one level of gzip in one zip: allowed.
+macOS resource forks (`__MACOSX/`, `._name`) and directories are skipped silently.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from pathlib import PurePosixPath, PureWindowsPath
+
+from runhub.formats import FormatError
+
+MAX_MEMBERS = 1000
+MAX_MEMBER_BYTES = 100 * 1024 * 1024
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+_CHUNK = 1 << 20
+
+
+def _err(message: str, name: str | None, location: str | None = None) -> FormatError:
+    return FormatError(message, format="archive", file=name, location=location)
+
+
+def gunzip(data: bytes, name: str | None, limit: int = MAX_MEMBER_BYTES) -> bytes:
+    """Decompress gzip (all concatenated members) streaming, refusing output past `limit`."""
+    out = bytearray()
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    buf = data
+    try:
+        while buf:
+            out += d.decompress(buf, max(limit + 1 - len(out), 1))
+            if len(out) > limit:
+                raise _err(f"decompresses to more than {limit} bytes (limit)", name)
+            if d.unconsumed_tail:
+                buf = d.unconsumed_tail
+                continue
+            if d.eof and d.unused_data.lstrip(b"\0"):
+                buf = d.unused_data  # another gzip member follows
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                continue
+            break
+        if not d.eof:
+            raise _err("the gzip stream is truncated", name)
+    except zlib.error as exc:
+        raise _err(f"not a valid gzip stream ({exc})", name) from exc
+    return bytes(out)
+
+
+def _strip_gz(name: str | None) -> str | None:
+    if name and name.lower().endswith(".gz"):
+        return name[:-3]
+    return name
+
+
+def _is_zip(data: bytes) -> bool:
+    return data[:4] in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _safe_name(name: str, archive: str | None) -> str:
+    p = PurePosixPath(name.replace("\\", "/"))
+    if p.is_absolute() or ".." in p.parts or PureWindowsPath(name).drive or "\0" in name:
+        raise _err(f"member name {name!r} points outside the archive", archive, name)
+    return str(p)
+
+
+def unpack(data: bytes, name: str | None = None, *, max_members: int = MAX_MEMBERS,
+           max_member_bytes: int = MAX_MEMBER_BYTES, max_total_bytes: int = MAX_TOTAL_BYTES,
+           ) -> list[tuple[str, bytes]]:
+    """gzip -> [(name without .gz, bytes)]; zip -> [(member path, bytes)] for each file member."""
+    if data[:2] == b"\x1f\x8b":
+        inner = gunzip(data, name, max_member_bytes)
+        if inner[:2] == b"\x1f\x8b" or _is_zip(inner):
+            raise _err("an archive inside a gzip file is refused (nested archives)", name)
+        return [(_strip_gz(name) or "upload", inner)]
+    if not _is_zip(data):
+        raise _err("neither gzip nor zip", name)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _err(f"not a valid zip file ({exc})", name) from exc
+    infos = [i for i in zf.infolist() if not i.is_dir()]
+    infos = [i for i in infos if not (i.filename.startswith("__MACOSX/") or PurePosixPath(i.filename).name
+                                      .startswith("._"))]
+    if len(infos) > max_members:
+        raise _err(f"{len(infos)} members, the limit is {max_members}", name)
+    if not infos:
+        raise _err("the zip file holds no files", name)
+    out: list[tuple[str, bytes]] = []
+    total = 0
+    for info in infos:
+        member = _safe_name(info.filename, name)
+        if info.flag_bits & 0x1:
+            raise _err("encrypted members are refused", name, member)
+        if info.file_size > max_member_bytes:
+            raise _err(f"member declares {info.file_size} bytes, the limit is {max_member_bytes}", name, member)
+        buf = bytearray()
+        try:
+            with zf.open(info) as fh:
+                while chunk := fh.read(_CHUNK):
+                    buf += chunk
+                    # the declared size can lie; count what actually comes out
+                    if len(buf) > max_member_bytes or total + len(buf) > max_total_bytes:
+                        raise _err("decompresses past the size limit (zip bomb?)", name, member)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+            raise _err(f"cannot read member ({exc})", name, member) from exc
+        total += len(buf)
+        content = bytes(buf)
+        if _is_zip(content):
+            raise _err("a zip inside a zip is refused (nested archives)", name, member)
+        if content[:2] == b"\x1f\x8b":
+            content = gunzip(content, f"{name or 'upload'}/{member}", max_member_bytes)
+            total += len(content)
+            if total > max_total_bytes:
+                raise _err("decompresses past the size limit (zip bomb?)", name, member)
+            if content[:2] == b"\x1f\x8b" or _is_zip(content):
+                raise _err("an archive inside a gzip member is refused (nested archives)", name, member)
+            member = _strip_gz(member) or member
+        out.append((member, content))
+    return out

@@ -1,0 +1,173 @@
+"""CSV in SweatStack's layout: decode and encode, bit-exact both ways.
+
+The layout: a header line, a `timestamp` column of ISO 8601 datetimes that carry a UTC offset
+(naive ones are refused with their line number: a local time without a zone is ambiguous), an
+optional `sport` column (else the `sport` parameter), and one column per metric under
+SweatStack's metric names in SI units. Floats are written with repr(), which Python reads back
+to the same float64, so decode(encode(a)) == a exactly. Vendor CSV exports (Wahoo, PowerTap,
+iBike, ergomo, Joule, PeriPedal, FitCSVTool, GPS loggers) name their columns each in their
+own way, some with no date or zone at all; they are refused with a message naming this layout.
+"""
+
+from __future__ import annotations
+
+import csv as _csv
+import io
+import math
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+
+from runhub import sports
+from runhub.activity import CHANNEL_UNITS, Activity
+from runhub.formats import FormatError, register
+from runhub.formats._common import check_start, mask_impossible, quarantine_backward_distance
+
+MEDIA_TYPE = "text/csv"
+# SweatStack metric names (sweatstack-activities-api); runhub's internal names are the same.
+METRICS = ("power", "speed", "heart_rate", "cadence", "altitude", "distance", "latitude", "longitude",
+           "temperature", "smo2", "core_temperature", "form_power", "gps_accuracy", "satellites",
+           "respiration_rate", "timer")
+LAYOUT_HELP = ("runhub reads CSV in SweatStack's layout: a header line with a 'timestamp' column of ISO 8601 "
+               "datetimes carrying a UTC offset (2024-05-01T07:30:00+02:00), a sport parameter or 'sport' "
+               f"column, and metric columns named {', '.join(METRICS[:11])}, ... in SI units")
+VENDOR_SIGNS = {
+    "Device,": "a Wahoo Fitness app export",
+    "iBike": "an iBike export",
+    "Minutes,Torq": "a PowerTap export",
+    "ZEIT,": "an ergomo export",
+    "Version,Date/Time": "a CycleOps Joule export",
+    "mm-dd,": "a PeriPedal export",
+    "Type,Local Number,Message": "a FitCSVTool dump of a FIT file (upload the FIT file itself)",
+    "INDEX,TAG,DATE,TIME": "a Columbus GPS logger export",
+    "#time,trackpoint_type": "an OpenTracks export (upload its GPX export instead)",
+}
+
+
+def _err(message: str, filename: str | None, location: str | None = None, fld: str | None = None) -> FormatError:
+    return FormatError(message, format="csv", file=filename, location=location, field=fld)
+
+
+def _text(data: bytes, filename: str | None) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _err(f"not UTF-8 text (byte {exc.start}). {LAYOUT_HELP}", filename, f"byte {exc.start}") from exc
+
+
+def parse_timestamp(value: str, line: int, filename: str | None) -> datetime:
+    try:
+        d = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise _err(f"timestamp {value[:40]!r} is not an ISO 8601 datetime", filename, f"line {line}",
+                   "timestamp") from exc
+    if d.tzinfo is None:
+        raise _err(f"timestamp {value[:40]!r} has no UTC offset (add Z or +hh:mm)", filename, f"line {line}",
+                   "timestamp")
+    return d
+
+
+def decode(data: bytes, *, filename: str | None = None, sport: str | None = None,
+           **_options: Any) -> list[Activity]:
+    text = _text(data, filename)
+    first_line = text.split("\n", 1)[0].strip()
+    for sign, what in VENDOR_SIGNS.items():
+        if first_line.startswith(sign):
+            raise _err(f"this looks like {what}, whose columns runhub cannot read unambiguously. {LAYOUT_HELP}",
+                       filename, "line 1")
+    reader = _csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration as exc:
+        raise _err(f"the file is empty. {LAYOUT_HELP}", filename, "line 1") from exc
+    lowered = [h.lower() for h in header]
+    if "timestamp" not in lowered:
+        raise _err(f"no 'timestamp' column in the header. {LAYOUT_HELP}", filename, "line 1", "timestamp")
+    ti = lowered.index("timestamp")
+    si = lowered.index("sport") if "sport" in lowered else None
+    metric_cols: dict[int, str] = {}
+    unknown = []
+    for i, h in enumerate(lowered):
+        if i in (ti, si) or not h:
+            continue
+        if h in METRICS:
+            metric_cols[i] = h
+        else:
+            unknown.append(header[i])
+    if unknown:
+        raise _err(f"unknown column(s) {', '.join(repr(u) for u in unknown[:5])}. {LAYOUT_HELP}", filename,
+                   "line 1", unknown[0])
+    stamps: list[datetime] = []
+    values: dict[str, list[float]] = {name: [] for name in metric_cols.values()}
+    sport_value = None
+    for rown, row in enumerate(reader, start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise _err(f"{len(row)} fields, the header has {len(header)}", filename, f"line {rown}")
+        stamps.append(parse_timestamp(row[ti], rown, filename))
+        if si is not None and sport_value is None and row[si].strip():
+            sport_value = row[si].strip()
+        for i, name in metric_cols.items():
+            cell = row[i].strip()
+            if not cell:
+                values[name].append(math.nan)
+                continue
+            try:
+                v = float(cell)
+            except ValueError as exc:
+                raise _err(f"{cell[:30]!r} is not a number", filename, f"line {rown}", header[i]) from exc
+            if not math.isfinite(v):
+                raise _err(f"{cell[:30]!r} is not a finite number", filename, f"line {rown}", header[i])
+            values[name].append(v)
+    if not stamps:
+        raise _err("the file has a header but no samples", filename, "line 2")
+    chosen = sport or sport_value
+    if not chosen:
+        raise _err("no sport: give the sport parameter or a 'sport' column", filename, None, "sport")
+    try:
+        code = sports.from_name(chosen)
+    except sports.UnknownSport as exc:
+        raise _err(str(exc), filename, None, "sport") from exc
+    start = stamps[0].astimezone(UTC)
+    check_start(start, "csv", filename, "line 2")
+    t = np.array([(s - stamps[0]).total_seconds() for s in stamps], dtype=np.float64)
+    bad = np.flatnonzero(np.diff(t) <= 0)
+    if len(bad):
+        raise _err("timestamps must increase from line to line", filename, f"sample {int(bad[0]) + 2}",
+                   "timestamp")
+    offset = stamps[0].utcoffset() or timedelta(0)
+    a = Activity(start=start, sport=code, utc_offset=int(offset.total_seconds()))
+    channels: dict[str, np.ndarray] = {"time": t}
+    for name, vals in values.items():
+        arr = np.asarray(vals, dtype=np.float64)
+        if not np.isnan(arr).all():
+            channels[name] = arr
+    mask_impossible(channels, a.extras)
+    quarantine_backward_distance(channels, a.extras)
+    a.channels = channels
+    return [a]
+
+
+def encode(a: Activity) -> bytes:
+    """Activity -> SweatStack CSV: one line per sample, timestamps in the activity's local offset
+    with microseconds, values as repr() (shortest exact float text), empty for NaN."""
+    tz = timezone(timedelta(seconds=a.utc_offset))
+    names = [n for n in METRICS if n in a.channels]
+    extra = [n for n in a.channels if n not in names and n != "time" and n in CHANNEL_UNITS]
+    names += extra
+    buf = io.StringIO()
+    w = _csv.writer(buf, lineterminator="\n")
+    w.writerow(["timestamp", "sport", *names])
+    t = a.channels.get("time", np.zeros(0))
+    base = a.start.astimezone(tz)
+    code = sports.get(a.sport).code if a.sport in sports.BY_CODE else a.sport
+    cols = [a.channels[n] for n in names]
+    for i in range(len(t)):
+        stamp = (base + timedelta(seconds=float(t[i]))).isoformat(timespec="microseconds")
+        w.writerow([stamp, code if i == 0 else "", *("" if math.isnan(c[i]) else repr(float(c[i])) for c in cols)])
+    return buf.getvalue().encode("utf-8")
+
+
+register("csv", decode, encode, MEDIA_TYPE)
