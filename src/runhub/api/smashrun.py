@@ -466,10 +466,9 @@ def _products(db: Database, activity_id: int, user_id: int) -> dict[str, Any]:
 def notables(
     activity_id: int, principal: Principal = Depends(caller("activity:read")), db: Database = Depends(get_db)
 ) -> Response:
+    row = owned_row(db, activity_id, principal.user_id)
     from runhub.analysis import notables as notables_analysis
 
-    assert principal.user_id is not None
-    row = owned_row(db, activity_id, principal.user_id)
     with db.connect() as conn:
         history = notables_analysis.load_history(conn, principal.user_id, before=row.start_utc)
         this = products_repo.load_activity_products(conn, activity_id)
