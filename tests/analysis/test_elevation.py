@@ -60,3 +60,5 @@ def test_gc_ramp_not_undercounted():
 def test_max_climb_and_descent():
     s = elevation_stats(np.array([0, 10, 17, 14, 20, 3, 11, 0.0]), smoothing=0, hysteresis=0)
     assert (s.max_climb, s.max_descent, s.net) == (17, 17, 0)
+    # min 0 -> max after it 20; max 20 -> min after it 0
+    assert (s.ascent, s.descent) == (20, 20)

@@ -31,7 +31,7 @@ def irregular() -> Activity:
         distance=[0, 3, 9, 12, 12, 12.5, 15.5],
         heart_rate=[100, 120, NAN, 200, 150, 160, 170],
         power=[200, NAN, 100, 300, 0, 50, 80],
-        cadence=[80, 0, 90, NAN, 85, 0, 0],
+        cadence=[80, 70, 90, NAN, 85, 0, 88],
         temperature=[10, 20, 20, 20, 30, 30, 30],
     )
 
@@ -50,22 +50,24 @@ def test_times_with_pause_and_stop():
 
 def test_time_weighted_averages_skip_nan_and_pause():
     s = summarize(irregular())
-    # forward hold: weights 1,2,1,0(paused),1,1; sample 2 NaN; the last sample holds no time
-    assert s.heart_rate_average == pytest.approx((100 * 1 + 120 * 2 + 150 * 1 + 160 * 1) / 5)
+    # backward weights: samples 1..6 stand for 1, 2, 1, 0 (the pause ends at sample 4), 1, 1 s;
+    # sample 0 stands for no time
+    # heart rate: 120*1 + NaN + 200*1 + (paused) + 160*1 + 170*1 over 4 s (sample mean would be 150)
+    assert s.heart_rate_average == pytest.approx((120 + 200 + 160 + 170) / 4)
     assert (s.heart_rate_min, s.heart_rate_max) == (100, 200)
-    # power: 200*1 + 100*1 + 0*1 + 50*1 over 4 s of known power (zeros count)
-    assert s.power_average == pytest.approx(350 / 4)
+    # power: NaN + 100*2 + 300*1 + (paused) + 50*1 + 80*1 over 5 s
+    assert s.power_average == pytest.approx(630 / 5)
     assert s.power_max == 300
-    # cadence without zeros: 80*1 + 90*1 + 85*1 over 3 s
-    assert s.cadence_average == pytest.approx(85)
-    assert (s.cadence_min, s.cadence_max) == (80, 90)
-    # temperature: 10*1 + 20*2 + 20*1 + 30*1 + 30*1 over 6 s
-    assert s.temperature_average == pytest.approx(130 / 6)
+    # cadence without zeros: 70*1 + 90*2 + NaN + (paused) + 0 dropped + 88*1 over 4 s
+    assert s.cadence_average == pytest.approx(338 / 4)
+    assert (s.cadence_min, s.cadence_max) == (70, 90)
+    # temperature: 20*1 + 20*2 + 20*1 + 30*1 + 30*1 over 6 s
+    assert s.temperature_average == pytest.approx(140 / 6)
 
 
 def test_long_gap_weight_is_capped():
-    # explicit pause on 4->5; the 30 s dropout 3->33 is not a pause: it stands for 15 s at most
-    a = act(pauses=[5], time=[0, 1, 2, 3, 33, 34], heart_rate=[100, 100, 100, 160, 100, 100])
+    # explicit pause on 4->5; the 30 s dropout 3->33 is not a pause: sample 4 stands for 15 s at most
+    a = act(pauses=[5], time=[0, 1, 2, 3, 33, 34], heart_rate=[100, 100, 100, 100, 160, 100])
     s = summarize(a)
     assert s.heart_rate_average == pytest.approx((100 * 3 + 160 * 15) / 18)
     assert s.timer_time == 34 - 1

@@ -25,11 +25,10 @@ class ElevationStats:
     max: float | None = None
     max_climb: float = 0.0  # largest single confirmed ascent (trough -> peak)
     max_descent: float = 0.0
+    ascent: float = 0.0  # Smashrun: minimum elevation to the maximum following it
+    descent: float = 0.0  # maximum elevation to the minimum following it
+    net: float = 0.0  # last - first, pause jumps excluded
     legs: list[float] = field(default_factory=list)  # signed legs, in order
-
-    @property
-    def net(self) -> float:
-        return self.gain - self.loss
 
 
 def turning_points(x: np.ndarray) -> np.ndarray:
@@ -147,11 +146,14 @@ def elevation_stats(
         crosses = np.diff(cp[idx]) > 0
         jumps = np.where(crosses, np.diff(a), 0.0)
         a = a - np.concatenate(([0.0], np.cumsum(jumps)))
+    stats.net = float(a[-1] - a[0])
     timer = np.concatenate(([0.0], np.cumsum(dt)))[idx]
     if smoothing > 0 and len(a) >= 3:
         # drop duplicate timer instants (across pauses) so the axis strictly increases
         keep = np.concatenate(([True], np.diff(timer) > 0))
         a = smooth_time(timer[keep], a[keep], smoothing)
+    stats.ascent = float((a - np.minimum.accumulate(a)).max())
+    stats.descent = float((np.maximum.accumulate(a) - a).max())
     legs = hysteresis_legs(a, hysteresis)
     stats.legs = legs
     ups = [v for v in legs if v > 0]

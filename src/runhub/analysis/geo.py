@@ -24,9 +24,9 @@ def distance_stream(a: Activity, tb: TimeBase) -> np.ndarray | None:
             d = cumulative_distance(lat, lon, np.flatnonzero(tb.paused))
         else:
             s = a.channels.get("speed")
-            if s is None or not np.isfinite(s[:-1]).any():
+            if s is None or not np.isfinite(s[1:]).any():
                 return None
-            inc = np.nan_to_num(s[:-1]) * tb.weights
+            inc = np.nan_to_num(s[1:]) * tb.weights
             return np.concatenate(([0.0], np.cumsum(inc)))
     ok = np.isfinite(d)
     if ok.sum() < 2:

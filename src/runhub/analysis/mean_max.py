@@ -134,10 +134,10 @@ def axis_for(tb: TimeBase, metric: str, x: np.ndarray) -> tuple[np.ndarray, np.n
         inc = np.where(tb.paused, 0.0, inc)
     elif metric == "power":
         step = np.where(tb.paused, np.minimum(tb.dt, PAUSE_BOUND), tb.dt)
-        v = np.nan_to_num(x[:-1], nan=0.0)
+        v = np.nan_to_num(x[1:], nan=0.0)
         inc = v * tb.weights
     else:
-        v = x[:-1]
+        v = x[1:]
         ok = np.isfinite(v) & (tb.weights > 0)
         step = np.where(ok, tb.weights, 0.0)
         inc = np.where(ok, v, 0.0) * step

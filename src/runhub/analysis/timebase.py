@@ -2,10 +2,12 @@
 
 Project-wide conventions (every module in `analysis/` goes through this one):
 
-* **Intervals, forward hold.** Sample i holds its value over the interval i -> i+1
-  (`w_i = t_{i+1} - t_i`); the last sample carries no time. This is the integral of a step
-  function, what GoldenCheetah's energy integration does. Arrays of per-interval values have
-  length n-1.
+* **Intervals, backward weights.** Sample i stands for the interval that ends at it,
+  (t_{i-1}, t_i] (`w_i = t_i - t_{i-1}`); the first sample carries no time. This is Runalyze's
+  convention (TimeSeriesForTrackdata.php), matches devices that log the value measured over the
+  last second, and gives sweatpy's mean-max reference values (algorithms.md V1) exactly.
+  Arrays of per-interval values have length n-1: entry i is the interval i -> i+1, whose value
+  is sample i+1.
 * **Pauses.** The source's timer events (`Activity.pauses`, or a recorded `timer` channel
   that stops advancing) mark the paused intervals. Only when a source says nothing about
   pauses, a gap longer than `gap_threshold` (max(15 s, 3 x median step)) counts as one.
@@ -79,8 +81,9 @@ class TimeBase:
         return np.concatenate(([0.0], np.cumsum(np.where(self.paused, 0.0, self.dt))))
 
     def weighted(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(values, weights) of the intervals whose sample value is known, for averages/zones."""
-        v = x[:-1]
+        """(values, weights) of the intervals whose sample value is known, for averages/zones:
+        interval i -> i+1 carries sample i+1 (backward weights)."""
+        v = x[1:]
         ok = np.isfinite(v) & (self.weights > 0)
         return v[ok], self.weights[ok]
 
@@ -108,7 +111,7 @@ def interval_speed(a: Activity, dt: np.ndarray) -> np.ndarray | None:
             return np.diff(d) / dt
     s = a.channels.get("speed")
     if s is not None:
-        return s[:-1].copy()
+        return s[1:].copy()
     return None
 
 
