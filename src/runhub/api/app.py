@@ -22,6 +22,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from runhub.auth.ratelimit import RateLimitHeaders
 
     app.add_middleware(RateLimitHeaders)
+    from runhub.api import oauth as oauth_routes
+    from runhub.web import pages
+
+    app.include_router(oauth_routes.router)
+    app.include_router(pages.router)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
