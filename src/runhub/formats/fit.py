@@ -46,6 +46,7 @@ RECORD_CHANNELS: dict[str, str] = {
 }
 ENHANCED = {"altitude": ("enhanced_altitude", "altitude"), "speed": ("enhanced_speed", "speed"),
             "respiration_rate": ("enhanced_respiration_rate", "respiration_rate")}
+ENHANCED_STEP = {"altitude": 0.21, "speed": 0.0011, "respiration_rate": 0.011}  # one profile step
 # Developer fields that are canonical channels under another name (Stryd writes "Form Power";
 # the CORE sensor app writes "core_temperature" or "CORE_TEMP"), matched case-insensitively.
 DEVELOPER_CHANNELS: dict[str, str] = {
@@ -400,8 +401,12 @@ def _channels(cols: dict[str, np.ndarray], t: np.ndarray, start: float, units: d
         if enh in cols:
             arr = cols[enh].copy()
             if plain in cols:
-                gap = np.isnan(arr)
-                arr[gap] = cols[plain][gap]
+                # where the 16-bit field holds the value, it is the recorded one: an enhanced_*
+                # expanded from it as a component can carry a rounding step (fitfast 0.1.0 gives
+                # 2.029 for a recorded 2.030 m/s); keep enhanced_* only beyond the 16-bit range
+                p = cols[plain]
+                use_plain = ~np.isnan(p) & (np.abs(arr - p) <= ENHANCED_STEP[dst]) | np.isnan(arr)
+                arr[use_plain] = p[use_plain]
         elif plain in cols:
             arr = cols[plain].copy()
         if arr is not None and not np.isnan(arr).all():
