@@ -422,7 +422,7 @@ def search_deleted(
     return json_response([r.id for r in _rows(db, principal.user_id, paging, deleted=True)])
 
 
-EXTENDED_PRODUCT = "smashrun_extended"
+EXTENDED_PRODUCT = "extended"
 
 
 def _extended_for(db: Database, user_id: int, rows: Any) -> dict[int, Any]:
@@ -485,7 +485,7 @@ def splits(
     if unit not in ("km", "mi"):
         raise ApiError(404, "not_found", f"splits are per km or mi, not {unit!r}")
     products = _products(db, activity_id, principal.user_id)
-    return json_response(products.get(f"smashrun_splits_{unit}") or [])
+    return json_response(shapes.split_objects(products.get(f"splits_{unit}"), unit))
 
 
 @router.get("/{user}/activities/{activity_id:int}/polyline", summary="Google encoded polyline of the track")
@@ -501,15 +501,17 @@ def polyline_svg(
     activity_id: int, principal: Principal = Depends(caller("activity:read")), db: Database = Depends(get_db)
 ) -> Response:
     products = _products(db, activity_id, principal.user_id)
-    return json_response({"polyline": products.get("polyline_svg")})
+    return json_response(shapes.svg_path(products.get("summary_polyline") or products.get("polyline")))
 
 
 @router.get("/{user}/activities/{activity_id:int}/polyline/geojson", summary="The track as a GeoJSON Feature")
 def polyline_geojson(
     activity_id: int, principal: Principal = Depends(caller("activity:read")), db: Database = Depends(get_db)
 ) -> Response:
-    products = _products(db, activity_id, principal.user_id)
-    return json_response(products.get("polyline_geojson"))
+    row = owned_row(db, activity_id, principal.user_id)
+    with db.connect() as conn:
+        a = repo.row_to_activity(row, repo.load_channels(conn, activity_id) if row.n_samples else None)
+    return json_response(shapes.geojson(a))
 
 
 @router.get("/{user}/badges", summary="Badges earned (runhub awards none: always [])")

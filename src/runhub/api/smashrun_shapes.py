@@ -149,29 +149,109 @@ def brief_object(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+# analysis product `extended` (snake case, SI) -> Smashrun extended names
+EXTENDED_FROM_PRODUCT = {
+    "speedVariability": "pace_variability",
+    "isCooperTest": "cooper_test",
+    "moonPhase": "moon_phase",
+    "elevationGain": "elevation_gain",
+    "elevationLoss": "elevation_loss",
+    "elevationAscent": "elevation_ascent",
+    "elevationDescent": "elevation_descent",
+    "elevationMax": "elevation_max",
+    "elevationMin": "elevation_min",
+    "elevationNet": "elevation_net",
+    "powerMax": "max_power",
+}
+
+
+def local_text(utc_iso: str | None, utc_offset: int) -> str | None:
+    """A UTC ISO time from analysis as local time with the activity's offset (seconds)."""
+    if not utc_iso:
+        return None
+    from datetime import timedelta, timezone
+
+    when = datetime.fromisoformat(utc_iso)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(timezone(timedelta(seconds=utc_offset))).isoformat(timespec="seconds")
+
+
 def extended_fields(a: Activity, extended: dict[str, Any] | None) -> dict[str, Any]:
-    """Extended fields (reference §5.7) from the analysis product `smashrun_extended` (already in
-    Smashrun names and units, local times as ISO with offset) plus the summary's power/elevation.
-    Keys analysis could not determine (no GPS for sunrise, no place name) are null."""
-    ext = dict(extended or {})
-    s = a.summary
-    fallback = {
-        "elevationGain": s.elevation_gain,
-        "elevationLoss": s.elevation_loss,
-        "elevationMax": s.elevation_max,
-        "elevationMin": s.elevation_min,
-        "powerMax": s.power_max,
-        "powerAverage": s.power_average,
-    }
+    """Extended fields (reference §5.7) in seed order from the analysis product `extended`.
+    What analysis could not know (no GPS: no sun times; no place names: runhub does no reverse
+    geocoding; a manual run: no elevation) is null."""
+    ext = extended or {}
     out: dict[str, Any] = {}
     for key in EXTENDED_KEYS:
-        v = ext.get(key)
-        if v is None:
-            v = fallback.get(key)
-        if key == "isCooperTest":
-            v = int(bool(v)) if v is not None else None
-        out[key] = number(v) if isinstance(v, float) else v
+        source = EXTENDED_FROM_PRODUCT.get(key)
+        out[key] = number(ext.get(source)) if source else None
+    if ext.get("cooper_test") is not None:
+        out["isCooperTest"] = int(bool(ext["cooper_test"]))
+    out["sunriseLocal"] = local_text(ext.get("sunrise"), a.utc_offset)
+    out["sunsetLocal"] = local_text(ext.get("sunset"), a.utc_offset)
+    out["powerAverage"] = number(a.summary.power_average)
     return out
+
+
+UNIT_METRES = {"km": 1000.0, "mi": 1609.344}
+
+
+def split_objects(splits: list[dict[str, Any]] | None, unit: str) -> list[dict[str, Any]]:
+    """Smashrun splits (reference §5.12) from the analysis product `splits_km`/`splits_mi`
+    (Strava `Split` fields, SI): cumulative distance in the split unit, clock seconds since the
+    start at the end of the split, speed km/h, average heart rate when recorded."""
+    out = []
+    covered = 0.0
+    for sp in splits or []:
+        covered += sp["distance"]
+        item: dict[str, Any] = {
+            "distance": number(round(covered / UNIT_METRES[unit], 9)),
+            "seconds": number(round(sp["start_time"] + sp["elapsed_time"], 6)),
+            "speed": number(round(sp["average_speed"] * 3.6, 9)),
+        }
+        if sp.get("average_heartrate") is not None:
+            item["heartRate"] = number(sp["average_heartrate"])
+        item["elevationDifference"] = number(sp.get("elevation_difference"))
+        out.append(item)
+    return out
+
+
+def geojson(a: Activity) -> dict[str, Any] | None:
+    """The recorded track as a GeoJSON Feature (LineString, [lon, lat]); missing fixes skipped."""
+    import numpy as np
+
+    lat, lon = a.channels.get("latitude"), a.channels.get("longitude")
+    if lat is None or lon is None:
+        return None
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    coords = np.column_stack((lon[ok], lat[ok])).tolist()
+    if len(coords) < 2:
+        return None
+    return {
+        "type": "Feature",
+        "properties": {"activityId": a.id},
+        "geometry": {"type": "LineString", "coordinates": coords},
+    }
+
+
+def svg_path(encoded: str | None) -> dict[str, Any] | None:
+    """An SVG path of an encoded polyline: x = longitude scaled by cos(latitude) (so the shape is
+    not stretched), y = -latitude, in a viewBox of the track's extent (degrees x 1e5)."""
+    if not encoded:
+        return None
+    import polyline as polyline_codec
+
+    pts = polyline_codec.decode(encoded)
+    if len(pts) < 2:
+        return None
+    mid = math.cos(math.radians(sum(p[0] for p in pts) / len(pts)))
+    xy = [(lon * mid * 1e5, -lat * 1e5) for lat, lon in pts]
+    x0, y0 = min(p[0] for p in xy), min(p[1] for p in xy)
+    w = max(p[0] for p in xy) - x0
+    h = max(p[1] for p in xy) - y0
+    d = "M" + " L".join(f"{x - x0:.1f} {y - y0:.1f}" for x, y in xy)
+    return {"polyline": d, "viewBox": f"0 0 {w:.1f} {h:.1f}"}
 
 
 def detail_object(row: Row[Any], a: Activity, extended: dict[str, Any] | None) -> dict[str, Any]:
