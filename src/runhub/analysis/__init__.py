@@ -7,7 +7,7 @@ Products (name -> value; numpy arrays are stored as raw float64, the rest as JSO
 
 * `splits_km`, `splits_mi`: list of Strava `Split` dicts (+ start_time, start/end_index), SI.
 * `laps`: list of Strava `Lap` dicts recomputed from the streams (one lap when none recorded).
-* `best_efforts`: list of {name, distance, elapsed_time, moving_time, start_time, end_time,
+* `best_efforts` (running, walking, hiking): list of {name, distance, elapsed_time, moving_time, start_time, end_time,
   start_index, end_index} for the standard distances covered (best_efforts.STANDARD_DISTANCES).
 * `mm_<metric>` and `mm_<metric>_start` for metric in power, speed, heart_rate, cadence:
   float64 arrays aligned with `mean_max.GRID[:len(array)]` (the grid up to the activity's
@@ -17,7 +17,8 @@ Products (name -> value; numpy arrays are stored as raw float64, the rest as JSO
   pauses and missing samples out; gives zones, AWD and TRIMP without the streams.
 * `extended`: Smashrun extended fields (pace variability, Cooper, sun/moon, elevation
   gain/loss/ascent/descent/max/min/net, max power) as a dict.
-* `polyline`, `summary_polyline`: Google encoded polylines (full, and simplified at 5 m).
+* `polyline`, `summary_polyline`: Google encoded polylines (precision 5) of the track simplified
+  at 1 m (visually lossless) and 10 m (map thumbnails).
 * `facts`: plain per-activity facts for longitudinal stats (local start, distance, times,
   elevation gain, average heart rate).
 """
@@ -39,6 +40,7 @@ class Analysis:
 
 
 MEAN_MAX_METRICS = ("power", "speed", "heart_rate", "cadence")
+FOOT_SPORTS = ("running", "walking", "hiking")  # best efforts are a running record (Strava: runs only)
 
 
 def facts(a: Activity, s: Summary) -> dict[str, Any]:
@@ -85,7 +87,8 @@ def analyse(activity: Activity) -> Analysis:
     if dist is not None and dist[-1] > dist[0]:
         products["splits_km"] = splits(a, tb, dist, KM, cum)
         products["splits_mi"] = splits(a, tb, dist, MILE, cum)
-        products["best_efforts"] = best_efforts(tb.t, dist, a.sport, cum.moving)
+        if a.sport.split(".")[0] in FOOT_SPORTS:
+            products["best_efforts"] = best_efforts(tb.t, dist, a.sport, cum.moving)
     products["laps"] = laps(a, tb, dist, cum)
     for metric in MEAN_MAX_METRICS:
         x = dist if metric == "speed" else ch.get(metric)
@@ -130,7 +133,7 @@ def analyse(activity: Activity) -> Analysis:
     if s.start_latitude is not None and s.start_longitude is not None:
         ext.update(sun_moon(s.start_latitude, s.start_longitude, a.start, a.utc_offset))
         lat, lon = ch["latitude"], ch["longitude"]
-        products["polyline"] = encoded_polyline(lat, lon)
-        products["summary_polyline"] = encoded_polyline(lat, lon, tolerance_m=5.0)
+        products["polyline"] = encoded_polyline(lat, lon, tolerance_m=1.0)
+        products["summary_polyline"] = encoded_polyline(lat, lon, tolerance_m=10.0)
     products["extended"] = ext
     return Analysis(summary=s, products=products)

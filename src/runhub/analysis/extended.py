@@ -11,8 +11,8 @@
   such (astral raises ValueError); moon phase as Smashrun: astral's 0..28 days / 28
   (0.5 = full, 0 or 1 = new).
 * polyline: Google's encoding via the `polyline` package (rounds absolute coordinates); the
-  summary polyline is simplified with Ramer-Douglas-Peucker at 5 m (full resolution of a long
-  activity is megabytes).
+  track is simplified with Ramer-Douglas-Peucker first (full resolution of a long activity is
+  megabytes, and the package encodes in pure Python).
 """
 
 from __future__ import annotations

@@ -1,0 +1,207 @@
+"""Runalyze's calculations panel (algorithms.md sections 9-11): effective VO2max, VDOT, marathon
+shape, TRIMP, ATL/CTL/TSB, monotony and strain, race predictions, CP/W' and CS/D'.
+
+Choices, stated once:
+* TRIMP is integrated per bpm over the stored heart-rate time histogram (Runalyze), never from
+  the average HR (GoldenCheetah's Jensen-biased form). Sex factors: male A 0.64 B 1.92, female
+  A 0.86 B 1.67 (the classic Banister constants; Runalyze's own 0.821776 is offered as
+  `female_runalyze`), unknown A 0.725215 B 1.795.
+* ATL/CTL: X_d = X_{d-1} + lambda (L_d - X_{d-1}) with lambda = 2 / (N + 1), N = 7 (ATL) and
+  42 (CTL) days, Runalyze's TsbModel; TSB = CTL - ATL on the same day.
+* Race predictions: Jack Daniels' VDOT model (solve VDOT(d, t) = V by bisection), with V the
+  athlete's VO2max shape; Cameron and Riegel (exponent 1.06) offered as alternatives.
+* CP/W' (and CS/D'): the 2-parameter model fitted by linear regression of work on time over
+  the 2-20 min mean-max points (closed form, no optimiser).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+TRIMP_FACTORS = {
+    "male": (0.64, 1.92),
+    "female": (0.86, 1.67),
+    "female_runalyze": (0.821776, 1.67),
+    None: (0.725215, 1.795),
+}
+ATL_DAYS, CTL_DAYS = 7, 42
+VO2MAX_SHAPE_DAYS = 30
+
+
+# ---- TRIMP ----------------------------------------------------------------------------
+
+
+def trimp(hr_hist: np.ndarray, hr_max: float, hr_rest: float, sex: str | None = None) -> float:
+    """Banister TRIMP summed over a time-per-bpm histogram (index = bpm, value = seconds)."""
+    a, b = TRIMP_FACTORS.get(sex, TRIMP_FACTORS[None])
+    bpm = np.arange(len(hr_hist), dtype=float)
+    x = np.clip((bpm - hr_rest) / (hr_max - hr_rest), 0.0, None)
+    return float((np.asarray(hr_hist) / 60.0 * x * a * np.exp(b * x)).sum())
+
+
+# ---- VO2max / VDOT --------------------------------------------------------------------
+
+
+def vo2_cost(v: float, b: float = 0.182258) -> float:
+    """Oxygen cost (ml/kg/min) of running at v m/min (Daniels & Gilbert)."""
+    return -4.60 + b * v + 0.000104 * v * v
+
+
+def fraction_sustainable(minutes: float) -> float:
+    return 0.8 + 0.1894393 * math.exp(-0.012778 * minutes) + 0.2989558 * math.exp(-0.1932605 * minutes)
+
+
+def vdot(distance_m: float, seconds: float) -> float:
+    """Daniels' VDOT of a race result."""
+    minutes = seconds / 60.0
+    return vo2_cost(distance_m / minutes) / fraction_sustainable(minutes)
+
+
+def vo2max_from_hr(distance_m: float, seconds: float, hr_avg: float, hr_max: float) -> float:
+    """Runalyze's effective VO2max from pace and heart rate (VO2maxCalculator)."""
+    v = distance_m / (seconds / 60.0)
+    pct = math.exp((hr_avg / hr_max - 1.00466) / 0.68725)
+    v100 = v / pct
+    return max(0.0, vo2_cost(v100, 0.182253))
+
+
+def vo2max_shape(values: Sequence[tuple[float, float]], corrector: float = 1.0) -> float | None:
+    """Duration-weighted mean of (vo2max, duration s) of the last 30 days' runs, times corrector."""
+    vs = [(v, d) for v, d in values if v > 0 and d > 0]
+    if not vs:
+        return None
+    return corrector * sum(v * d for v, d in vs) / sum(d for _, d in vs)
+
+
+def predict_daniels(distance_m: float, v: float) -> float:
+    """Race time (s) at which VDOT(distance, t) = v, by bisection on [2, 10] min/km."""
+    km = distance_m / 1000.0
+    lo, hi = 2 * 60 * km, 10 * 60 * km
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if vdot(distance_m, mid) > v:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def predict_cameron(d1: float, t1: float, d2: float) -> float:
+    def f(m: float) -> float:
+        return 13.49681 - 0.000030363 * m + 835.7114 / m**0.7905
+
+    return t1 * (d2 / d1) * f(d1) / f(d2)
+
+
+def predict_riegel(d1: float, t1: float, d2: float, exponent: float = 1.06) -> float:
+    return t1 * (d2 / d1) ** exponent
+
+
+# ---- marathon shape ---------------------------------------------------------------------
+
+
+def marathon_targets(v: float, days: float = 7.0) -> tuple[float, float]:
+    """(target km per `days`, target long run km) for a VO2max shape V (Runalyze MarathonShape)."""
+    v = max(v, 25.0)
+    return v**1.135 * days / 7.0, 12.0 * math.log(v / 4.0)
+
+
+def marathon_shape(
+    v: float,
+    km_last_days: float,
+    long_runs: Sequence[tuple[float, float]],
+    days_since_first: float,
+    weekly_weight: float = 0.67,
+    long_weight: float = 0.33,
+) -> int:
+    """Marathon shape in percent. `long_runs`: (distance km, days ago) of runs in the last 70 days."""
+    target_week, target_long = marathon_targets(v)
+    n = min(max(days_since_first, 70.0), 182.0)
+    weekly = km_last_days * 7.0 / n / target_week
+    points = 0.0
+    for d, ago in long_runs:
+        if d > 13 and ago < 70:
+            points += (2 - (2 / 70) * math.floor(ago)) * ((d - 13) / (target_long - 13)) ** 2
+    long_part = points * 7.0 / 70.0
+    return round(100 * (weekly_weight * weekly + long_weight * long_part))
+
+
+def shape_from_parts(weekly_part: float, long_part: float, weekly_weight: float, long_weight: float) -> int:
+    return round(100 * (weekly_weight * weekly_part + long_weight * long_part))
+
+
+# ---- ATL / CTL / TSB, monotony ----------------------------------------------------------
+
+
+@dataclass
+class Performance:
+    atl: np.ndarray
+    ctl: np.ndarray
+    tsb: np.ndarray
+
+
+def ewma(loads: Sequence[float], days: int, start: float = 0.0) -> np.ndarray:
+    lam = 2.0 / (days + 1.0)
+    out = np.empty(len(loads))
+    x = start
+    for i, load in enumerate(loads):
+        x = x + lam * (load - x)
+        out[i] = x
+    return out
+
+
+def tsb_model(daily_loads: Sequence[float], atl_days: int = ATL_DAYS, ctl_days: int = CTL_DAYS) -> Performance:
+    """ATL, CTL and TSB (= CTL - ATL) for consecutive daily loads (missing days are 0)."""
+    atl = ewma(daily_loads, atl_days)
+    ctl = ewma(daily_loads, ctl_days)
+    return Performance(atl, ctl, ctl - atl)
+
+
+def rest_days(
+    atl: float, ctl: float, atl_days: int = ATL_DAYS, ctl_days: int = CTL_DAYS, rounded: bool = True
+) -> float:
+    """Days without training until TSB reaches 0 (Runalyze TsbModel). Runalyze works on the
+    whole-number ATL/CTL it displays (`rounded`), which its reference values reflect."""
+    la, lc = 2.0 / (atl_days + 1), 2.0 / (ctl_days + 1)
+    if rounded:
+        atl, ctl = float(round(atl)), float(round(ctl))
+    if atl <= 0 or ctl >= atl:
+        return 0.0
+    return max(0.0, math.log(max(ctl, 1.0) / atl) / math.log((1 - la) / (1 - lc)))
+
+
+def monotony(last7: Sequence[float]) -> float:
+    """Mean / population std of the last 7 daily loads, capped at 10 (10 when constant)."""
+    x = np.zeros(7)
+    vals = np.asarray(list(last7)[-7:], dtype=float)
+    x[7 - len(vals) :] = vals
+    sd = x.std()
+    if sd == 0:
+        return 10.0
+    return float(min(x.mean() / sd, 10.0))
+
+
+def training_strain(last7: Sequence[float]) -> float:
+    return float(sum(list(last7)[-7:]) * monotony(last7))
+
+
+# ---- critical power / speed -------------------------------------------------------------
+
+
+def critical_power(durations: np.ndarray, values: np.ndarray, lo: float = 120, hi: float = 1200) -> dict | None:
+    """CP and W' (or CS and D') by linear regression of work (value x t) on t over [lo, hi] s."""
+    d = np.asarray(durations, dtype=float)
+    v = np.asarray(values, dtype=float)
+    ok = (d >= lo) & (d <= hi) & np.isfinite(v)
+    if ok.sum() < 2 or len(np.unique(d[ok])) < 2:
+        return None
+    t, work = d[ok], v[ok] * d[ok]
+    slope, intercept = np.polyfit(t, work, 1)
+    pred = slope * t + intercept
+    ss = ((work - work.mean()) ** 2).sum()
+    r2 = 1 - ((work - pred) ** 2).sum() / ss if ss > 0 else 1.0
+    return {"cp": float(slope), "w_prime": float(intercept), "r2": float(r2), "points": int(ok.sum())}
