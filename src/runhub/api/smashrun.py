@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
-from runhub import formats, ingest
+from runhub import formats, ingest, sports
 from runhub.activity import ActivityError
 from runhub.api import smashrun_shapes as shapes
 from runhub.api.deps import get_db, get_settings
@@ -470,9 +470,15 @@ def notables(
     from runhub.analysis import notables as notables_analysis
 
     with db.connect() as conn:
-        history = notables_analysis.load_history(conn, principal.user_id, before=row.start_utc)
-        this = products_repo.load_activity_products(conn, activity_id)
-    return json_response(notables_analysis.smashrun_notables(row, this, history))
+        rows = repo.list_rows(conn, principal.user_id, start_to=row.start_utc + timedelta(microseconds=1))
+        efforts = products_repo.load_products(
+            conn, principal.user_id, "best_efforts", start_to=row.start_utc + timedelta(microseconds=1)
+        )
+    by_id = {aid: value for aid, _, _, value in efforts}
+    history = [shapes.notable_run(r, by_id.get(r.id)) for r in rows]
+    this = next(h for h in history if h.id == activity_id)
+    found = notables_analysis.notables(this, [h for h in history if h.id != activity_id])
+    return json_response([shapes.notable_object(n) for n in found])
 
 
 @router.get("/{user}/activities/{activity_id:int}/splits/{unit}", summary="Splits per km or per mile")
@@ -541,7 +547,10 @@ def _stats(db: Database, user_id: int, year: int | None, month: int | None) -> A
     bounds = _local_date_bounds(year, month) if year is not None else (None, None)
     with db.connect() as conn:
         rows = repo.list_rows(conn, user_id, start_from=bounds[0], start_to=bounds[1], newest_first=False)
-    return stats_analysis.smashrun_stats(rows, year=year, month=month)
+        user = users_repo.get(conn, user_id)
+    today = datetime.now(_user_zone(users_repo.settings_of(user))).date()
+    facts = [shapes.run_fact(r) for r in rows if sports.is_running(r.sport)]
+    return shapes.stats_object(stats_analysis.smashrun_stats(facts, year=year, month=month, today=today))
 
 
 @router.get("/{user}/stats", summary="All-time stats")
@@ -601,7 +610,8 @@ def _goal(db: Database, user_id: int, year: int, month: int | None) -> Any:
             return None
         lo, hi = _local_date_bounds(year, month)
         rows = repo.list_rows(conn, user_id, start_from=lo, start_to=hi, newest_first=False)
-    run = stats_analysis.goal_progress(rows, year=year, month=month)
+    facts = [shapes.run_fact(r) for r in rows if sports.is_running(r.sport)]
+    run = stats_analysis.goal_progress(facts, year=year, month=month)
     return {"goalText": goal.text, "goalKilometers": shapes.km(goal.distance), "kilometers": shapes.km(run)}
 
 

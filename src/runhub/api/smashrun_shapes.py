@@ -272,3 +272,91 @@ def detail_object(row: Row[Any], a: Activity, extended: dict[str, Any] | None) -
     out["heartRateRecovery"] = posted.get("heartRateRecovery", [])
     out.update(extended_fields(a, extended))
     return out
+
+
+def local_start(row: Row[Any]) -> datetime:
+    """Naive local wall-clock start: UTC plus the run's own offset (DESIGN.md section 7)."""
+    from datetime import timedelta
+
+    return (row.start_utc + timedelta(seconds=row.utc_offset)).replace(tzinfo=None)
+
+
+def run_fact(row: Row[Any]) -> Any:
+    """analysis.stats.RunFact from the indexed columns (kept current by PATCH, unlike products)."""
+    from runhub.analysis.stats import RunFact
+
+    return RunFact(
+        local_start=local_start(row), distance=row.distance or 0.0, duration=row.timer_time or 0.0, activity_id=row.id
+    )
+
+
+def notable_run(row: Row[Any], best_efforts: list[dict[str, Any]] | None) -> Any:
+    """analysis.notables.NotableRun from columns, the stored summary and the best_efforts product."""
+    from runhub.analysis.notables import NotableRun
+
+    return NotableRun(
+        id=row.id,
+        local_start=local_start(row),
+        distance=row.distance or 0.0,
+        duration=row.timer_time or 0.0,
+        elevation_gain=(row.summary or {}).get("elevation_gain"),
+        best_efforts={e["name"]: e["elapsed_time"] for e in best_efforts or [] if e.get("elapsed_time") is not None},
+    )
+
+
+# notable reason codes whose value and previous best are distances (m inside, km outside)
+_NOTABLE_METRES = ("distance", "distancedays")
+
+
+def notable_object(n: dict[str, Any]) -> dict[str, Any]:
+    """Notable (reference §5.9) from analysis.notables: `text` is Smashrun's `description`."""
+    value, best = n.get("value"), n.get("previousBest")
+    if n.get("reasonCode") in _NOTABLE_METRES:
+        value, best = km(value), km(best)
+    return {
+        "description": n["text"],
+        "reasonCode": n["reasonCode"],
+        "period": n["period"],
+        "supportingValue": number(n.get("supportingValue")),
+        "isImperial": bool(n.get("isImperial")),
+        "value": number(value),
+        "previousBest": number(best),
+    }
+
+
+STATS_KEYS = (
+    "runCount",
+    "totalDistance",
+    "averageSpeed",
+    "averagePace",
+    "longestRun",
+    "longestRunWhen",
+    "longestBreakBetweenRuns",
+    "longestBreakBetweenRunsDate",
+    "longestStreak",
+    "longestStreakDate",
+    "daysRunAM",
+    "daysRunPM",
+    "daysRunBoth",
+    "averageDistancePerDay",
+    "averageRunLength",
+    "averageDaysRunPerWeek",
+    "mostOftenRunOnDay",
+    "mostOftenRunOnCount",
+    "mostOftenRunOnAverageDistance",
+    "leastOftenRunOnDay",
+    "leastOftenRunOnCount",
+    "leastOftenRunOnAverageDistance",
+)
+# Smashrun name (GO struct's JSON tags, reference 5.11) -> analysis.stats name where they differ
+STATS_FROM_ANALYSIS = {
+    "mostOftenRunOnCount": "mostOftenRunOnDayCount",
+    "mostOftenRunOnAverageDistance": "mostOftenRunOnDayAverageDistance",
+    "leastOftenRunOnCount": "leastOftenRunOnDayCount",
+    "leastOftenRunOnAverageDistance": "leastOftenRunOnDayAverageDistance",
+}
+
+
+def stats_object(stats: dict[str, Any]) -> dict[str, Any]:
+    """Stats (reference §5.11) in seed order; a field analysis leaves out (no runs) is null."""
+    return {key: number(stats.get(key, stats.get(STATS_FROM_ANALYSIS.get(key, key)))) for key in STATS_KEYS}
