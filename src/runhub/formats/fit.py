@@ -179,7 +179,8 @@ def read_messages(data: bytes, filename: str | None = None, engine: str = "auto"
         raise _err(f"the file ends before its first whole record ({exc})", filename) from exc
     except fitdecode.FitHeaderError as exc:
         raise _err(f"bad FIT header ({exc})", filename, _offset(exc)) from exc
-    except (fitdecode.FitParseError, ValueError, KeyError, IndexError, struct.error) as exc:
+    except (fitdecode.FitParseError, ValueError, KeyError, IndexError, TypeError, AttributeError,
+            ArithmeticError, struct.error) as exc:  # fitdecode trips over some corrupt bytes with these
         raise _err(f"invalid FIT content ({type(exc).__name__}: {exc})", filename, _offset(exc)) from exc
 
 
@@ -206,7 +207,13 @@ def _check_header(data: bytes, filename: str | None) -> None:
 def decode(data: bytes, *, filename: str | None = None, engine: str = "auto", **_options: Any) -> list[Activity]:
     """bytes -> one Activity per session (a multisport file gives several, linked by group id)."""
     m = read_messages(data, filename, engine)
-    return build_activities(m, filename)
+    try:
+        return build_activities(m, filename)
+    except FormatError:
+        raise
+    except (ValueError, KeyError, IndexError, TypeError, ArithmeticError) as exc:
+        # corrupt-but-decodable content (a lap with a string where a time belongs...)
+        raise _err(f"inconsistent FIT content ({type(exc).__name__}: {exc})", filename) from exc
 
 
 def build_activities(m: _Messages, filename: str | None = None) -> list[Activity]:

@@ -108,19 +108,19 @@ def _activity(act_el: Any, filename: str | None, where: str) -> Activity:
             continue
         totals = _lap_totals(lap_el)
         lap_start = parse_time(lap_el.get("StartTime"))
-        first_track = True
+        track_no = 0
         for tr in lap_el:
             if localname(tr.tag) != "Track":
                 continue
-            if not first_track and times:
+            # any Track after the lap's first Track element starts after a pause (runhub's encoder
+            # writes an empty first Track when a pause falls exactly on a lap start)
+            if track_no and times:
                 pause_starts.append(len(times))
-            n_before = len(times)
+            track_no += 1
             for tp in tr:
                 if localname(tp.tag) != "Trackpoint":
                     continue
                 _trackpoint(tp, times, cols)
-            if len(times) > n_before:
-                first_track = False
         lap_raw.append((lap_start, len(times), totals))
     first = next((x[0] for x in lap_raw if x[0] is not None), None)
     if times:
@@ -355,6 +355,8 @@ def encode(a: Activity) -> bytes:
         trig = {"distance": "Distance", "position": "Location", "time": "Time", "heart_rate": "HeartRate"}
         lines.append(f"<TriggerMethod>{trig.get(lap.trigger or '', 'Manual')}</TriggerMethod>")
         if n and end_i >= start_i:
+            if start_i in pause_set and start_i > 0:
+                lines.append("<Track/>")
             lines.append("<Track>")
             for i in range(start_i, end_i + 1):
                 if i in pause_set and i != start_i:

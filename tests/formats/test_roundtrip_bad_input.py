@@ -1,0 +1,195 @@
+"""Round trips (CSV bit-exact; TCX/GPX within each format's resolution) and hostile input."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from runhub import formats
+from runhub.activity import Activity, Lap
+from runhub.formats import FormatError, archive, csv, fit, gpx, tcx
+
+from .conftest import CORPUS
+
+
+def _activity() -> Activity:
+    n = 120
+    t = np.arange(n, dtype=np.float64) * 1.0
+    t[60:] += 30.0  # a 31 s pause before sample 60
+    rng = np.random.default_rng(7)
+    lat = 52.0 + np.cumsum(rng.uniform(0, 2e-5, n))
+    lon = 4.0 + np.cumsum(rng.uniform(0, 2e-5, n))
+    hr = rng.integers(120, 170, n).astype(np.float64)
+    hr[5] = np.nan
+    return Activity(
+        start=datetime(2024, 5, 1, 6, 30, 0, tzinfo=UTC), sport="running", utc_offset=7200,
+        channels={"time": t, "latitude": lat, "longitude": lon,
+                  "altitude": np.round(rng.uniform(0, 30, n), 1), "heart_rate": hr,
+                  "cadence": rng.integers(80, 95, n).astype(np.float64),
+                  "power": rng.integers(200, 300, n).astype(np.float64),
+                  "speed": np.round(rng.uniform(2.5, 4.0, n), 3),
+                  "distance": np.round(np.cumsum(rng.uniform(2, 4, n)), 2)},
+        pauses=[60], laps=[Lap(end_time=float(t[59]), end_index=59), Lap(end_time=float(t[-1]), end_index=n - 1)],
+    ).validate()
+
+
+def test_csv_round_trip_is_bit_exact() -> None:
+    a = _activity()
+    b = csv.decode(csv.encode(a))[0]
+    assert b.start == a.start and b.utc_offset == a.utc_offset and b.sport == a.sport
+    for name, arr in a.channels.items():
+        np.testing.assert_array_equal(b.channels[name], arr, err_msg=name)  # NaN == NaN here
+
+
+# Resolution per channel, as each format writes it (tcx.encode / gpx.encode docstrings).
+TCX_RES = {"time": 1e-3, "latitude": 1e-7, "longitude": 1e-7, "altitude": 1e-3, "distance": 1e-3,
+           "heart_rate": 0.5, "cadence": 0.5, "power": 0.5, "speed": 1e-3}
+GPX_RES = {"time": 1e-3, "latitude": 1e-7, "longitude": 1e-7, "altitude": 1e-3, "heart_rate": 0.5,
+           "cadence": 0.5, "power": 0.5, "speed": 1e-3}
+
+
+@pytest.mark.parametrize("codec,res", [(tcx, TCX_RES), (gpx, GPX_RES)])
+def test_xml_round_trip_within_resolution(codec, res) -> None:
+    a = _activity()
+    b = codec.decode(codec.encode(a))[0]
+    assert b.start == a.start and b.pauses == a.pauses
+    for name, tol in res.items():
+        np.testing.assert_allclose(b.channels[name], a.channels[name], rtol=0, atol=tol, err_msg=name)
+    if codec is tcx:
+        assert [lap.end_index for lap in b.laps] == [59, 119]
+
+
+def test_fit_with_wrong_crc_is_refused(corpus: Path) -> None:
+    data = bytearray((CORPUS / "fit/fitparse_Activity.fit").read_bytes())
+    data[-1] ^= 0xFF
+    with pytest.raises(FormatError, match="CRC"):
+        fit.decode(bytes(data))
+
+
+def test_truncated_at_every_cut_point(corpus: Path) -> None:
+    """Activity.fit (771 bytes) cut at every byte: a clear refusal, or whole records kept and said."""
+    data = (CORPUS / "fit/fitparse_Activity.fit").read_bytes()
+    for cut in range(len(data)):
+        try:
+            acts = formats.decode(data[:cut]) if cut >= 12 and data[8:12] == b".FIT" else fit.decode(data[:cut])
+        except FormatError:
+            continue
+        for a in acts:
+            a.validate()
+            assert "truncated" in a.extras["import_warning"]
+
+
+def test_random_bytes_refused() -> None:
+    for seed in range(20):
+        blob = np.random.default_rng(seed).bytes(2000)
+        with pytest.raises(FormatError):
+            formats.decode(blob)
+
+
+XXE = b"""<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<gpx>
+<trk><trkseg><trkpt lat="1" lon="1"><time>2020-01-01T00:00:00Z</time><name>&xxe;</name></trkpt></trkseg></trk></gpx>"""
+LAUGHS = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">' + b"".join(
+    f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i else "&lol;" * 10}">'.encode() for i in range(10)
+) + b"]><TrainingCenterDatabase>&lol9;</TrainingCenterDatabase>"
+
+
+@pytest.mark.parametrize("payload", [XXE, LAUGHS])
+def test_entities_refused(payload: bytes) -> None:
+    with pytest.raises(FormatError, match="DOCTYPE"):
+        formats.decode(payload, "gpx" if b"<gpx" in payload else "tcx")
+
+
+def test_size_limit_checked_before_parsing() -> None:
+    big = b"<gpx>" + b" " * 2048 + b"</gpx>"
+    with pytest.raises(FormatError, match="limit"):
+        gpx.decode(big, max_bytes=1024)
+
+
+def test_year_3000_and_one_point_gpx() -> None:
+    pt = '<trkpt lat="52" lon="4"><time>{}</time></trkpt>'
+    doc = '<gpx><trk><trkseg>{}</trkseg></trk></gpx>'
+    future = doc.format(pt.format("3000-01-01T00:00:00Z") + pt.format("3000-01-01T00:00:01Z")).encode()
+    with pytest.raises(FormatError, match="plausible"):
+        gpx.decode(future)
+    with pytest.raises(FormatError, match="one distinct point"):
+        gpx.decode(doc.format(pt.format("2020-01-01T00:00:00Z")).encode())
+
+
+def test_csv_naive_timestamp_names_the_line() -> None:
+    data = b"timestamp,heart_rate\n2024-05-01T07:30:00+02:00,120\n2024-05-01T07:30:01,121\n"
+    with pytest.raises(FormatError) as exc:
+        csv.decode(data, sport="running")
+    assert exc.value.location == "line 3" and "offset" in exc.value.message
+
+
+def test_zip_bomb_and_nesting_and_paths() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("bomb.csv", b"\0" * (4 * 1024 * 1024))
+    with pytest.raises(FormatError, match="limit"):
+        archive.unpack(buf.getvalue(), "b.zip", max_member_bytes=1024 * 1024)
+    inner = buf.getvalue()
+    nested = io.BytesIO()
+    with zipfile.ZipFile(nested, "w") as z:
+        z.writestr("inner.zip", inner)
+    with pytest.raises(FormatError, match="nested"):
+        archive.unpack(nested.getvalue(), "n.zip")
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("../../etc/x.gpx", b"x")
+    with pytest.raises(FormatError, match="outside"):
+        archive.unpack(evil.getvalue(), "e.zip")
+
+
+def test_zip_members_each_come_out(corpus: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.fit", (CORPUS / "fit/fitparse_Activity.fit").read_bytes())
+        z.writestr("b/ride.fit.gz", (CORPUS / "fit/gc_14582164182.fit.gz").read_bytes())
+        z.writestr("__MACOSX/._a.fit", b"junk")
+    names = [n for n, _ in archive.unpack(buf.getvalue(), "export.zip")]
+    assert names == ["a.fit", "b/ride.fit"]
+
+
+FUZZ = settings(max_examples=int(os.environ.get("RUNHUB_FUZZ_EXAMPLES", "150")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize("fmt", ["fit", "tcx", "gpx", "csv"])
+def test_fuzz_decoders_only_raise_format_errors(fmt: str) -> None:
+    seeds = {"fit": (CORPUS / "fit/fitparse_Activity.fit"), "tcx": None, "gpx": None, "csv": None}
+    base = seeds[fmt].read_bytes() if seeds[fmt] and seeds[fmt].is_file() else {
+        "fit": b"\x0e\x10\x00\x00\x00\x00\x00\x00.FIT\x00\x00",
+        "tcx": b'<TrainingCenterDatabase><Activities><Activity Sport="Running"><Lap StartTime="2020-01-01T00:00:00Z">'
+               b"<Track><Trackpoint><Time>2020-01-01T00:00:00Z</Time></Trackpoint></Track></Lap></Activity>"
+               b"</Activities></TrainingCenterDatabase>",
+        "gpx": b'<gpx><trk><trkseg><trkpt lat="1" lon="2"><time>2020-01-01T00:00:00Z</time></trkpt>'
+               b'<trkpt lat="1" lon="2.001"><time>2020-01-01T00:00:01Z</time></trkpt></trkseg></trk></gpx>',
+        "csv": b"timestamp,sport,heart_rate\n2020-01-01T00:00:00Z,running,120\n2020-01-01T00:00:01Z,,121\n",
+    }[fmt]
+
+    @FUZZ
+    @given(st.lists(st.tuples(st.integers(0, max(len(base) - 1, 0)), st.integers(0, 255)), max_size=8),
+           st.integers(0, len(base)))
+    def run(edits, cut):
+        data = bytearray(base)
+        for pos, val in edits:
+            data[pos] = val
+        try:
+            for a in formats.decode(bytes(data[:cut] if cut else data), fmt):
+                a.validate()
+        except FormatError:
+            pass
+        except ValueError as exc:  # ActivityError is a ValueError: validation said what was wrong
+            assert str(exc)
+
+    run()
