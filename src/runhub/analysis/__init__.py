@@ -17,8 +17,10 @@ Products (name -> value; numpy arrays are stored as raw float64, the rest as JSO
   pauses and missing samples out; gives zones, AWD and TRIMP without the streams.
 * `extended`: Smashrun extended fields (pace variability, Cooper, sun/moon, elevation
   gain/loss/ascent/descent/max/min/net, max power) as a dict.
-* `polyline`, `summary_polyline`: Google encoded polylines (precision 5) of the track simplified
-  at 1 m (visually lossless) and 10 m (map thumbnails).
+* `summary_polyline`: Google encoded polyline (precision 5) of the track simplified at 10 m
+  (Strava's map.summary_polyline); a full-resolution `map.polyline` is
+  `extended.encoded_polyline(lat, lon, tolerance_m=1.0)` on request (the package encodes in pure
+  Python: ~100 ms for a long track, too slow to do for every import).
 * `facts`: plain per-activity facts for longitudinal stats (local start, distance, times,
   elevation gain, average heart rate).
 """
@@ -133,7 +135,6 @@ def analyse(activity: Activity) -> Analysis:
     if s.start_latitude is not None and s.start_longitude is not None:
         ext.update(sun_moon(s.start_latitude, s.start_longitude, a.start, a.utc_offset))
         lat, lon = ch["latitude"], ch["longitude"]
-        products["polyline"] = encoded_polyline(lat, lon, tolerance_m=1.0)
         products["summary_polyline"] = encoded_polyline(lat, lon, tolerance_m=10.0)
     products["extended"] = ext
     return Analysis(summary=s, products=products)

@@ -44,15 +44,14 @@ def longitudinal_mean_max(
     if not rows:
         return []
     idx = grid_index(durations)
-    k = int(idx.max()) + 1 if len(idx) else 0
-    mat = np.full((len(rows), k), -np.inf)
-    smat = np.full((len(rows), k), np.nan)
+    mat = np.full((len(rows), len(idx)), -np.inf)
+    smat = np.full((len(rows), len(idx)), np.nan)
     for i, (_aid, _when, _sport, v, s) in enumerate(rows):
-        m = min(len(v), k)
-        mat[i, :m] = v[:m]
-        smat[i, :m] = s[:m]
-    mat = np.where(np.isnan(mat), -np.inf, mat)
-    sub = mat[:, idx]
+        m = int(np.searchsorted(idx, len(v)))  # requested grid points this curve reaches
+        mat[i, :m] = v[idx[:m]]
+        smat[i, :m] = s[idx[:m]]
+    mat[np.isnan(mat)] = -np.inf
+    sub = mat
     best = sub.argmax(axis=0)
     out = []
     for j, gi in enumerate(idx):
@@ -61,7 +60,7 @@ def longitudinal_mean_max(
         if not np.isfinite(val):
             continue
         aid, when, sport, _, _ = rows[b]
-        off = smat[b, gi]
+        off = smat[b, j]
         out.append(
             {
                 "duration": int(GRID[gi]),
