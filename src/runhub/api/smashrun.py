@@ -423,6 +423,7 @@ def search_deleted(
 
 
 EXTENDED_PRODUCT = "extended"
+POLYLINE_TOLERANCE_M = 1.0  # analysis' "visually lossless" full-resolution polyline
 
 
 def _extended_for(db: Database, user_id: int, rows: Any) -> dict[int, Any]:
@@ -498,8 +499,15 @@ def splits(
 def polyline(
     activity_id: int, principal: Principal = Depends(caller("activity:read")), db: Database = Depends(get_db)
 ) -> Response:
-    products = _products(db, activity_id, principal.user_id)
-    return json_response({"polyline": products.get("polyline")})
+    from runhub.analysis.extended import encoded_polyline
+
+    row = owned_row(db, activity_id, principal.user_id)
+    with db.connect() as conn:
+        ch = repo.load_channels(conn, activity_id) if row.n_samples and row.has_gps else {}
+    line = None
+    if "latitude" in ch and "longitude" in ch:
+        line = encoded_polyline(ch["latitude"], ch["longitude"], tolerance_m=POLYLINE_TOLERANCE_M)
+    return json_response({"polyline": line})
 
 
 @router.get("/{user}/activities/{activity_id:int}/polyline/svg", summary="The track as an SVG path")
@@ -507,7 +515,7 @@ def polyline_svg(
     activity_id: int, principal: Principal = Depends(caller("activity:read")), db: Database = Depends(get_db)
 ) -> Response:
     products = _products(db, activity_id, principal.user_id)
-    return json_response(shapes.svg_path(products.get("summary_polyline") or products.get("polyline")))
+    return json_response(shapes.svg_path(products.get("summary_polyline")))
 
 
 @router.get("/{user}/activities/{activity_id:int}/polyline/geojson", summary="The track as a GeoJSON Feature")
@@ -580,7 +588,7 @@ def stats_month(
     months = {
         (r.start_utc + timedelta(seconds=r.utc_offset)).month
         for r in rows
-        if (r.start_utc + timedelta(seconds=r.utc_offset)).year == year
+        if (r.start_utc + timedelta(seconds=r.utc_offset)).year == year and sports.is_running(r.sport)
     }
     if len(months) == 1:
         return json_response(_stats(db, principal.user_id, year, months.pop()))
