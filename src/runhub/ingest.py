@@ -118,7 +118,7 @@ def ingest_bytes(
         try:
             from runhub.formats.archive import unpack
 
-            members = unpack(data, filename)
+            members = unpack(data, filename, **({"max_member_bytes": max_bytes} if max_bytes else {}))
         except FormatError as exc:
             return [_failed(filename, exc)]
         results: list[IngestResult] = []
@@ -137,7 +137,11 @@ def ingest_bytes(
             )
         return results
     try:
-        options = {"sport": sport} if sport and fmt == "csv" else {}
+        options: dict[str, Any] = {"filename": filename}
+        if sport and fmt == "csv":
+            options["sport"] = sport
+        if max_bytes and fmt in ("tcx", "gpx"):
+            options["max_bytes"] = max_bytes
         decoded = formats.decode(data, fmt, **options)
     except (FormatError, ActivityError) as exc:
         return [_failed(filename, exc)]
