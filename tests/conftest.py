@@ -14,10 +14,17 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from runhub.config import Settings
 from runhub.store import Database
+
+# CI runs the same examples every time (a flaky red build helps nobody); locally hypothesis
+# explores new ones on every run.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 CORPUS = Path(os.environ.get("RUNHUB_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 
