@@ -52,21 +52,39 @@ def main() -> None:
             assert res.status == "created", res.error
         with db.connect() as conn:
             ids = select(activities.c.id).where(activities.c.owner_id == uid).scalar_subquery()
-            blob = conn.execute(select(func.sum(func.length(activity_streams.c.data)))
-                                .where(activity_streams.c.activity_id.in_(ids))).scalar()
-            prods = conn.execute(select(func.sum(func.length(activity_products.c.data)))
-                                 .where(activity_products.c.activity_id.in_(ids))).scalar() or 0
-            orig = conn.execute(select(func.sum(func.length(activity_originals.c.data)))
-                                .where(activity_originals.c.activity_id.in_(ids))).scalar()
-            rows = conn.execute(select(activities.c.summary, activities.c.meta).where(activities.c.owner_id == uid)).all()
+            blob = conn.execute(
+                select(func.sum(func.length(activity_streams.c.data))).where(activity_streams.c.activity_id.in_(ids))
+            ).scalar()
+            prods = (
+                conn.execute(
+                    select(func.sum(func.length(activity_products.c.data))).where(
+                        activity_products.c.activity_id.in_(ids)
+                    )
+                ).scalar()
+                or 0
+            )
+            orig = conn.execute(
+                select(func.sum(func.length(activity_originals.c.data))).where(
+                    activity_originals.c.activity_id.in_(ids)
+                )
+            ).scalar()
+            rows = conn.execute(
+                select(activities.c.summary, activities.c.meta).where(activities.c.owner_id == uid)
+            ).all()
         row_bytes = sum(len(str(r.summary)) + len(str(r.meta)) + 200 for r in rows)  # JSON columns + ~200 B fixed
         json_bytes = sum(len(p) for p in payloads)
         med = statistics.median(times)
-        print(f"database: {db.dialect}; {N_RUNS} runs of 3600 samples x 8 series, JSON {json_bytes / N_RUNS / 1024:.0f} KiB each")
-        print(f"ingest: median {med * 1000:.1f} ms per activity -> {1 / med:.1f} activities/s "
-              f"({N_RUNS / sum(times):.1f}/s over the whole run)")
-        print(f"stored blob + row: {(blob + row_bytes) / N_RUNS / 1024:.1f} KiB per activity = "
-              f"{(blob + row_bytes) / json_bytes:.3f} x the JSON size")
+        print(
+            f"database: {db.dialect}; {N_RUNS} runs of 3600 samples x 8 series, JSON {json_bytes / N_RUNS / 1024:.0f} KiB each"
+        )
+        print(
+            f"ingest: median {med * 1000:.1f} ms per activity -> {1 / med:.1f} activities/s "
+            f"({N_RUNS / sum(times):.1f}/s over the whole run)"
+        )
+        print(
+            f"stored blob + row: {(blob + row_bytes) / N_RUNS / 1024:.1f} KiB per activity = "
+            f"{(blob + row_bytes) / json_bytes:.3f} x the JSON size"
+        )
         print(f"with products and the compressed original: {(blob + row_bytes + prods + orig) / json_bytes:.3f} x")
         db.dispose()
 

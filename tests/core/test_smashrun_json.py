@@ -58,7 +58,13 @@ def test_only_running_is_accepted_as_activity_type():
 
 def test_pauses_are_inferred_from_clock_and_duration():
     # clock jumps by 31 s between samples 2 and 3 but duration by 1 s: one pause before index 3.
-    a = one(base(**rec(["clock", "duration", "distance"], [0, 1, 2, 33, 34], [0, 1, 2, 3, 4], [0, 0.003, 0.006, 0.009, 0.012])))
+    a = one(
+        base(
+            **rec(
+                ["clock", "duration", "distance"], [0, 1, 2, 33, 34], [0, 1, 2, 3, 4], [0, 0.003, 0.006, 0.009, 0.012]
+            )
+        )
+    )
     assert a.pauses == [3]
     assert "timer" in a.channels
 
@@ -87,8 +93,17 @@ def test_distance_from_positions_when_no_distance_series():
 
 
 def test_missing_samples_are_null_and_minus_one_is_a_real_reading():
-    obj = base(**rec(["clock", "distance", "temperature", "elevation", "latitude", "longitude"],
-                     [0, 1, 2], [0, 0.001, 0.002], [-1, None, 3], [-1, 5, None], [52.1, -1, 52.1], [4.1, -1, 4.1]))
+    obj = base(
+        **rec(
+            ["clock", "distance", "temperature", "elevation", "latitude", "longitude"],
+            [0, 1, 2],
+            [0, 0.001, 0.002],
+            [-1, None, 3],
+            [-1, 5, None],
+            [52.1, -1, 52.1],
+            [4.1, -1, 4.1],
+        )
+    )
     a = one(obj)
     assert a.channels["temperature"][0] == -1.0 and np.isnan(a.channels["temperature"][1])
     assert a.channels["altitude"][0] == -1.0
@@ -109,15 +124,26 @@ def test_input_aliases():
 @pytest.mark.parametrize(
     ("obj", "where", "field"),
     [
-        (base(**rec(["clock", "distance", "heartRate"], [0, 1], [0, 0.1], [120, "fast"])), "recordingValues[2][1]", "heartRate"),
+        (
+            base(**rec(["clock", "distance", "heartRate"], [0, 1], [0, 0.1], [120, "fast"])),
+            "recordingValues[2][1]",
+            "heartRate",
+        ),
         (base(**rec(["clock", "distance", "speed"], [0, 1], [0, 0.1], [1, 2])), "recordingKeys[2]", None),
         (base(**rec(["clock", "distance"], [0, 1, 2], [0, 0.1])), "recordingValues[1]", "distance"),
         (base(**rec(["clock", "distance"], [0, 2, 1], [0, 0.1, 0.2])), "recordingValues[clock][2]", "clock"),
         (base(**rec(["clock", "distance"], [-3, 2, 4], [0, 0.1, 0.2])), "recordingValues[clock][0]", "clock"),
-        (base(**rec(["clock", "distance", "heartRate"], [0, 1, 2], [0, 0.1, 0.2], [100, 300, 120])),
-         "recordingValues[heartRate][1]", "heartRate"),
+        (
+            base(**rec(["clock", "distance", "heartRate"], [0, 1, 2], [0, 0.1, 0.2], [100, 300, 120])),
+            "recordingValues[heartRate][1]",
+            "heartRate",
+        ),
         (base(**rec(["clock", "distance"], [0, 1, 2], [0, 0.5, 0.2])), "recordingValues[distance][2]", "distance"),
-        (base(**rec(["clock", "latitude", "longitude"], [0, 1], [95, 52], [4, 4])), "recordingValues[latitude][0]", "latitude"),
+        (
+            base(**rec(["clock", "latitude", "longitude"], [0, 1], [95, 52], [4, 4])),
+            "recordingValues[latitude][0]",
+            "latitude",
+        ),
         (base(distance=1, duration=1, notes="x" * 801), "notes", None),
         (base(distance="five", duration=1), "distance", None),
         (base(distance=1, duration=1, howFelt="meh"), "howFelt", None),
@@ -126,8 +152,11 @@ def test_input_aliases():
         (base(distance=1, duration=1, surprise=1), "surprise", None),
         (base(**rec(["clock", "distance", "gpsAccuracy", "satellites"], [0], [0], [3], [7])), "recordingKeys", None),
         (base(**rec(["clock", "distance"], [0, 1], [0, 0.1]), pauseIndexes=[5]), "pauseIndexes[0]", None),
-        (base(**rec(["clock", "distance"], [0, 1], [0, 0.1]), laps=[{"lapType": "sprint", "endTime": 1}]),
-         "laps[0].lapType", None),
+        (
+            base(**rec(["clock", "distance"], [0, 1], [0, 0.1]), laps=[{"lapType": "sprint", "endTime": 1}]),
+            "laps[0].lapType",
+            None,
+        ),
         (base(**rec(["distance"], [0, 0.1])), "recordingKeys", None),
     ],
 )
@@ -170,8 +199,14 @@ def activities(draw) -> Activity:
         lat[gaps], lon[gaps] = np.nan, np.nan
         lat[(lat == -1) & (lon == -1)] = 0.5  # -1,-1 is Smashrun's "no position"
         chs["latitude"], chs["longitude"] = lat, lon
-    for name, lo, hi in (("altitude", -500, 9000), ("heart_rate", 20, 260), ("cadence", 0, 300), ("power", 0, 3000),
-                         ("form_power", 0, 1000), ("temperature", -60, 70)):
+    for name, lo, hi in (
+        ("altitude", -500, 9000),
+        ("heart_rate", 20, 260),
+        ("cadence", 0, 300),
+        ("power", 0, 3000),
+        ("form_power", 0, 1000),
+        ("temperature", -60, 70),
+    ):
         if draw(st.booleans()):
             chs[name] = column(lo, hi)
     if draw(st.booleans()):
@@ -185,8 +220,11 @@ def activities(draw) -> Activity:
     ends = sorted(draw(st.sets(st.integers(0, n - 1), max_size=3)))
     for i in ends:
         basis = draw(st.sampled_from(["time", "distance"]))
-        lap = Lap(lap_type=draw(st.sampled_from(["general", "work", "recovery", "warmup", "cooldown"])), basis=basis,
-                  end_index=i)
+        lap = Lap(
+            lap_type=draw(st.sampled_from(["general", "work", "recovery", "warmup", "cooldown"])),
+            basis=basis,
+            end_index=i,
+        )
         if basis == "time":
             lap.end_time = float(t[i])
         else:
@@ -195,13 +233,23 @@ def activities(draw) -> Activity:
         laps.append(lap)
     # laps by distance need strictly increasing ends
     seen: set = set()
-    laps = [lap for lap in laps if not ((lap.basis, lap.end_time, lap.end_distance) in seen
-                                        or seen.add((lap.basis, lap.end_time, lap.end_distance)))]
+    laps = [
+        lap
+        for lap in laps
+        if not (
+            (lap.basis, lap.end_time, lap.end_distance) in seen or seen.add((lap.basis, lap.end_time, lap.end_distance))
+        )
+    ]
     offset = draw(st.integers(-14 * 4, 14 * 4)) * 900
-    start = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(seconds=draw(st.integers(0, 10**8)),
-                                                         milliseconds=draw(st.integers(0, 999)))
+    start = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(
+        seconds=draw(st.integers(0, 10**8)), milliseconds=draw(st.integers(0, 999))
+    )
     return Activity(
-        start=start, utc_offset=offset, channels=chs, pauses=pauses, laps=laps,
+        start=start,
+        utc_offset=offset,
+        channels=chs,
+        pauses=pauses,
+        laps=laps,
         summary=Summary(heart_rate_average=draw(st.none() | st.integers(40, 200).map(float))),
         notes=draw(st.none() | st.text(max_size=50)),
         how_felt=draw(st.none() | st.sampled_from(["Unstoppable", "great", "soso", "tired", "injured"])),
@@ -211,9 +259,20 @@ def activities(draw) -> Activity:
         external_id=draw(st.none() | st.text(min_size=1, max_size=20)),
         device_type=draw(st.none() | st.sampled_from(["Apple", "Google"])),
         app_version=draw(st.none() | st.just("1.2.3")),
-        songs=draw(st.lists(st.fixed_dictionaries({"album": st.text(max_size=5), "artist": st.text(max_size=5),
-                                                    "song": st.text(max_size=5), "startClock": st.integers(0, 99),
-                                                    "endClock": st.integers(100, 200)}), max_size=2)),
+        songs=draw(
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "album": st.text(max_size=5),
+                        "artist": st.text(max_size=5),
+                        "song": st.text(max_size=5),
+                        "startClock": st.integers(0, 99),
+                        "endClock": st.integers(100, 200),
+                    }
+                ),
+                max_size=2,
+            )
+        ),
         heart_rate_recovery=[{"duration": k * 5, "heartRate": 150 - k} for k in range(draw(st.integers(0, 3)))],
     )
 
@@ -233,9 +292,20 @@ def test_activity_to_json_to_activity_is_bit_exact(a):
     if "timer" not in a.channels:
         assert back.pauses == a.pauses
     assert [(x.lap_type, x.basis, x.end_time, x.end_distance, x.end_index) for x in back.laps] == [
-        (x.lap_type, x.basis, x.end_time, x.end_distance, x.end_index) for x in a.laps]
-    for attr in ("notes", "how_felt", "weather_type", "humidity", "body_weight", "external_id", "device_type",
-                 "app_version", "songs", "heart_rate_recovery"):
+        (x.lap_type, x.basis, x.end_time, x.end_distance, x.end_index) for x in a.laps
+    ]
+    for attr in (
+        "notes",
+        "how_felt",
+        "weather_type",
+        "humidity",
+        "body_weight",
+        "external_id",
+        "device_type",
+        "app_version",
+        "songs",
+        "heart_rate_recovery",
+    ):
         assert getattr(back, attr) == getattr(a, attr), attr
     assert back.summary.heart_rate_average == a.summary.heart_rate_average
 
@@ -247,8 +317,13 @@ def smashrun_objects(draw) -> dict:
     # km with up to 6 decimals (1 mm): real devices' resolution; any such number comes back equal
     dist_mm = np.cumsum(draw(st.lists(st.integers(0, 5000), min_size=n, max_size=n))).tolist()
     keys, cols = ["clock", "distance"], [clock, [mm / 1e6 for mm in dist_mm]]
-    ranges = {"heartRate": (20, 260), "cadence": (0, 300), "elevation": (-500, 9000), "temperature": (-60, 70),
-              "power": (0, 3000)}
+    ranges = {
+        "heartRate": (20, 260),
+        "cadence": (0, 300),
+        "elevation": (-500, 9000),
+        "temperature": (-60, 70),
+        "power": (0, 3000),
+    }
     for key in draw(st.sets(st.sampled_from(sorted(ranges)))):
         lo, hi = ranges[key]
         cols.append(draw(st.lists(st.none() | st.integers(lo, hi) | st.floats(lo, hi), min_size=n, max_size=n)))
@@ -271,8 +346,16 @@ def smashrun_objects(draw) -> dict:
         "externalId": draw(st.text(min_size=1, max_size=12)),
         "appVersion": "3.1",
         "pauseIndexes": sorted(draw(st.sets(st.integers(1, n - 1), max_size=2))) if n > 1 else [],
-        "songs": [{"album": "13 Songs", "artist": "Fugazi", "song": "Waiting Room", "BPM": 155, "startClock": 0,
-                   "endClock": 150}],
+        "songs": [
+            {
+                "album": "13 Songs",
+                "artist": "Fugazi",
+                "song": "Waiting Room",
+                "BPM": 155,
+                "startClock": 0,
+                "endClock": 150,
+            }
+        ],
         "heartRateRecovery": [{"duration": 0, "heartRate": 190}, {"duration": 5, "heartRate": 180}],
         "recordingKeys": keys,
         "recordingValues": cols,
@@ -295,12 +378,16 @@ def by_key(obj: dict) -> dict:
 def test_json_to_activity_to_json_gives_equal_json(obj):
     out = json.loads(sj.encode(one(obj)))
     assert by_key(out) == by_key(obj)
-    assert datetime.fromisoformat(out["startDateTimeLocal"]).utcoffset() == datetime.fromisoformat(
-        obj["startDateTimeLocal"]).utcoffset()
+    assert (
+        datetime.fromisoformat(out["startDateTimeLocal"]).utcoffset()
+        == datetime.fromisoformat(obj["startDateTimeLocal"]).utcoffset()
+    )
 
 
 def test_local_time_format_in_each_precision():
     tz = timezone(timedelta(hours=2))
-    for dt, text in [(datetime(2020, 1, 1, 8, 0, 0, tzinfo=tz), "2020-01-01T08:00:00+02:00"),
-                     (datetime(2020, 1, 1, 8, 0, 0, 5000, tzinfo=tz), "2020-01-01T08:00:00.005+02:00")]:
+    for dt, text in [
+        (datetime(2020, 1, 1, 8, 0, 0, tzinfo=tz), "2020-01-01T08:00:00+02:00"),
+        (datetime(2020, 1, 1, 8, 0, 0, 5000, tzinfo=tz), "2020-01-01T08:00:00.005+02:00"),
+    ]:
         assert sj.format_local_time(dt.astimezone(UTC), 7200) == text
