@@ -75,7 +75,8 @@ def main() -> None:
         json_bytes = sum(len(p) for p in payloads)
         med = statistics.median(times)
         print(
-            f"database: {db.dialect}; {N_RUNS} runs of 3600 samples x 8 series, JSON {json_bytes / N_RUNS / 1024:.0f} KiB each"
+            f"database: {db.dialect}; {N_RUNS} runs of 3600 samples x 8 series, "
+            f"JSON {json_bytes / N_RUNS / 1024:.0f} KiB each"
         )
         print(
             f"ingest: median {med * 1000:.1f} ms per activity -> {1 / med:.1f} activities/s "
