@@ -12,6 +12,13 @@ from pyproj import Geod
 _GEOD = Geod(ellps="WGS84")
 
 
+def distances(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Geodesic length (m) from each point 1 to its point 2."""
+    if len(lat1) == 0:
+        return np.zeros(0)
+    return np.asarray(_GEOD.inv(lon1, lat1, lon2, lat2)[2], dtype=np.float64)
+
+
 def step_lengths(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Geodesic length (m) of each step i -> i+1; NaN where either end has no position."""
     if len(lat) < 2:
@@ -20,8 +27,7 @@ def step_lengths(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     steps = np.full(len(lat) - 1, np.nan)
     if ok.any():
         idx = np.flatnonzero(ok)
-        _, _, dist = _GEOD.inv(lon[idx], lat[idx], lon[idx + 1], lat[idx + 1])
-        steps[idx] = dist
+        steps[idx] = distances(lat[idx], lon[idx], lat[idx + 1], lon[idx + 1])
     return steps
 
 

@@ -15,7 +15,7 @@ max(MATCH_DISTANCE_METERS, MATCH_RELATIVE) (or both have no distance).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -37,10 +37,6 @@ MATCH_RELATIVE = 0.01
 Status = Literal["created", "updated", "duplicate", "failed"]
 
 
-class UploadTooLarge(ValueError):
-    """More bytes than the configured upload limit."""
-
-
 @dataclass
 class IngestResult:
     status: Status
@@ -59,12 +55,6 @@ class IngestResult:
             "error": self.error,
             "duplicate_of": self.duplicate_of,
         }
-
-
-@dataclass
-class _Decoded:
-    activities: list[Activity] = field(default_factory=list)
-    fmt: str = ""
 
 
 def matches(a: Activity, row: Row[Any]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -112,6 +113,17 @@ def parse_xml(data: bytes, fmt: str, filename: str | None, max_bytes: int | None
         line = getattr(exc, "lineno", None)
         raise FormatError(f"not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc})", format=fmt,
                           file=filename, location=f"line {line}" if line else None) from exc
+
+
+def xml_float(text: str | None) -> float:
+    """An XML element's number, NaN when absent, unparsable or not finite (a missing sample)."""
+    if text is None:
+        return math.nan
+    try:
+        v = float(text)
+    except ValueError:
+        return math.nan
+    return v if math.isfinite(v) else math.nan
 
 
 def parse_time(text: str | None) -> float | None:

@@ -25,7 +25,9 @@ from runhub.formats._common import (
     parse_time,
     parse_xml,
     strictly_increasing,
+    xml_float,
 )
+from runhub.geodesy import distances
 
 MEDIA_TYPE = "application/gpx+xml"
 NS = "http://www.topografix.com/GPX/1/1"
@@ -39,30 +41,8 @@ EXTENSIONS = {"hr": "heart_rate", "heartrate": "heart_rate", "cad": "cadence", "
 COLUMNS = ("latitude", "longitude", "altitude", "heart_rate", "cadence", "temperature", "power", "speed")
 STRAVA_TYPES = {"1": "cycling", "9": "running", "4": "hiking", "10": "walking"}
 
-_GEOD: Any = None
-
-
-def _geod() -> Any:
-    global _GEOD
-    if _GEOD is None:
-        from pyproj import Geod
-
-        _GEOD = Geod(ellps="WGS84")
-    return _GEOD
-
-
 def _err(message: str, filename: str | None, location: str | None = None, fld: str | None = None) -> FormatError:
     return FormatError(message, format="gpx", file=filename, location=location, field=fld)
-
-
-def _float(text: str | None) -> float:
-    if text is None:
-        return math.nan
-    try:
-        v = float(text)
-    except ValueError:
-        return math.nan
-    return v if math.isfinite(v) else math.nan
 
 
 def geodesic_distance(lat: np.ndarray, lon: np.ndarray, pauses: list[int]) -> np.ndarray:
@@ -74,8 +54,7 @@ def geodesic_distance(lat: np.ndarray, lon: np.ndarray, pauses: list[int]) -> np
         return out
     steps = np.zeros(len(ok))
     if len(ok) > 1:
-        _, _, d = _geod().inv(lon[ok[:-1]], lat[ok[:-1]], lon[ok[1:]], lat[ok[1:]])
-        steps[1:] = d
+        steps[1:] = distances(lat[ok[:-1]], lon[ok[:-1]], lat[ok[1:]], lon[ok[1:]])
         if pauses:
             # a step that spans a pause index (previous fix before it, this fix at or after it)
             p = np.asarray(pauses)
@@ -118,7 +97,7 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
                 for pt in c:
                     if localname(pt.tag) != "trkpt":
                         continue
-                    lat = _float(pt.get("lat"))
+                    lat = xml_float(pt.get("lat"))
                     # OpenTracks before v4.18 wrote a pause as lat=100 and a resume as lat=200
                     if lat in (100.0, 200.0):
                         legacy_pause = True
@@ -193,7 +172,7 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
 
 def _point(pt: Any, lat: float, times: list[float | None], cols: dict[str, list[float]]) -> None:
     row = dict.fromkeys(COLUMNS, math.nan)
-    lon = _float(pt.get("lon"))
+    lon = xml_float(pt.get("lon"))
     if -90 <= lat <= 90 and -180 <= lon <= 180:
         row["latitude"], row["longitude"] = lat, lon
     t = None
@@ -202,12 +181,12 @@ def _point(pt: Any, lat: float, times: list[float | None], cols: dict[str, list[
         if cn == "time":
             t = parse_time(c.text)
         elif cn == "ele":
-            row["altitude"] = _float(c.text)
+            row["altitude"] = xml_float(c.text)
         elif cn == "extensions":
             for x in c.iter():
                 key = EXTENSIONS.get(localname(x.tag).lower())
                 if key and x.text and x.text.strip():
-                    row[key] = _float(x.text)
+                    row[key] = xml_float(x.text)
     times.append(t)
     for k in COLUMNS:
         cols[k].append(row[k])

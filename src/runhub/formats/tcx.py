@@ -27,6 +27,7 @@ from runhub.formats._common import (
     parse_xml,
     quarantine_backward_distance,
     strictly_increasing,
+    xml_float,
 )
 
 MEDIA_TYPE = "application/vnd.garmin.tcx+xml"
@@ -53,16 +54,6 @@ def _child(el: Any, name: str) -> Any:
 def _text(el: Any, name: str) -> str | None:
     c = _child(el, name)
     return c.text.strip() if c is not None and c.text else None
-
-
-def _float(text: str | None) -> float:
-    if text is None:
-        return math.nan
-    try:
-        v = float(text)
-    except ValueError:
-        return math.nan
-    return v if math.isfinite(v) else math.nan
 
 
 def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = None,
@@ -190,25 +181,25 @@ def _trackpoint(tp: Any, times: list[float], cols: dict[str, list[float]]) -> No
         if name == "Time":
             t = parse_time(c.text)
         elif name == "Position":
-            row["latitude"] = _float(_text(c, "LatitudeDegrees"))
-            row["longitude"] = _float(_text(c, "LongitudeDegrees"))
+            row["latitude"] = xml_float(_text(c, "LatitudeDegrees"))
+            row["longitude"] = xml_float(_text(c, "LongitudeDegrees"))
         elif name == "AltitudeMeters":
-            row["altitude"] = _float(c.text)
+            row["altitude"] = xml_float(c.text)
         elif name == "DistanceMeters":
-            row["distance"] = _float(c.text)
+            row["distance"] = xml_float(c.text)
         elif name == "HeartRateBpm":
-            row["heart_rate"] = _float(_text(c, "Value"))
+            row["heart_rate"] = xml_float(_text(c, "Value"))
         elif name == "Cadence":
-            row["cadence"] = _float(c.text)
+            row["cadence"] = xml_float(c.text)
         elif name == "Extensions":
             for x in c.iter():
                 xn = localname(x.tag)
                 if xn == "Speed":
-                    row["speed"] = _float(x.text)
+                    row["speed"] = xml_float(x.text)
                 elif xn == "Watts":
-                    row["power"] = _float(x.text)
+                    row["power"] = xml_float(x.text)
                 elif xn == "RunCadence":
-                    row["cadence"] = _float(x.text)
+                    row["cadence"] = xml_float(x.text)
     if t is None:  # a trackpoint without a time cannot be placed; TCX requires Time
         return
     if math.isnan(row["latitude"]) or math.isnan(row["longitude"]):
@@ -227,11 +218,11 @@ def _lap_totals(lap_el: Any) -> dict[str, Any]:
     for c in lap_el:
         name = localname(c.tag)
         if name in fields:
-            tot[fields[name]] = _float(c.text)
+            tot[fields[name]] = xml_float(c.text)
         elif name == "AverageHeartRateBpm":
-            tot["heart_rate_average"] = _float(_text(c, "Value"))
+            tot["heart_rate_average"] = xml_float(_text(c, "Value"))
         elif name == "MaximumHeartRateBpm":
-            tot["heart_rate_max"] = _float(_text(c, "Value"))
+            tot["heart_rate_max"] = xml_float(_text(c, "Value"))
         elif name == "Intensity":
             tot["intensity"] = (c.text or "").strip()
         elif name == "TriggerMethod":
@@ -241,7 +232,7 @@ def _lap_totals(lap_el: Any) -> dict[str, Any]:
                 xn = localname(x.tag)
                 if xn in ("AvgSpeed", "AvgRunCadence", "MaxRunCadence", "AvgWatts", "MaxWatts", "MaxBikeCadence",
                           "Steps"):
-                    tot[xn] = _float(x.text)
+                    tot[xn] = xml_float(x.text)
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in tot.items()}
 
 
