@@ -58,6 +58,17 @@ def _signin_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
 
 
+async def _signed_in_form(request: Request) -> tuple[dict[str, Any], Any] | Response:
+    """The posted form and its signed-in user, or the response that refuses it (sign in, or CSRF)."""
+    form = await _form(request)
+    user = sessions.session_user(request)
+    if user is None:
+        return _signin_redirect(request)
+    if not sessions.check_csrf(request, form.get("csrf_token")):
+        return _forbidden(request)
+    return form, user
+
+
 @router.get("/")
 def home(request: Request) -> Response:
     user = sessions.session_user(request)
@@ -159,12 +170,10 @@ def _int_or_none(value: Any, low: int, high: int) -> int | None:
 
 @router.post("/settings/profile")
 async def profile_save(request: Request) -> Response:
-    form = await _form(request)
-    user = sessions.session_user(request)
-    if user is None:
-        return _signin_redirect(request)
-    if not sessions.check_csrf(request, form.get("csrf_token")):
-        return _forbidden(request)
+    got = await _signed_in_form(request)
+    if isinstance(got, Response):
+        return got
+    form, user = got
     changes: dict[str, Any] = {}
     for key, _, options in UNIT_CHOICES:
         if form.get(key) in {v for v, _ in options}:
@@ -244,12 +253,10 @@ def apps_page(request: Request) -> Response:
 
 @router.post("/settings/apps/revoke")
 async def apps_revoke(request: Request) -> Response:
-    form = await _form(request)
-    user = sessions.session_user(request)
-    if user is None:
-        return _signin_redirect(request)
-    if not sessions.check_csrf(request, form.get("csrf_token")):
-        return _forbidden(request)
+    got = await _signed_in_form(request)
+    if isinstance(got, Response):
+        return got
+    form, user = got
 
     def revoke() -> None:
         with request.app.state.db.begin() as conn:
@@ -278,12 +285,10 @@ def tokens_page(request: Request) -> Response:
 
 @router.post("/settings/tokens")
 async def tokens_create(request: Request) -> Response:
-    form = await _form(request)
-    user = sessions.session_user(request)
-    if user is None:
-        return _signin_redirect(request)
-    if not sessions.check_csrf(request, form.get("csrf_token")):
-        return _forbidden(request)
+    got = await _signed_in_form(request)
+    if isinstance(got, Response):
+        return got
+    form, user = got
     chosen = form.get("scope", [])
     chosen = [chosen] if isinstance(chosen, str) else chosen
     days = _int_or_none(form.get("days"), 1, 3650)
@@ -304,12 +309,10 @@ async def tokens_create(request: Request) -> Response:
 
 @router.post("/settings/tokens/revoke")
 async def tokens_revoke(request: Request) -> Response:
-    form = await _form(request)
-    user = sessions.session_user(request)
-    if user is None:
-        return _signin_redirect(request)
-    if not sessions.check_csrf(request, form.get("csrf_token")):
-        return _forbidden(request)
+    got = await _signed_in_form(request)
+    if isinstance(got, Response):
+        return got
+    form, user = got
 
     def revoke() -> None:
         with request.app.state.db.begin() as conn:
@@ -347,12 +350,10 @@ def developer_page(request: Request) -> Response:
 
 @router.post("/settings/developer")
 async def developer_create(request: Request) -> Response:
-    form = await _form(request)
-    user = sessions.session_user(request)
-    if user is None:
-        return _signin_redirect(request)
-    if not sessions.check_csrf(request, form.get("csrf_token")):
-        return _forbidden(request)
+    got = await _signed_in_form(request)
+    if isinstance(got, Response):
+        return got
+    form, user = got
     uris = [u.strip() for u in str(form.get("redirect_uris", "")).splitlines() if u.strip()]
     public = form.get("kind") == "public"
     name = str(form.get("name", "")).strip()[:200] or "app"
@@ -378,12 +379,10 @@ async def developer_create(request: Request) -> Response:
 
 @router.post("/settings/developer/rotate")
 async def developer_rotate(request: Request) -> Response:
-    form = await _form(request)
-    user = sessions.session_user(request)
-    if user is None:
-        return _signin_redirect(request)
-    if not sessions.check_csrf(request, form.get("csrf_token")):
-        return _forbidden(request)
+    got = await _signed_in_form(request)
+    if isinstance(got, Response):
+        return got
+    form, user = got
     cid = str(form.get("client_id", ""))
     if not await run_in_threadpool(_may_manage, request, user, cid):
         return render(request, "error.html", 404, title="No such app", message="")
@@ -398,12 +397,10 @@ async def developer_rotate(request: Request) -> Response:
 
 @router.post("/settings/developer/delete")
 async def developer_delete(request: Request) -> Response:
-    form = await _form(request)
-    user = sessions.session_user(request)
-    if user is None:
-        return _signin_redirect(request)
-    if not sessions.check_csrf(request, form.get("csrf_token")):
-        return _forbidden(request)
+    got = await _signed_in_form(request)
+    if isinstance(got, Response):
+        return got
+    form, user = got
     cid = str(form.get("client_id", ""))
     if cid == "client" or not await run_in_threadpool(_may_manage, request, user, cid):
         return render(request, "error.html", 404, title="No such app", message="")
