@@ -27,7 +27,7 @@ from runhub.formats._common import (
     strictly_increasing,
     xml_float,
 )
-from runhub.geodesy import distances
+from runhub.geodesy import cumulative_distance, pause_steps
 
 MEDIA_TYPE = "application/gpx+xml"
 NS = "http://www.topografix.com/GPX/1/1"
@@ -43,30 +43,6 @@ STRAVA_TYPES = {"1": "cycling", "9": "running", "4": "hiking", "10": "walking"}
 
 def _err(message: str, filename: str | None, location: str | None = None, fld: str | None = None) -> FormatError:
     return FormatError(message, format="gpx", file=filename, location=location, field=fld)
-
-
-def geodesic_distance(lat: np.ndarray, lon: np.ndarray, pauses: list[int]) -> np.ndarray:
-    """Cumulative WGS84 distance in m; NaN before the first fix; no distance across a pause."""
-    n = len(lat)
-    out = np.full(n, np.nan)
-    ok = np.flatnonzero(~np.isnan(lat))
-    if len(ok) == 0:
-        return out
-    steps = np.zeros(len(ok))
-    if len(ok) > 1:
-        steps[1:] = distances(lat[ok[:-1]], lon[ok[:-1]], lat[ok[1:]], lon[ok[1:]])
-        if pauses:
-            # a step that spans a pause index (previous fix before it, this fix at or after it)
-            p = np.asarray(pauses)
-            crossed = np.searchsorted(p, ok[1:], side="right") > np.searchsorted(p, ok[:-1], side="right")
-            steps[1:][crossed] = 0.0
-    cum = np.cumsum(steps)
-    out[ok] = cum
-    # forward-hold the cumulative distance over samples without a fix (distance is still known)
-    idx = np.maximum.accumulate(np.where(~np.isnan(lat), np.arange(n), -1))
-    has = idx >= 0
-    out[has] = out[idx[has]]
-    return out
 
 
 def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = None,
@@ -160,7 +136,7 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         if not np.isnan(arr).all():
             channels[k] = arr
     if "latitude" in channels:
-        channels["distance"] = geodesic_distance(channels["latitude"], channels["longitude"], pauses)
+        channels["distance"] = cumulative_distance(channels["latitude"], channels["longitude"], pause_steps(pauses))
         a.extras["distance_source"] = "computed: WGS84 geodesic (pyproj), none across pauses"
     mask_impossible(channels, a.extras)
     a.channels = channels
