@@ -1,12 +1,15 @@
-"""CSV in SweatStack's layout: decode and encode, bit-exact both ways.
+"""CSV: SweatStack's layout (decode and encode, bit-exact both ways) and vendor layouts (decode).
 
-The layout: a header line, a `timestamp` column of ISO 8601 datetimes that carry a UTC offset
-(naive ones are refused with their line number: a local time without a zone is ambiguous), an
-optional `sport` column (else the `sport` parameter), and one column per metric under
-SweatStack's metric names in SI units. Floats are written with repr(), which Python reads back
-to the same float64, so decode(encode(a)) == a exactly. Vendor CSV exports (Wahoo, PowerTap,
-iBike, ergomo, Joule, PeriPedal, FitCSVTool, GPS loggers) name their columns each in their
-own way, some with no date or zone at all; they are refused with a message naming this layout.
+SweatStack's layout: a header line, a `timestamp` column of ISO 8601 datetimes that carry a UTC
+offset (naive ones are refused with their line number: a local time without a zone is ambiguous),
+an optional `sport` column (else the `sport` parameter), and one column per metric under
+SweatStack's metric names in SI units. Floats are written with repr(), which Python reads back to
+the same float64, so decode(encode(a)) == a exactly.
+
+The header line decides the layout: vendor_csv.py reads FIT record tables and OpenTracks exports.
+Other vendor exports (Wahoo, PowerTap, iBike, ergomo, Joule, PeriPedal, FitCSVTool, GPS loggers)
+have no absolute start, a local time with no zone, or columns whose units the file does not say;
+they are refused with a message naming the layouts runhub reads.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import CHANNEL_UNITS, Activity
-from runhub.formats import FormatError, register
+from runhub.formats import FormatError, register, vendor_csv
 from runhub.formats._common import check_start, mask_impossible, quarantine_backward_distance
 
 MEDIA_TYPE = "text/csv"
@@ -29,9 +32,10 @@ MEDIA_TYPE = "text/csv"
 METRICS = ("power", "speed", "heart_rate", "cadence", "altitude", "distance", "latitude", "longitude",
            "temperature", "smo2", "core_temperature", "form_power", "gps_accuracy", "satellites",
            "respiration_rate", "timer")
-LAYOUT_HELP = ("runhub reads CSV in SweatStack's layout: a header line with a 'timestamp' column of ISO 8601 "
-               "datetimes carrying a UTC offset (2024-05-01T07:30:00+02:00), a sport parameter or 'sport' "
-               f"column, and metric columns named {', '.join(METRICS[:11])}, ... in SI units")
+LAYOUT_HELP = ("runhub reads CSV in these layouts: SweatStack's (a header line with a 'timestamp' column of ISO "
+               "8601 datetimes carrying a UTC offset, 2024-05-01T07:30:00+02:00, a sport parameter or 'sport' "
+               f"column, and metric columns named {', '.join(METRICS[:11])}, ... in SI units); "
+               f"{vendor_csv.describe()}")
 VENDOR_SIGNS = {
     "Device,": "a Wahoo Fitness app export",
     "iBike": "an iBike export",
@@ -41,7 +45,6 @@ VENDOR_SIGNS = {
     "mm-dd,": "a PeriPedal export",
     "Type,Local Number,Message": "a FitCSVTool dump of a FIT file (upload the FIT file itself)",
     "INDEX,TAG,DATE,TIME": "a Columbus GPS logger export",
-    "#time,trackpoint_type": "an OpenTracks export (upload its GPX export instead)",
 }
 
 
@@ -68,10 +71,21 @@ def parse_timestamp(value: str, line: int, filename: str | None) -> datetime:
     return d
 
 
+def _sport_code(name: str, filename: str | None) -> str:
+    try:
+        return sports.from_name(name)
+    except sports.UnknownSport as exc:
+        raise _err(str(exc), filename, None, "sport") from exc
+
+
 def decode(data: bytes, *, filename: str | None = None, sport: str | None = None,
            **_options: Any) -> list[Activity]:
     text = _text(data, filename)
     first_line = text.split("\n", 1)[0].strip()
+    head = list(_csv.reader(io.StringIO("\n".join(text.split("\n", 2)[:2]))))
+    kind = vendor_csv.layout(head[0], head[1] if len(head) > 1 else None) if head else None
+    if kind is not None:
+        return vendor_csv.decode(kind, text, filename, _sport_code(sport, filename) if sport else None)
     for sign, what in VENDOR_SIGNS.items():
         if first_line.startswith(sign):
             raise _err(f"this looks like {what}, whose columns runhub cannot read unambiguously. {LAYOUT_HELP}",
@@ -126,10 +140,7 @@ def decode(data: bytes, *, filename: str | None = None, sport: str | None = None
     chosen = sport or sport_value
     if not chosen:
         raise _err("no sport: give the sport parameter or a 'sport' column", filename, None, "sport")
-    try:
-        code = sports.from_name(chosen)
-    except sports.UnknownSport as exc:
-        raise _err(str(exc), filename, None, "sport") from exc
+    code = _sport_code(chosen, filename)
     start = stamps[0].astimezone(UTC)
     check_start(start, "csv", filename, "line 2")
     t = np.array([(s - stamps[0]).total_seconds() for s in stamps], dtype=np.float64)

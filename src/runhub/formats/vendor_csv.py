@@ -1,0 +1,229 @@
+"""CSV layouts written by other software whose columns say unambiguously what they hold.
+
+Two layouts are read, each recognised by its header line (never by the file name):
+
+- **FIT record table**: one row per FIT `record` message, columns named after FIT record fields
+  (`timestamp,heart_rate,cadence,speed,distance,position_lat,position_long,altitude,...`) in the
+  FIT profile's units (m/s, m, semicircles, degC), timestamps as `Sun Sep 25 06:00:22 PDT 2011`
+  (the zone abbreviation gives the offset; only abbreviations with one meaning are accepted).
+  python-fitparse ships such tables next to the FIT files they come from.
+- **OpenTracks CSV export**: `#time,trackpoint_type,latitude,longitude,altitude,...` with ISO
+  8601 times carrying an offset, positions in degrees and OpenTracks' SI units (m, m/s);
+  SEGMENT_START/END and IDLE rows are pauses, not samples.
+
+Everything else (PowerTap, ergomo, iBike, Joule, PeriPedal, Wahoo, Columbus loggers) either has
+no absolute start, or a local time with no zone, or columns whose meaning the file does not
+state; csv.py refuses those, naming these layouts.
+"""
+
+from __future__ import annotations
+
+import csv as _csv
+import io
+import math
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+import numpy as np
+
+from runhub.activity import Activity
+from runhub.formats import FormatError
+from runhub.formats._common import check_start, mask_impossible, quarantine_backward_distance, strictly_increasing
+from runhub.geodesy import cumulative_distance, pause_steps
+
+SEMICIRCLE_DEG = 180.0 / 2**31
+
+# FIT record field -> (channel, factor to SI); the FIT profile's scaled units, as fitparse prints them.
+FIT_RECORD_FIELDS: dict[str, tuple[str, float]] = {
+    "heart_rate": ("heart_rate", 1.0),
+    "cadence": ("cadence", 1.0),
+    "speed": ("speed", 1.0),
+    "enhanced_speed": ("speed", 1.0),
+    "distance": ("distance", 1.0),
+    "position_lat": ("latitude", SEMICIRCLE_DEG),
+    "position_long": ("longitude", SEMICIRCLE_DEG),
+    "altitude": ("altitude", 1.0),
+    "enhanced_altitude": ("altitude", 1.0),
+    "temperature": ("temperature", 1.0),
+    "power": ("power", 1.0),
+}
+FIT_ONLY_FIELDS = {"position_lat", "position_long", "enhanced_speed", "enhanced_altitude"}
+
+# Zone abbreviations with a single meaning (CST, IST, BST name several zones and are refused).
+ZONE_ABBREVIATIONS = {"UTC": 0, "GMT": 0, "PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "EST": -5, "EDT": -4,
+                      "AKST": -9, "AKDT": -8, "HST": -10, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3}
+_JAVA_DATE = re.compile(r"^[A-Z][a-z]{2} ([A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}) ([A-Z]{2,5}) (\d{4})$")
+
+OPENTRACKS_FIRST = "#time,trackpoint_type"
+# OpenTracks column -> channel (OpenTracks writes SI: m, m/s, bpm, rpm, W)
+OPENTRACKS_COLUMNS = {"latitude": "latitude", "longitude": "longitude", "altitude": "altitude",
+                      "accuracy_horizontal": "gps_accuracy", "speed": "speed", "heartrate": "heart_rate",
+                      "cadence": "cadence", "power": "power"}
+OPENTRACKS_PAUSE_ROWS = {"SEGMENT_START_MANUAL", "SEGMENT_END_MANUAL", "IDLE"}
+OPENTRACKS_SAMPLE_ROWS = {"TRACKPOINT", "SEGMENT_START_AUTOMATIC"}
+
+
+def _err(message: str, filename: str | None, location: str | None = None, fld: str | None = None) -> FormatError:
+    return FormatError(message, format="csv", file=filename, location=location, field=fld)
+
+
+def layout(header: list[str], first_row: list[str] | None) -> str | None:
+    """The vendor layout a header (and, for FIT tables without FIT-only names, the first timestamp) announces."""
+    if header and header[0] == "#time" and len(header) > 1 and header[1] == "trackpoint_type":
+        return "opentracks"
+    lowered = [h.strip().lower() for h in header]
+    if "timestamp" in lowered and all(h == "timestamp" or h in FIT_RECORD_FIELDS or not h for h in lowered):
+        if FIT_ONLY_FIELDS & set(lowered):
+            return "fit_records"
+        if first_row and len(first_row) == len(header) and _JAVA_DATE.match(first_row[lowered.index("timestamp")]):
+            return "fit_records"
+    return None
+
+
+def _java_time(value: str, line: int, filename: str | None) -> tuple[float, int]:
+    """'Sun Sep 25 06:00:22 PDT 2011' -> (Unix seconds, UTC offset in seconds)."""
+    m = _JAVA_DATE.match(value.strip())
+    if not m:
+        raise _err(f"timestamp {value[:40]!r} is not like 'Sun Sep 25 06:00:22 PDT 2011'", filename, f"line {line}",
+                   "timestamp")
+    zone = m.group(2)
+    if zone not in ZONE_ABBREVIATIONS:
+        raise _err(f"time zone {zone!r} is ambiguous or unknown; runhub reads {', '.join(ZONE_ABBREVIATIONS)}",
+                   filename, f"line {line}", "timestamp")
+    offset = ZONE_ABBREVIATIONS[zone] * 3600
+    try:
+        local = datetime.strptime(f"{m.group(1)} {m.group(3)}", "%b %d %H:%M:%S %Y")
+    except ValueError as exc:
+        raise _err(f"timestamp {value[:40]!r} is not a valid date", filename, f"line {line}", "timestamp") from exc
+    return local.replace(tzinfo=timezone(timedelta(seconds=offset))).timestamp(), offset
+
+
+def _number(cell: str, line: int, column: str, filename: str | None) -> float:
+    cell = cell.strip()
+    if not cell:
+        return math.nan
+    try:
+        v = float(cell)
+    except ValueError as exc:
+        raise _err(f"{cell[:30]!r} is not a number", filename, f"line {line}", column) from exc
+    if not math.isfinite(v):
+        raise _err(f"{cell[:30]!r} is not a finite number", filename, f"line {line}", column)
+    return v
+
+
+def _finish(times: list[float], offset: int, values: dict[str, list[float]], pauses: list[int], sport: str,
+            filename: str | None, source: str) -> Activity:
+    if len(times) < 2:
+        raise _err(f"{len(times)} sample(s): not an activity", filename, "line 2", "timestamp")
+    t = np.asarray(times, dtype=np.float64)
+    cols = {name: np.asarray(vals, dtype=np.float64) for name, vals in values.items()}
+    raw_index = np.arange(len(t))
+    if len(t) > 1 and not (np.diff(t) > 0).all():
+        # the same rule as FIT/GPX: a record at or before the previous one's time is dropped (FIT
+        # devices write two records for one second at a lap button press); pauses follow the kept ones
+        cols["_raw"] = raw_index.astype(np.float64)
+        t, cols, dropped = strictly_increasing(t, cols)
+        raw_index = cols.pop("_raw").astype(np.int64)
+        pauses = [int(np.searchsorted(raw_index, p, side="left")) for p in pauses]
+    else:
+        dropped = 0
+    if len(t) < 2:
+        raise _err("only one distinct time: not an activity", filename, "line 2", "timestamp")
+    start = datetime.fromtimestamp(float(t[0]), UTC)
+    check_start(start, "csv", filename, "line 2")
+    a = Activity(start=start, sport=sport, utc_offset=offset)
+    a.extras["csv_layout"] = source
+    if dropped:
+        a.extras["dropped_points"] = {"count": dropped, "why": "time not after the previous sample"}
+    channels: dict[str, np.ndarray] = {"time": t - t[0]}
+    for name, arr in cols.items():
+        if not np.isnan(arr).all():
+            channels[name] = arr
+    a.pauses = sorted({p for p in pauses if 0 < p < len(t)})
+    if "distance" not in channels and "latitude" in channels and "longitude" in channels:
+        channels["distance"] = cumulative_distance(channels["latitude"], channels["longitude"], pause_steps(a.pauses))
+        a.extras["distance_source"] = "computed: WGS84 geodesic (pyproj), none across pauses"
+    mask_impossible(channels, a.extras)
+    quarantine_backward_distance(channels, a.extras)
+    a.channels = channels
+    return a
+
+
+def decode_fit_records(text: str, filename: str | None, sport: str) -> Activity:
+    reader = _csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader)]
+    ti = header.index("timestamp")
+    cols = {i: FIT_RECORD_FIELDS[h] for i, h in enumerate(header) if h in FIT_RECORD_FIELDS}
+    # enhanced_* wins over its 16-bit twin when both are present (FIT profile: same quantity, more range)
+    chosen: dict[str, int] = {}
+    for i, (channel, _f) in cols.items():
+        if channel not in chosen or header[i].startswith("enhanced_"):
+            chosen[channel] = i
+    values: dict[str, list[float]] = {c: [] for c in chosen}
+    times: list[float] = []
+    offset = 0
+    for line, row in enumerate(reader, start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise _err(f"{len(row)} fields, the header has {len(header)}", filename, f"line {line}")
+        t, off = _java_time(row[ti], line, filename)
+        if not times:
+            offset = off
+        times.append(t)
+        for channel, i in chosen.items():
+            values[channel].append(_number(row[i], line, header[i], filename) * cols[i][1])
+    return _finish(times, offset, values, [], sport, filename, "FIT record table")
+
+
+def decode_opentracks(text: str, filename: str | None, sport: str) -> Activity:
+    reader = _csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader)]
+    cols = {i: OPENTRACKS_COLUMNS[h] for i, h in enumerate(header) if h in OPENTRACKS_COLUMNS}
+    values: dict[str, list[float]] = {c: [] for c in cols.values()}
+    times: list[float] = []
+    pauses: list[int] = []
+    offset = 0
+    for line, row in enumerate(reader, start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise _err(f"{len(row)} fields, the header has {len(header)}", filename, f"line {line}")
+        kind = row[1].strip()
+        if kind in OPENTRACKS_PAUSE_ROWS:
+            pauses.append(len(times))
+            continue
+        if kind not in OPENTRACKS_SAMPLE_ROWS:
+            raise _err(f"unknown trackpoint_type {kind[:30]!r}", filename, f"line {line}", "trackpoint_type")
+        if kind == "SEGMENT_START_AUTOMATIC":
+            pauses.append(len(times))
+        try:
+            d = datetime.fromisoformat(row[0].strip())
+        except ValueError as exc:
+            raise _err(f"time {row[0][:40]!r} is not an ISO 8601 datetime", filename, f"line {line}",
+                       "#time") from exc
+        if d.tzinfo is None:
+            raise _err(f"time {row[0][:40]!r} has no UTC offset", filename, f"line {line}", "#time")
+        if not times:
+            offset = int((d.utcoffset() or timedelta(0)).total_seconds())
+        times.append(d.timestamp())
+        for i, channel in cols.items():
+            values[channel].append(_number(row[i], line, header[i], filename))
+    a = _finish(times, offset, values, pauses, sport, filename, "OpenTracks CSV export")
+    if "sensor_distance" in header:
+        a.extras["columns_not_read"] = ["sensor_distance (per-point sensor increments; distance comes from GPS)"]
+    return a
+
+
+def decode(kind: str, text: str, filename: str | None, sport: str | None) -> list[Activity]:
+    chosen = sport or "generic"  # neither layout names the sport
+    if kind == "opentracks":
+        return [decode_opentracks(text, filename, chosen)]
+    return [decode_fit_records(text, filename, chosen)]
+
+
+def describe() -> str:
+    return ("a FIT record table (header 'timestamp,' plus FIT record field names such as position_lat, "
+            "timestamps like 'Sun Sep 25 06:00:22 PDT 2011'), or an OpenTracks CSV export "
+            "(header '#time,trackpoint_type,...')")
+
