@@ -62,3 +62,19 @@ def test_max_climb_and_descent():
     assert (s.max_climb, s.max_descent, s.net) == (17, 17, 0)
     # min 0 -> max after it 20; max 20 -> min after it 0
     assert (s.ascent, s.descent) == (20, 20)
+
+
+def test_range_gain_loss_partitions_add_up():
+    # no smoothing, h = 2: legs 0 -> 10 (+10), 10 -> 5 (-5), 5 -> 20 (+15), 20 -> 0 (-20);
+    # the 1 m dip 8 -> 7 -> 9 is below the hysteresis and is not counted twice
+    from runhub.analysis.elevation import range_gain_loss
+
+    x = np.array([0, 5, 8, 7, 9, 10, 5, 12, 20, 10, 0], dtype=float)
+    ev = elevation_stats(x, smoothing=0, hysteresis=2)
+    assert (ev.gain, ev.loss) == (25, 25)
+    g, loss = range_gain_loss(ev, np.array([0, 3, 6]), np.array([3, 6, 10]))
+    # 0..3: 0 -> 8 (running max, the dip to 7 does not lower it); 3..6: 8 -> 10 then 10 -> 5;
+    # 6..10: 5 -> 20 -> 0
+    assert g.tolist() == [8, 2, 15]
+    assert loss.tolist() == [0, 5, 20]
+    assert g.sum() == ev.gain and loss.sum() == ev.loss

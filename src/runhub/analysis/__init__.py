@@ -87,11 +87,11 @@ def analyse(activity: Activity) -> Analysis:
     dist = distance_stream(a, tb)
     cum = Cumulative.build(a, tb, dist)
     if dist is not None and dist[-1] > dist[0]:
-        products["splits_km"] = splits(a, tb, dist, KM, cum)
-        products["splits_mi"] = splits(a, tb, dist, MILE, cum)
+        products["splits_km"] = splits(a, tb, dist, KM, cum, elev=elev)
+        products["splits_mi"] = splits(a, tb, dist, MILE, cum, elev=elev)
         if a.sport.split(".")[0] in FOOT_SPORTS:
             products["best_efforts"] = best_efforts(tb.t, dist, a.sport, cum.moving)
-    products["laps"] = laps(a, tb, dist, cum)
+    products["laps"] = laps(a, tb, dist, cum, elev)
     for metric in MEAN_MAX_METRICS:
         x = dist if metric == "speed" else ch.get(metric)
         if x is None or (metric != "speed" and not np.isfinite(x).any()):

@@ -29,6 +29,26 @@ class ElevationStats:
     descent: float = 0.0  # maximum elevation to the minimum following it
     net: float = 0.0  # last - first, pause jumps excluded
     legs: list[float] = field(default_factory=list)  # signed legs, in order
+    # sample index of each point of the smoothed profile and the gain/loss from the start up to
+    # it along the legs, so that laps and splits take their ranges from the same legs
+    index: np.ndarray | None = field(default=None, repr=False)
+    cum_gain: np.ndarray | None = field(default=None, repr=False)
+    cum_loss: np.ndarray | None = field(default=None, repr=False)
+
+
+def range_gain_loss(ev: ElevationStats, i0: np.ndarray | int, i1: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """Gain and loss between samples i0 and i1 along the activity's own hysteresis legs (one
+    smoothing for the whole activity, so a lap or split is not smoothed against its cut edges;
+    ranges that partition the activity add up to its gain and loss). NaN without altitude."""
+    i0, i1 = np.asarray(i0), np.asarray(i1)
+    if ev.index is None or ev.cum_gain is None or ev.cum_loss is None or len(ev.index) == 0:
+        return np.full(i0.shape, np.nan), np.full(i1.shape, np.nan)
+    # the profile point at or before each sample (before the first point: nothing yet)
+    k0 = np.searchsorted(ev.index, i0, "right") - 1
+    k1 = np.searchsorted(ev.index, i1, "right") - 1
+    g = np.concatenate(([0.0], ev.cum_gain))
+    ls = np.concatenate(([0.0], ev.cum_loss))
+    return g[k1 + 1] - g[k0 + 1], ls[k1 + 1] - ls[k0 + 1]
 
 
 def turning_points(x: np.ndarray) -> np.ndarray:
@@ -47,35 +67,81 @@ def turning_points(x: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate(([0], idx, [n - 1])))
 
 
-def hysteresis_legs(x: np.ndarray, h: float) -> list[float]:
-    """Signed legs between confirmed extrema: a reversal must exceed h to confirm an extreme."""
+def hysteresis_extrema(x: np.ndarray, h: float) -> tuple[list[int], list[float]]:
+    """Confirmed extrema (indexes into x, the first sample first) and the signed legs between
+    them: a reversal must exceed h to confirm an extreme; the last leg runs to the last extreme."""
     if len(x) < 2:
-        return []
-    pts = x[turning_points(x)].tolist()  # extrema only: the loop runs over few points
+        return [0] if len(x) else [], []
+    tp = turning_points(x)  # extrema only: the loop runs over few points
+    pts = x[tp].tolist()
     legs: list[float] = []
+    ext = [int(tp[0])]
     anchor = cand = pts[0]
+    ci = 0
     direction = 0
-    for v in pts[1:]:
+    for k, v in enumerate(pts[1:], 1):
         if direction == 0:
             if v - anchor > h:
-                direction, cand = 1, v
+                direction, cand, ci = 1, v, k
             elif anchor - v > h:
-                direction, cand = -1, v
+                direction, cand, ci = -1, v, k
         elif direction == 1:
             if v > cand:
-                cand = v
+                cand, ci = v, k
             elif cand - v > h:
                 legs.append(cand - anchor)
-                anchor, cand, direction = cand, v, -1
+                ext.append(int(tp[ci]))
+                anchor, cand, ci, direction = cand, v, k, -1
         else:
             if v < cand:
-                cand = v
+                cand, ci = v, k
             elif v - cand > h:
                 legs.append(cand - anchor)
-                anchor, cand, direction = cand, v, 1
+                ext.append(int(tp[ci]))
+                anchor, cand, ci, direction = cand, v, k, 1
     if direction != 0:
         legs.append(cand - anchor)
-    return legs
+        ext.append(int(tp[ci]))
+    return ext, legs
+
+
+def hysteresis_legs(x: np.ndarray, h: float) -> list[float]:
+    """Signed legs between confirmed extrema: a reversal must exceed h to confirm an extreme."""
+    return hysteresis_extrema(x, h)[1]
+
+
+def cumulative_gain_loss(x: np.ndarray, ext: list[int], legs: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Gain and loss from the start up to each point of x, along the hysteresis legs.
+
+    Inside a leg the progress is the running extreme of x clipped to the leg (monotone, never
+    counts a wiggle below the hysteresis twice); before the first and after the last extreme
+    nothing is counted. So any range's gain is a difference of two values, and the ranges of a
+    partition (splits, laps) add up to the activity's gain exactly."""
+    n = len(x)
+    up = np.zeros(n)
+    down = np.zeros(n)
+    if not legs:
+        return up, down
+    e = np.asarray(ext)
+    lg = np.asarray(legs)
+    vs = x[e[:-1]]
+    lens = np.diff(e)
+    seg = np.repeat(np.arange(len(lg)), lens)
+    pos = np.arange(e[0] + 1, e[-1] + 1)
+    lo = np.repeat(np.minimum(vs, vs + lg), lens)
+    hi = np.repeat(np.maximum(vs, vs + lg), lens)
+    sgn = np.sign(lg)[seg]
+    prog = (np.clip(x[pos], lo, hi) - vs[seg]) * sgn  # in [0, |leg|]
+    # segmented running max: offset each leg above every earlier one
+    big = float(np.abs(lg).max()) + 1.0
+    prog = np.maximum.accumulate(prog + seg * big) - seg * big
+    before_up = np.concatenate(([0.0], np.cumsum(np.where(lg > 0, lg, 0.0))))[seg]
+    before_down = np.concatenate(([0.0], np.cumsum(np.where(lg < 0, -lg, 0.0))))[seg]
+    up[pos] = before_up + np.where(sgn > 0, prog, 0.0)
+    down[pos] = before_down + np.where(sgn < 0, prog, 0.0)
+    up[e[-1] + 1 :] = up[e[-1]]
+    down[e[-1] + 1 :] = down[e[-1]]
+    return up, down
 
 
 def threshold_points(x: np.ndarray, eps: float) -> np.ndarray:
@@ -152,10 +218,13 @@ def elevation_stats(
         # drop duplicate timer instants (across pauses) so the axis strictly increases
         keep = np.concatenate(([True], np.diff(timer) > 0))
         a = smooth_time(timer[keep], a[keep], smoothing)
+        idx = idx[keep]
     stats.ascent = float((a - np.minimum.accumulate(a)).max())
     stats.descent = float((np.maximum.accumulate(a) - a).max())
-    legs = hysteresis_legs(a, hysteresis)
+    ext, legs = hysteresis_extrema(a, hysteresis)
     stats.legs = legs
+    stats.index = idx
+    stats.cum_gain, stats.cum_loss = cumulative_gain_loss(a, ext, legs)
     ups = [v for v in legs if v > 0]
     downs = [-v for v in legs if v < 0]
     stats.gain = float(sum(ups))

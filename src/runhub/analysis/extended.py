@@ -10,9 +10,9 @@
 * sunrise/sunset and moon phase at the start point, with astral; polar day/night reported as
   such (astral raises ValueError); moon phase as Smashrun: astral's 0..28 days / 28
   (0.5 = full, 0 or 1 = new).
-* polyline: Google's encoding via the `polyline` package (rounds absolute coordinates); the
-  track is simplified with Ramer-Douglas-Peucker first (full resolution of a long activity is
-  megabytes, and the package encodes in pure Python).
+* polyline: Google's encoding (rounds absolute coordinates, algorithms.md 15), vectorised here
+  and checked against the `polyline` package in the tests; the summary track is simplified
+  with Ramer-Douglas-Peucker first (Strava's summary_polyline).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-import polyline as polyline_codec
 from astral import Observer
 from astral import moon as astral_moon
 from astral import sun as astral_sun
@@ -81,28 +80,67 @@ def sun_moon(lat: float, lon: float, when: datetime, utc_offset: int = 0) -> dic
 
 
 def _rdp(x: np.ndarray, y: np.ndarray, eps: float) -> np.ndarray:
-    """Ramer-Douglas-Peucker on planar metres: indexes kept (iterative, numpy per segment)."""
+    """Ramer-Douglas-Peucker on planar metres: indexes kept.
+
+    Written by hand, level by level: every open segment of one recursion level is processed in
+    the same numpy pass (each point lies in exactly one segment), so the work is O(n) numpy per
+    level instead of one Python iteration per kept point (20 ms -> 2 ms on a 4 h track). Same
+    result as the recursive form: the farthest point (first on ties) splits a segment when it
+    lies more than eps off the chord."""
     n = len(x)
     if n < 3:
         return np.arange(n)
     keep = np.zeros(n, dtype=bool)
     keep[0] = keep[-1] = True
-    stack = [(0, n - 1)]
-    while stack:
-        i, j = stack.pop()
-        if j <= i + 1:
-            continue
-        dx, dy = x[j] - x[i], y[j] - y[i]
-        seg = np.hypot(dx, dy)
-        px, py = x[i + 1 : j] - x[i], y[i + 1 : j] - y[i]
-        dist = np.abs(dx * py - dy * px) / seg if seg > 0 else np.hypot(px, py)
-        k = int(dist.argmax())
-        if dist[k] > eps:
-            m = i + 1 + k
-            keep[m] = True
-            stack.append((i, m))
-            stack.append((m, j))
+    si, sj = np.array([0]), np.array([n - 1])
+    while len(si):
+        lens = sj - si - 1
+        inner = lens > 0
+        si, sj, lens = si[inner], sj[inner], lens[inner]
+        if not len(si):
+            break
+        first = np.cumsum(lens) - lens
+        p = np.arange(int(lens.sum())) + np.repeat(si + 1 - first, lens)
+        dx, dy = x[sj] - x[si], y[sj] - y[si]
+        px, py = x[p] - np.repeat(x[si], lens), y[p] - np.repeat(y[si], lens)
+        chord = np.hypot(dx, dy)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dist = np.abs(np.repeat(dx, lens) * py - np.repeat(dy, lens) * px) / np.repeat(chord, lens)
+        closed = chord == 0  # a loop back to its start: distance to the point itself
+        if closed.any():
+            on = np.repeat(closed, lens)
+            dist[on] = np.hypot(px[on], py[on])
+        mx = np.maximum.reduceat(dist, first)
+        k = np.minimum.reduceat(np.where(dist == np.repeat(mx, lens), np.arange(len(dist)), len(dist)), first)
+        split = mx > eps
+        mid = p[k[split]]
+        keep[mid] = True
+        si, sj = np.concatenate((si[split], mid)), np.concatenate((mid, sj[split]))
     return np.flatnonzero(keep)
+
+
+def polyline_encode(lat: np.ndarray, lon: np.ndarray, precision: int = 5) -> str:
+    """Google's encoded polyline of (lat, lon) arrays, byte for byte what `polyline.encode` gives.
+
+    Written by hand in numpy for speed (the package loops in Python: ~6 ms per 3,000 points);
+    tests check it against the package. Absolute coordinates are rounded half away from zero,
+    then differenced (no accumulated drift), zig-zag signed, 5-bit chunks + 63."""
+    if len(lat) == 0:
+        return ""
+    factor = float(10**precision)
+    v = np.empty(2 * len(lat))
+    v[0::2], v[1::2] = lat, lon
+    r = v * factor
+    q = (np.copysign(np.floor(np.abs(r) + 0.5), r)).astype(np.int64).reshape(-1, 2)
+    d = np.diff(q, axis=0, prepend=0).ravel()
+    s = np.where(d < 0, ~(d << 1), d << 1)
+    shifts = 5 * np.arange(13)
+    chunks = (s[:, None] >> shifts) & 0x1F
+    nz = (s[:, None] >> shifts) > 0
+    nch = np.maximum(1, nz.sum(axis=1))
+    col = np.arange(13)[None, :]
+    out = chunks + 63 + np.where(col < (nch - 1)[:, None], 0x20, 0)
+    return out[col < nch[:, None]].astype(np.uint8).tobytes().decode("ascii")
 
 
 def encoded_polyline(lat: np.ndarray, lon: np.ndarray, tolerance_m: float | None = None) -> str | None:
@@ -117,4 +155,4 @@ def encoded_polyline(lat: np.ndarray, lon: np.ndarray, tolerance_m: float | None
         y = np.radians(la - la[0]) * r
         idx = _rdp(x, y, tolerance_m)
         la, lo = la[idx], lo[idx]
-    return polyline_codec.encode(list(zip(la.tolist(), lo.tolist(), strict=True)), 5)
+    return polyline_encode(la, lo)

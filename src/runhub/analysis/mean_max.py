@@ -88,15 +88,20 @@ def window_max(
     starts = np.full(len(durs), np.nan)
     if len(tau) < 2:
         return vals, starts
-    keep = np.concatenate((tau[1:] > tau[:-1], [True]))
-    tau, e = tau[keep], e[keep]
     t0, length = tau[0], tau[-1] - tau[0]
-    integral_axis = np.all(np.abs(tau - np.round(tau)) < 1e-9) and length <= 50 * len(tau) + 86400
+    if t0 == 0 and length == len(tau) - 1 and np.array_equal(tau, np.arange(len(tau))):
+        # already a plain 1 s axis (1 Hz, no gap, no pause): E is its own grid
+        integral_axis, grid, g = True, tau, e
+    else:
+        keep = np.concatenate((tau[1:] > tau[:-1], [True]))
+        tau, e = tau[keep], e[keep]
+        integral_axis = np.all(np.abs(tau - np.round(tau)) < 1e-9) and length <= 50 * len(tau) + 86400
+        if integral_axis:
+            grid = np.arange(round(t0), round(tau[-1]) + 1, dtype=float)
+            g = np.interp(grid, tau, e)
     if integral_axis:
-        grid = np.arange(round(t0), round(tau[-1]) + 1, dtype=float)
-        g = np.interp(grid, tau, e)
         buf = np.empty(len(g))
-        for k, d in enumerate(durs):
+        for k, d in enumerate(durs.tolist()):  # Python floats: cheaper per duration than numpy scalars
             di = int(d)
             if di != d or di > len(g) - 1 or di <= 0:
                 if 0 < d <= length:
@@ -106,7 +111,7 @@ def window_max(
             w = np.subtract(g[di:], g[:m], out=buf[:m])
             i = int(w.argmax())
             vals[k] = w[i] / di
-            starts[k] = grid[i]
+            starts[k] = grid[i]  # the first best window (earliest start) on ties
         return vals, starts
     for k, d in enumerate(durs):
         if 0 < d <= length:

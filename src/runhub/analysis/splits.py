@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from runhub.activity import Activity
-from runhub.analysis.elevation import elevation_stats
+from runhub.analysis.elevation import ElevationStats, elevation_stats, range_gain_loss
 from runhub.analysis.summary import max_speed
 from runhub.analysis.timebase import TimeBase
 
@@ -63,6 +63,14 @@ class Cumulative:
         return [float(x / w) if w > 1e-9 else None for x, w in zip(dx, dw, strict=True)]
 
 
+def _num(x: np.ndarray | None, k: int | None = None) -> float | None:
+    """A finite float out of an array (entry k) or None."""
+    if x is None:
+        return None
+    v = float(x if k is None else x[k])
+    return v if np.isfinite(v) else None
+
+
 def crossing_times(t: np.ndarray, dist: np.ndarray, marks: np.ndarray) -> np.ndarray:
     """First clock time the cumulative distance reaches each mark (linear inside a step)."""
     j = np.clip(np.searchsorted(dist, marks, "left"), 1, len(dist) - 1)
@@ -84,12 +92,14 @@ def _altitude_at(a: Activity, t: np.ndarray, times: np.ndarray) -> np.ndarray | 
 
 def splits(
     a: Activity, tb: TimeBase, dist: np.ndarray, length: float = KM, cum: Cumulative | None = None,
-    pace_zones: list[float] | None = None,
+    pace_zones: list[float] | None = None, elev: ElevationStats | None = None,
 ) -> list[dict[str, Any]]:
     """Strava `splits_metric` (length=1000) / `splits_standard` (1609.344), last split partial.
 
     `pace_zones`: ascending speed edges (m/s) of the athlete's pace zones; `pace_zone` is the
-    1-based zone of the split's average speed (0 when the athlete has none)."""
+    1-based zone of the split's average speed (0 when the athlete has none). `elev` (the
+    activity's elevation_stats) adds each split's gain and loss on the activity's smoothed
+    profile (`elevation_gain`, `elevation_loss`; None without altitude)."""
     cum = cum or Cumulative.build(a, tb, dist)
     t = tb.t
     d = dist - dist[0]
@@ -107,6 +117,9 @@ def splits(
     mov = cum.at(cum.moving, t1) - cum.at(cum.moving, t0)
     hr = cum.mean("heart_rate", t0, t1)
     alt = _altitude_at(a, t, bounds)
+    i0s = np.searchsorted(t, t0, "right") - 1
+    i1s = np.minimum(np.searchsorted(t, t1, "left"), len(t) - 1)
+    gain, loss = range_gain_loss(elev, i0s, i1s) if elev is not None else (None, None)
     out = []
     for k in range(len(dists)):
         elapsed = float(t1[k] - t0[k])
@@ -120,12 +133,14 @@ def splits(
                 "elapsed_time": elapsed,
                 "moving_time": moving,
                 "elevation_difference": None if alt is None else float(alt[k + 1] - alt[k]),
+                "elevation_gain": _num(gain, k),
+                "elevation_loss": _num(loss, k),
                 "average_speed": speed,
                 "average_heartrate": hr[k],
                 "pace_zone": zone,
                 "start_time": float(t0[k] - t[0]),
-                "start_index": int(np.searchsorted(t, t0[k], "right") - 1),
-                "end_index": int(min(np.searchsorted(t, t1[k], "left"), len(t) - 1)),
+                "start_index": int(i0s[k]),
+                "end_index": int(i1s[k]),
             }
         )
     return out
@@ -161,8 +176,12 @@ def lap_bounds(a: Activity, tb: TimeBase, dist: np.ndarray | None) -> list[tuple
     return out
 
 
-def laps(a: Activity, tb: TimeBase, dist: np.ndarray | None, cum: Cumulative | None = None) -> list[dict[str, Any]]:
-    """Per-lap statistics recomputed from the streams (Strava `Lap` fields)."""
+def laps(
+    a: Activity, tb: TimeBase, dist: np.ndarray | None, cum: Cumulative | None = None,
+    elev: ElevationStats | None = None,
+) -> list[dict[str, Any]]:
+    """Per-lap statistics recomputed from the streams (Strava `Lap` fields). With `elev` (the
+    activity's elevation_stats) a lap's gain is measured on the activity's smoothed profile."""
     cum = cum or Cumulative.build(a, tb, dist)
     t = tb.t
     rng = lap_bounds(a, tb, dist)
@@ -182,7 +201,9 @@ def laps(a: Activity, tb: TimeBase, dist: np.ndarray | None, cum: Cumulative | N
         elapsed = float(t1[k] - t0[k])
         distance = None if dist is None else float(dd[k])
         gain = None
-        if alt is not None and np.isfinite(alt[i0 : i1 + 1]).any():
+        if elev is not None:
+            gain = _num(range_gain_loss(elev, i0, i1)[0])
+        elif alt is not None and np.isfinite(alt[i0 : i1 + 1]).any():
             gain = elevation_stats(alt[i0 : i1 + 1], t[i0 : i1 + 1], tb.paused[i0:i1]).gain
         sub = TimeBase(t[i0 : i1 + 1], tb.dt[i0:i1], tb.paused[i0:i1], tb.weights[i0:i1], tb.moving[i0:i1], tb.gap)
         mx = max_speed(sub, dist[i0 : i1 + 1]) if dist is not None and i1 > i0 else None
