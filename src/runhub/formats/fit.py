@@ -295,6 +295,9 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         if anchor_note:
             a.extras["time_anchor"] = anchor_note
         a.extras["fit_decoder"] = m.engine
+        serial = m.first("file_id").get("serial_number")
+        if isinstance(serial, int) and not isinstance(serial, bool):
+            a.extras["fit_serial_number"] = serial
         if sess.get("sub_sport") or sess.get("sport"):
             a.extras["fit_sport_raw"] = [sess.get("sport"), sess.get("sub_sport")]
         out.append(a)
@@ -354,11 +357,24 @@ def _device(m: _Messages) -> tuple[str | None, str | None, str | None]:
             version = str(d["software_version"])
             prod = prod or d.get("garmin_product") or d.get("product_name") or d.get("product")
             break
+    if isinstance(prod, int) and not isinstance(prod, bool) and manu in GARMIN_PRODUCT_MAKERS:
+        # fitfast leaves `product` as its number where fitdecode resolves the garmin_product
+        # subfield; name it the same way whichever engine read it
+        prod = _garmin_products().get(prod, prod)
     creator = m.first("file_creator")
     if version is None and creator.get("software_version") is not None:
         version = str(creator["software_version"])
     name = " ".join(str(x) for x in (manu, prod) if x not in (None, "")) or None
     return (str(manu) if manu is not None else None), name, version
+
+
+GARMIN_PRODUCT_MAKERS = ("garmin", "dynastream", "dynastream_oem", "tacx")  # FIT profile: product is garmin_product
+
+
+def _garmin_products() -> dict[int, str]:
+    from garmin_fit_sdk import Profile
+
+    return Profile["types"]["garmin_product"]
 
 
 def _sport(sess: dict[str, Any], m: _Messages) -> str:
@@ -490,7 +506,10 @@ def _session_laps(laps: list[dict[str, Any]], sess: dict[str, Any], k: int, n_se
 
 
 def _laps(laps: list[dict[str, Any]], t: np.ndarray, start: float) -> list[Lap]:
-    intervals = any(lap.get("intensity") in ("rest", "recovery", "interval") for lap in laps)
+    # `active` is the work part of an interval session, unless the file marks its work laps as
+    # `interval` (as runhub's writer does): then `active` laps are general laps
+    marked = any(lap.get("intensity") == "interval" for lap in laps)
+    intervals = not marked and any(lap.get("intensity") in ("rest", "recovery") for lap in laps)
     out: list[Lap] = []
     timer = 0.0
     dist = 0.0
@@ -513,7 +532,7 @@ def _laps(laps: list[dict[str, Any]], t: np.ndarray, start: float) -> list[Lap]:
         last_end = end_time
         intensity = lap.get("intensity")
         ltype = INTENSITY_TYPES.get(str(intensity), "general") if intensity is not None else "general"
-        if ltype == "work" and not intervals:
+        if intensity == "active" and not intervals:
             ltype = "general"
         idx = int(np.searchsorted(t, end_unix, side="right")) - 1 if len(t) else None
         out.append(Lap(
@@ -578,4 +597,6 @@ def _jsonable(msg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-register("fit", decode, None, MEDIA_TYPE)
+from runhub.formats.fit_encode import encode  # noqa: E402  (the writer imports nothing from here)
+
+register("fit", decode, encode, MEDIA_TYPE)
