@@ -82,7 +82,10 @@ def decode(data: bytes, *, filename: str | None = None, sport: str | None = None
            **_options: Any) -> list[Activity]:
     text = _text(data, filename)
     first_line = text.split("\n", 1)[0].strip()
-    head = list(_csv.reader(io.StringIO("\n".join(text.split("\n", 2)[:2]))))
+    try:
+        head = list(_csv.reader(io.StringIO("\n".join(text.split("\n", 2)[:2]))))
+    except _csv.Error:
+        head = []  # the SweatStack reader below names the fault
     kind = vendor_csv.layout(head[0], head[1] if len(head) > 1 else None) if head else None
     if kind is not None:
         return vendor_csv.decode(kind, text, filename, _sport_code(sport, filename) if sport else None)

@@ -217,9 +217,12 @@ def decode_opentracks(text: str, filename: str | None, sport: str) -> Activity:
 
 def decode(kind: str, text: str, filename: str | None, sport: str | None) -> list[Activity]:
     chosen = sport or "generic"  # neither layout names the sport
-    if kind == "opentracks":
-        return [decode_opentracks(text, filename, chosen)]
-    return [decode_fit_records(text, filename, chosen)]
+    try:
+        if kind == "opentracks":
+            return [decode_opentracks(text, filename, chosen)]
+        return [decode_fit_records(text, filename, chosen)]
+    except _csv.Error as exc:
+        raise _err(f"not readable as CSV ({exc})", filename) from exc
 
 
 def describe() -> str:
