@@ -144,3 +144,196 @@ def localname(tag: Any) -> str:
     if not isinstance(tag, str):
         return ""
     return tag.rpartition("}")[2]
+
+
+# ---------------------------------------------------------------------------- vectorised XML scan
+#
+# Why by hand: lxml builds a Python proxy per element touched, about 1 us each; a 1-hour GPX or
+# TCX has 40,000+ elements, so walking the tree costs more than the whole rest of an ingest.
+# libxml2 still checks every file first (well_formed(): the same hardened parser, no tree, no
+# callbacks); the scan then reads the now-known-good bytes with numpy: every '<' in well-formed XML
+# without comments, CDATA or processing instructions starts a tag, so tag positions, names and
+# nesting depth come out of a few array operations. Anything outside that subset returns None
+# and the decoder walks the lxml tree as before.
+
+_NAME_WIDTH = 16  # bytes of a local name compared; the names looked for are shorter
+_NAME_WINDOW = 32  # bytes after "<" searched for prefix:name; a longer one sends the file to the tree path
+
+
+class Tags:
+    """Every tag of a document: byte position, end ('>'), kind, depth and which of the looked-for
+    local names (case-insensitive) it has: code k+1 for names[k], 0 for any other name."""
+
+    def __init__(self, data: bytes, buf: np.ndarray, pos: np.ndarray, end: np.ndarray, code: np.ndarray,
+                 closing: np.ndarray, opening: np.ndarray, level: np.ndarray) -> None:
+        self.data, self.buf, self.pos, self.end, self.code = data, buf, pos, end, code
+        self.closing, self.opening, self.level = closing, opening, level
+
+    def text_after(self, idx: np.ndarray, width: int = 64) -> np.ndarray | None:
+        """The text between each tag idx and the next tag, as an 'S' array; None if any is wider
+        than `width` or holds an entity reference (the tree path decodes those)."""
+        if len(idx) == 0:
+            return np.zeros(0, dtype="S1")
+        start = self.end[idx] + 1
+        nxt = np.append(self.pos, len(self.buf))[idx + 1]
+        length = nxt - start
+        w = int(length.max())
+        if w > width:
+            return None
+        w = max(w, 1)
+        padded = np.concatenate((self.buf, np.zeros(w, dtype=np.uint8)))
+        block = np.lib.stride_tricks.sliding_window_view(padded, w)[start].copy()
+        block[np.arange(w) >= length[:, None]] = 0
+        if (block == ord("&")).any():
+            return None
+        return block.view(f"S{w}").ravel()
+
+
+def well_formed(data: bytes, fmt: str, filename: str | None, max_bytes: int | None = None) -> None:
+    """The checks of parse_xml (size, no DTD, well-formed) with libxml2's parser and no tree."""
+    from lxml import etree
+
+    if max_bytes is not None and len(data) > max_bytes:
+        raise FormatError(f"the file is {len(data)} bytes, over the {max_bytes} byte limit", format=fmt, file=filename)
+    if _DTD.search(data[:65536]):
+        raise FormatError("XML with a DOCTYPE or entity declarations is refused (entity expansion is unsafe)",
+                          format=fmt, file=filename, location="prolog")
+
+    class _NoTree:  # a parser target without start/end/data callbacks: libxml2 parses in C only
+        def close(self) -> None:
+            return None
+
+    parser = etree.XMLParser(target=_NoTree(), resolve_entities=False, no_network=True, load_dtd=False,
+                             dtd_validation=False, huge_tree=False)
+    try:
+        etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        raise FormatError(f"not well-formed XML ({exc.msg if hasattr(exc, 'msg') else exc})", format=fmt,
+                          file=filename, location=f"line {line}" if line else None) from exc
+
+
+def _key(name: bytes) -> np.ndarray:
+    return np.frombuffer(name.ljust(_NAME_WIDTH, b"\0"), dtype=np.uint64)
+
+
+# _LEN_MASK[n] keeps the first n bytes of a 16-byte name (two little-endian uint64 words); n = 17
+# stands for "longer than 16" and keeps nothing, so such a name matches no looked-for name
+_LEN_MASK = np.zeros((_NAME_WIDTH + 2, 2), dtype=np.uint64)
+for _n in range(_NAME_WIDTH + 1):
+    _LEN_MASK[_n] = np.frombuffer((b"\xff" * _n).ljust(_NAME_WIDTH, b"\0"), dtype=np.uint64)
+_LEN_MASK[_NAME_WIDTH + 1] = 0
+
+
+def scan_tags(data: bytes, names: tuple[bytes, ...], folded: frozenset[bytes] = frozenset()) -> Tags | None:
+    """The tag table of well-formed XML (call well_formed first), or None outside the scanned subset.
+
+    A tag's code is 1 + the index of its local name in `names` (0 for any other name); names in
+    `folded` (lower case) match in any letter case, the others exactly.
+    """
+    if not data:
+        return None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    pos = np.flatnonzero(buf == ord("<"))
+    gts = np.flatnonzero(buf == ord(">"))
+    if len(pos) == 0 or len(gts) == 0:
+        return None
+    k = np.searchsorted(gts, pos)
+    if k[-1] >= len(gts):
+        return None
+    end = gts[k]
+    if len(pos) > 1 and (end[:-1] > pos[1:]).any():  # a '>' must close each tag before the next '<'
+        return None
+    second = buf[np.minimum(pos + 1, len(buf) - 1)]
+    if (second == ord("!")).any():  # comments, CDATA: the tree path
+        return None
+    pi = second == ord("?")
+    if pi.any():
+        if (np.flatnonzero(pi) != np.arange(int(pi.sum()))).any():  # PIs only before the root
+            return None
+        keep = ~pi
+        pos, end, second = pos[keep], end[keep], second[keep]
+    closing = second == ord("/")
+    self_closing = buf[end - 1] == ord("/")
+    opening = ~closing & ~self_closing
+    delta = opening.astype(np.int64) - closing.astype(np.int64)
+    depth = np.cumsum(delta)
+    if depth[-1] != 0 or (depth < 0).any():
+        return None
+    level = depth - delta - closing  # a closing tag sits at its element's level
+    # local names of start tags only, read from a window after '<': prefix, ':', local name
+    start_idx = np.flatnonzero(~closing)
+    first = pos[start_idx] + 1
+    # windows must not run off the end: pad only when a tag starts that close to it
+    padded = buf if first[-1] + _NAME_WINDOW <= len(buf) else \
+        np.concatenate((buf, np.full(_NAME_WINDOW, ord(">"), dtype=np.uint8)))
+    win = np.lib.stride_tricks.sliding_window_view(padded, _NAME_WINDOW)[first]
+    stop = (win <= 32) | (win == ord(">")) | (win == ord("/"))
+    name_len = stop.argmax(axis=1)
+    rows = np.arange(len(first))
+    if not stop[rows, name_len].all():
+        return None  # a name longer than the window: the tree path reads it
+    is_colon = win == ord(":")
+    colon = is_colon.argmax(axis=1)  # a namespaced XML name has at most one ':'
+    prefixed = is_colon[rows, colon] & (colon < name_len)
+    local_start = np.where(prefixed, colon + 1, 0)
+    length = name_len - local_start
+    block = np.lib.stride_tricks.sliding_window_view(padded, _NAME_WIDTH)[first + local_start]
+    keys = np.ascontiguousarray(block).view(np.uint64) & _LEN_MASK[np.minimum(length, _NAME_WIDTH + 1)]
+    upper = (block >= ord("A")) & (block <= ord("Z"))
+    lower = np.ascontiguousarray(block | (upper.astype(np.uint8) << 5)).view(np.uint64) \
+        & _LEN_MASK[np.minimum(length, _NAME_WIDTH + 1)]
+    code = np.zeros(len(pos), dtype=np.int16)
+    for i, name in enumerate(names):
+        k, against = _key(name), (lower if name in folded else keys)
+        code[start_idx[(against[:, 0] == k[0]) & (against[:, 1] == k[1])]] = i + 1
+    return Tags(data, buf, pos, end, code, closing, opening, level)
+
+
+def floats(values: np.ndarray) -> np.ndarray:
+    """'S' array -> float64: empty or unparsable is NaN, non-finite is NaN (as xml_float)."""
+    out = np.full(len(values), np.nan)
+    filled = np.char.strip(values) != b""
+    try:
+        out[filled] = values[filled].astype(np.float64)
+    except ValueError:
+        out[filled] = [xml_float(v.decode("utf-8", "replace")) for v in values[filled]]
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+_ISO_Z_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+
+
+def iso_times(values: np.ndarray) -> np.ndarray:
+    """'S' array of ISO 8601 times -> Unix seconds (NaN where missing or unreadable), as parse_time.
+
+    The common form, YYYY-MM-DDTHH:MM:SS[.ffffff]Z, is checked and converted by numpy in one go;
+    anything else goes through parse_time one by one.
+    """
+    out = np.full(len(values), np.nan)
+    if len(values) == 0:
+        return out
+    stripped = np.char.strip(values)
+    lengths = np.char.str_len(stripped)
+    if (lengths == lengths[0]).all() and lengths[0] in (20, 22, 23, 24, 25, 26, 27):
+        n = int(lengths[0])
+        b = np.ascontiguousarray(stripped.astype(f"S{n}")).view(np.uint8).reshape(-1, n)
+        digits = b[:, _ISO_Z_DIGITS]
+        ok = ((digits >= 48) & (digits <= 57)).all() and (b[:, [4, 7]] == ord("-")).all() \
+            and (b[:, 10] == ord("T")).all() and (b[:, [13, 16]] == ord(":")).all() and (b[:, -1] == ord("Z")).all()
+        if ok and n > 20:
+            frac = b[:, 20:-1]
+            ok = (b[:, 19] == ord(".")).all() and ((frac >= 48) & (frac <= 57)).all()
+        if ok:
+            try:
+                us = stripped.astype(f"S{n - 1}").astype("datetime64[us]").astype(np.int64)
+            except ValueError:
+                us = None
+            if us is not None:
+                return us / 1e6  # what datetime.timestamp() computes: whole microseconds / 10**6
+    for i, v in enumerate(values):
+        t = parse_time(v.decode("utf-8", "replace"))
+        if t is not None:
+            out[i] = t
+    return out

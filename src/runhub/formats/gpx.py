@@ -8,7 +8,9 @@ a pause: a resume somewhere else is not a distance run. A GPX without timestamps
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -20,11 +22,15 @@ from runhub.activity import Activity
 from runhub.formats import FormatError, register
 from runhub.formats._common import (
     check_start,
+    floats,
+    iso_times,
     localname,
     mask_impossible,
     parse_time,
     parse_xml,
+    scan_tags,
     strictly_increasing,
+    well_formed,
     xml_float,
 )
 from runhub.geodesy import cumulative_distance, pause_steps
@@ -45,60 +51,218 @@ def _err(message: str, filename: str | None, location: str | None = None, fld: s
     return FormatError(message, format="gpx", file=filename, location=location, field=fld)
 
 
-def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = None,
-           **_options: Any) -> list[Activity]:
+class _Raw:
+    """What a GPX holds before checks: one entry per track point, in file order."""
+
+    def __init__(self) -> None:
+        self.times = np.zeros(0)  # Unix seconds, NaN where a point has no (readable) time
+        self.cols: dict[str, np.ndarray] = {}
+        self.breaks: list[int] = []  # point indexes that start a new trkseg (after the first point)
+        self.legacy_pause = False
+        self.name: str | None = None
+        self.desc: str | None = None
+        self.trk_type: str | None = None
+        self.creator: str | None = None
+        self.n_trk = 0
+        self.has_rte = False
+
+
+def _text(tags: Any, i: int) -> str | None:
+    """An element's own text (before any child), entities decoded; None when empty."""
+    if not tags.opening[i]:
+        return None
+    nxt = tags.pos[i + 1] if i + 1 < len(tags.pos) else len(tags.data)
+    return html.unescape(tags.data[tags.end[i] + 1:nxt].decode("utf-8", "replace")).strip() or None
+
+
+_ATTR = {k: re.compile(rb"(?<![\w.:-])" + k + rb"\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+         for k in (b"lat", b"lon", b"creator")}
+
+
+def _attr(tag_bytes: bytes, key: bytes) -> str | None:
+    m = _ATTR[key].search(tag_bytes)
+    if not m:
+        return None
+    return html.unescape((m.group(1) if m.group(1) is not None else m.group(2)).decode("utf-8", "replace"))
+
+
+_NAMES = (b"gpx", b"trk", b"trkseg", b"trkpt", b"rte", b"name", b"desc", b"type", b"ele", b"time", b"extensions",
+          *(k.encode() for k in EXTENSIONS))
+_CODE = {name: i + 1 for i, name in enumerate(_NAMES)}
+_FIRST_EXT = _CODE[next(iter(EXTENSIONS)).encode()]  # extension names come last in _NAMES
+_FOLDED = frozenset(k.encode() for k in EXTENSIONS)  # extension names match in any case, as in _walk
+
+
+def _scan(data: bytes) -> _Raw | None:
+    """The fast path (see _common.scan_tags): None sends the file to the lxml tree walk."""
+    tags = scan_tags(data, _NAMES, _FOLDED)
+    if tags is None or len(tags.pos) == 0 or tags.code[0] != _CODE[b"gpx"] or not tags.opening[0]:
+        return None
+    n = len(tags.pos)
+    start = ~tags.closing
+    idx = np.arange(n)
+    code = tags.code
+
+    def ancestor(level: int) -> np.ndarray:  # index of the latest start tag at `level`, for every tag
+        return np.maximum.accumulate(np.where(start & (tags.level == level), idx, -1))
+
+    a1, a2, a3, a4 = ancestor(1), ancestor(2), ancestor(3), ancestor(4)
+
+    def named(i: np.ndarray, name: bytes) -> np.ndarray:
+        return (i >= 0) & (code[np.maximum(i, 0)] == _CODE[name])
+
+    is_trk = start & (tags.level == 1) & (code == _CODE[b"trk"])
+    is_pt = start & (tags.level == 3) & (code == _CODE[b"trkpt"]) & named(a2, b"trkseg") & named(a1, b"trk")
+    pts = np.flatnonzero(is_pt)
+    if len(pts) == 0:
+        return None  # the tree path says what the file is instead
+    raw = _Raw()
+    raw.n_trk = int(is_trk.sum())
+    raw.has_rte = bool((start & (tags.level == 1) & (code == _CODE[b"rte"])).any())
+    meta = {_CODE[b"name"]: "name", _CODE[b"desc"]: "desc", _CODE[b"type"]: "trk_type"}
+    for i in np.flatnonzero(start & (tags.level == 2) & named(a1, b"trk") & np.isin(code, list(meta))):
+        key = meta[int(code[i])]
+        if getattr(raw, key) is None:
+            setattr(raw, key, _text(tags, int(i)))
+    raw.creator = _attr(data[tags.pos[0]:tags.end[0] + 1], b"creator")
+    # lat/lon: the attributes of each trkpt start tag, from the joined tags in one pass each; any
+    # other spelling (single quotes, spaces around '=', entities) takes the tree path
+    joined = b"\0".join(data[p:e + 1] for p, e in zip(tags.pos[pts].tolist(), tags.end[pts].tolist(), strict=True))
+    if b"&" in joined:
+        return None
+    latlon = []
+    for key in (b"lat", b"lon"):
+        plain = key + b'="'
+        if not joined.count(plain) == len(pts) == joined.count(b" " + plain):
+            return None
+        latlon.append(floats(np.array(re.findall(plain + rb'([^"]*)"', joined), dtype=bytes)))
+    lat, lon = latlon
+    point_of = np.where(a3 >= 0, np.searchsorted(pts, a3), -1)  # which point a tag is inside (if any)
+    in_pt = (point_of >= 0) & (point_of < len(pts)) & (pts[np.clip(point_of, 0, len(pts) - 1)] == a3)
+    n_pts = len(pts)
+
+    def column(sel: np.ndarray, *, last_nonblank: bool) -> np.ndarray | None:
+        """Values of the selected tags, placed at their point; the last one wins."""
+        sel = sel[tags.opening[sel]] if last_nonblank else sel
+        values = tags.text_after(sel)
+        if values is None:
+            return None
+        values = np.where(tags.opening[sel], values, b"")  # <ele/> has no text
+        if last_nonblank:
+            keep = np.char.strip(values) != b""
+            sel, values = sel[keep], values[keep]
+        out = np.full(n_pts, b"", dtype=values.dtype if len(values) else "S1")
+        where = point_of[sel]
+        if len(where) > 1 and not (np.diff(where) > 0).all():  # a point with two: the last one wins
+            _, last = np.unique(where[::-1], return_index=True)
+            last = len(where) - 1 - last
+            where, values = where[last], values[last]
+        out[where] = values
+        return out
+
+    child = start & (tags.level == 4) & in_pt
+    ele = column(np.flatnonzero(child & (code == _CODE[b"ele"])), last_nonblank=False)
+    tim = column(np.flatnonzero(child & (code == _CODE[b"time"])), last_nonblank=False)
+    if ele is None or tim is None:
+        return None
+    cols = {c: np.full(n_pts, np.nan) for c in COLUMNS}
+    cols["altitude"] = floats(ele)
+    times = iso_times(tim)
+    ext = np.flatnonzero(start & (tags.level >= 5) & in_pt & named(a4, b"extensions") & (code >= _FIRST_EXT))
+    for channel in dict.fromkeys(EXTENSIONS.values()):
+        codes = [_CODE[k.encode()] for k, v in EXTENSIONS.items() if v == channel]
+        sel = ext[np.isin(code[ext], codes)]
+        if len(sel):
+            vals = column(sel, last_nonblank=True)
+            if vals is None:
+                return None
+            cols[channel] = floats(vals)
+    # OpenTracks before v4.18 wrote a pause as lat=100 and a resume as lat=200
+    marker = (lat == 100.0) | (lat == 200.0)
+    raw.legacy_pause = bool(marker.any())
+    valid = (lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180)
+    cols["latitude"] = np.where(valid, lat, np.nan)
+    cols["longitude"] = np.where(valid, lon, np.nan)
+    seg = a2[pts]
+    new_seg = np.ones(n_pts, dtype=bool)
+    new_seg[1:] = seg[1:] != seg[:-1]
+    # a marker starts a new segment for the next real point; markers themselves are not points
+    first_after = new_seg | np.concatenate(([False], marker[:-1]))
+    kept = ~marker
+    starts_seg = np.maximum.accumulate(np.where(first_after, np.arange(n_pts), -1))
+    # a kept point breaks if a segment start or marker lies between it and the previous kept point
+    kept_idx = np.flatnonzero(kept)
+    brk = np.zeros(len(kept_idx), dtype=bool)
+    if len(kept_idx) > 1:
+        brk[1:] = starts_seg[kept_idx[1:]] > kept_idx[:-1]
+    raw.breaks = np.flatnonzero(brk).tolist()
+    raw.times = times[kept]
+    raw.cols = {k: v[kept] for k, v in cols.items()}
+    return raw
+
+
+def _walk(data: bytes, filename: str | None, max_bytes: int | None) -> _Raw:
+    """The general path: lxml's tree, by local names (comments, CDATA, entities, any layout)."""
     root = parse_xml(data, "gpx", filename, max_bytes)
     if localname(root.tag) != "gpx":
         raise _err(f"root element is <{localname(root.tag)}>, not <gpx>", filename, "root")
+    raw = _Raw()
     times: list[float | None] = []
     cols: dict[str, list[float]] = {c: [] for c in COLUMNS}
-    breaks: list[int] = []
-    legacy_pause = False
-    name = desc = trk_type = None
-    n_trk = 0
     for trk in root:
-        if localname(trk.tag) != "trk":
+        tn = localname(trk.tag)
+        if tn == "rte":
+            raw.has_rte = True
+        if tn != "trk":
             continue
-        n_trk += 1
+        raw.n_trk += 1
         for c in trk:
             cn = localname(c.tag)
-            if cn == "name" and name is None:
-                name = (c.text or "").strip() or None
-            elif cn == "desc" and desc is None:
-                desc = (c.text or "").strip() or None
-            elif cn == "type" and trk_type is None:
-                trk_type = (c.text or "").strip() or None
+            if cn == "name" and raw.name is None:
+                raw.name = (c.text or "").strip() or None
+            elif cn == "desc" and raw.desc is None:
+                raw.desc = (c.text or "").strip() or None
+            elif cn == "type" and raw.trk_type is None:
+                raw.trk_type = (c.text or "").strip() or None
             elif cn == "trkseg":
                 first_in_seg = True
                 for pt in c:
                     if localname(pt.tag) != "trkpt":
                         continue
                     lat = xml_float(pt.get("lat"))
-                    # OpenTracks before v4.18 wrote a pause as lat=100 and a resume as lat=200
                     if lat in (100.0, 200.0):
-                        legacy_pause = True
+                        raw.legacy_pause = True
                         first_in_seg = True
                         continue
                     if first_in_seg and times:
-                        breaks.append(len(times))
+                        raw.breaks.append(len(times))
                     first_in_seg = False
                     _point(pt, lat, times, cols)
-    if not times:
-        has_rte = any(localname(e.tag) == "rte" for e in root)
-        what = "a route (rte), not a recorded activity" if has_rte else "no track points"
+    raw.creator = root.get("creator")
+    raw.times = np.array([math.nan if x is None else x for x in times], dtype=np.float64)
+    raw.cols = {k: np.asarray(v, dtype=np.float64) for k, v in cols.items()}
+    return raw
+
+
+def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = None,
+           **_options: Any) -> list[Activity]:
+    well_formed(data, "gpx", filename, max_bytes)
+    raw = _scan(data) or _walk(data, filename, max_bytes)
+    if len(raw.times) == 0:
+        what = "a route (rte), not a recorded activity" if raw.has_rte else "no track points"
         raise _err(f"nothing to import: the file has {what}", filename, "trk")
-    missing = [i for i, t in enumerate(times) if t is None]
-    if missing:
-        if len(missing) == len(times):
-            raise _err("the track points have no timestamps: this is a route, not an activity", filename,
-                       "trkpt 1", "time")
-    t = np.asarray([math.nan if x is None else x for x in times], dtype=np.float64)
-    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in cols.items()}
+    t = raw.times
+    timed = ~np.isnan(t)
+    if not timed.any():
+        raise _err("the track points have no timestamps: this is a route, not an activity", filename,
+                   "trkpt 1", "time")
+    arrays = raw.cols
+    breaks = raw.breaks
     untimed = 0
-    if missing:
+    n_points = len(t)
+    if not timed.all():
         # points without a time cannot be placed in the recording (GPSBabel writes untimed
         # route-like tracks next to timed ones): keep the timed ones, say how many were left out
-        timed = ~np.isnan(t)
         untimed = int((~timed).sum())
         before = np.concatenate(([0], np.cumsum(timed)))  # timed points before each raw index
         breaks = sorted({int(before[b]) for b in breaks} - {0})
@@ -108,27 +272,26 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     t, arrays, dropped = strictly_increasing(t, arrays)
     raw_kept = arrays.pop("_raw").astype(np.int64)
     if len(t) < 2:
-        raise _err(f"only one distinct point in time ({len(times)} track point(s)): not an activity",
+        raise _err(f"only one distinct point in time ({n_points} track point(s)): not an activity",
                    filename, "trkpt", "time")
     start = datetime.fromtimestamp(float(t[0]), UTC)
     check_start(start, "gpx", filename, "trkpt 1")
-    a = Activity(start=start, sport=_sport(trk_type))
+    a = Activity(start=start, sport=_sport(raw.trk_type))
     if dropped:
         a.extras["dropped_points"] = {"count": dropped, "why": "time not after the previous point"}
     if untimed:
         a.extras["untimed_points_left_out"] = untimed
-    if legacy_pause:
+    if raw.legacy_pause:
         a.extras["opentracks_legacy_pauses"] = True
-    a.name = name
-    if desc:
-        a.notes = desc[:800]
-    creator = root.get("creator")
-    if creator:
-        a.device_name = creator.strip()[:200]
+    a.name = raw.name
+    if raw.desc:
+        a.notes = raw.desc[:800]
+    if raw.creator and raw.creator.strip():
+        a.device_name = raw.creator.strip()[:200]
     n = len(t)
     pauses: list[int] = []
-    for raw in breaks:
-        i = int(np.searchsorted(raw_kept, raw, side="left"))
+    for b in breaks:
+        i = int(np.searchsorted(raw_kept, b, side="left"))
         if 1 <= i < n and (not pauses or i > pauses[-1]):
             pauses.append(i)
     channels: dict[str, np.ndarray] = {"time": t - t[0]}
@@ -141,8 +304,8 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     mask_impossible(channels, a.extras)
     a.channels = channels
     a.pauses = pauses
-    if n_trk > 1:
-        a.extras["gpx_tracks"] = n_trk
+    if raw.n_trk > 1:
+        a.extras["gpx_tracks"] = raw.n_trk
     return [a]
 
 

@@ -1,0 +1,95 @@
+"""GPX's two readers agree: the vectorised byte scan (gpx._scan) and the lxml tree walk (gpx._walk).
+
+The scan is hand-written for speed; the walk reads by the XML library. Every corpus GPX and the
+hand-made variants below (prefixes, segments, OpenTracks pause markers, self-closing and blank
+elements, nested extensions, repeated values, entities) must give identical points, and the
+hand-made file's values are also checked against the numbers written in it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from runhub.formats import gpx
+
+from .conftest import corpus_files
+
+HEAD = (b'<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="Test &amp; Co" '
+        b'xmlns="http://www.topografix.com/GPX/1/1" '
+        b'xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">\n')
+
+
+def pt(lat: str, lon: str, body: bytes = b"") -> bytes:
+    return f'<trkpt lat="{lat}" lon="{lon}">'.encode() + body + b"</trkpt>\n"
+
+
+def tpx(inner: bytes) -> bytes:
+    return b"<extensions><gpxtpx:TrackPointExtension>" + inner + b"</gpxtpx:TrackPointExtension></extensions>"
+
+
+SAMPLE = (HEAD + b"<trk><name>Run &lt;1&gt;</name><type>running</type><trkseg>\n"
+          + pt("50.1", "5.1", b"<ele>100.5</ele><time>2020-01-01T10:00:00Z</time>" + tpx(b"<gpxtpx:hr>120</gpxtpx:hr>"))
+          + pt("50.2", "5.2", b"<ele/><time>2020-01-01T10:00:01.5Z</time>" + tpx(b"<gpxtpx:hr> </gpxtpx:hr>"))
+          + b"</trkseg><trkseg>\n"
+          + pt("50.3", "5.3", b"<ele>101</ele><ele>102</ele><time>2020-01-01T10:00:05Z</time>"
+               + b"<extensions><power>250</power><x:HR xmlns:x='urn:x'>130</x:HR></extensions>")
+          + pt("100", "5.3", b"<time>2020-01-01T10:00:06Z</time>")  # OpenTracks legacy pause marker
+          + pt("200", "5.3", b"<time>2020-01-01T10:00:07Z</time>")  # ... and resume marker
+          + pt("95", "5.4", b"<time>2020-01-01T10:00:09Z</time>")  # latitude out of range: no position
+          + b"</trkseg></trk>\n"
+          + b"<trk><trkseg>" + pt("50.5", "5.5", b"<time>2020-01-01T10:00:10+00:00</time>") + b"</trkseg></trk>"
+          + b"</gpx>\n")
+
+
+def _same(a: gpx._Raw, b: gpx._Raw) -> None:
+    assert np.array_equal(a.times, b.times, equal_nan=True)
+    assert a.breaks == b.breaks
+    assert a.cols.keys() == b.cols.keys()
+    for k in a.cols:
+        assert np.array_equal(a.cols[k], b.cols[k], equal_nan=True), k
+    for k in ("name", "desc", "trk_type", "creator", "n_trk", "has_rte", "legacy_pause"):
+        assert getattr(a, k) == getattr(b, k), k
+
+
+def test_hand_made_file_both_paths_and_values() -> None:
+    fast = gpx._scan(SAMPLE)
+    assert fast is not None  # this file is inside the scanned subset
+    _same(fast, gpx._walk(SAMPLE, None, None))
+    nan = math.nan
+    # 2020-01-01T10:00:00Z is Unix 1577872800
+    assert fast.times.tolist() == [1577872800.0, 1577872801.5, 1577872805.0, 1577872809.0, 1577872810.0]
+    assert np.array_equal(fast.cols["altitude"], [100.5, nan, 102, nan, nan], equal_nan=True)
+    assert np.array_equal(fast.cols["heart_rate"], [120, nan, 130, nan, nan], equal_nan=True)
+    assert np.array_equal(fast.cols["power"], [nan, nan, 250, nan, nan], equal_nan=True)
+    assert np.array_equal(fast.cols["latitude"], [50.1, 50.2, 50.3, nan, 50.5], equal_nan=True)
+    assert fast.breaks == [2, 3, 4]  # new trkseg, after the resume marker, new trk
+    assert (fast.name, fast.trk_type, fast.creator, fast.n_trk) == ("Run <1>", "running", "Test & Co", 2)
+    assert fast.legacy_pause
+
+
+@pytest.mark.parametrize("variant", [
+    SAMPLE.replace(b"<trkpt ", b"<g:trkpt ").replace(b"</trkpt>", b"</g:trkpt>")
+    .replace(b'xmlns="http', b'xmlns:g="http'),  # prefixed GPX elements (and unprefixed others)
+    SAMPLE.replace(b"<name>", b"<!-- c --><name>"),  # a comment: the tree path
+    SAMPLE.replace(b'lat="50.2" lon="5.2"', b"lon='5.2' lat='50.2'"),  # other attribute spelling
+    SAMPLE.replace(b"<ele>101</ele>", b"<ele>1&#48;1</ele>"),  # a character reference in a value
+])
+def test_variants_agree(variant: bytes) -> None:
+    fast = gpx._scan(variant)
+    slow = gpx._walk(variant, None, None)
+    if fast is not None:
+        _same(fast, slow)
+
+
+@pytest.mark.parametrize("path", corpus_files("gpx") or [None], ids=lambda p: p.name if p else "no-corpus")
+def test_corpus_both_paths(path) -> None:
+    if path is None:
+        pytest.skip("activity corpus not found (set RUNHUB_CORPUS)")
+    data = path.read_bytes()
+    fast = gpx._scan(data)
+    if fast is None:
+        return  # outside the scanned subset (CDATA, comments, no track points): the walk alone reads it
+    _same(fast, gpx._walk(data, path.name, None))
