@@ -290,10 +290,17 @@ def scan_tags(data: bytes, names: tuple[bytes, ...], folded: frozenset[bytes] = 
     return Tags(data, buf, pos, end, code, closing, opening, level)
 
 
+def nonblank(values: np.ndarray) -> np.ndarray:
+    """True for each 'S' value holding more than XML whitespace (bytes above 32)."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    return (np.ascontiguousarray(values).view(np.uint8).reshape(len(values), -1) > 32).any(axis=1)
+
+
 def floats(values: np.ndarray) -> np.ndarray:
     """'S' array -> float64: empty or unparsable is NaN, non-finite is NaN (as xml_float)."""
     out = np.full(len(values), np.nan)
-    filled = np.char.strip(values) != b""
+    filled = nonblank(values)
     try:
         out[filled] = values[filled].astype(np.float64)
     except ValueError:

@@ -26,6 +26,7 @@ from runhub.formats._common import (
     iso_times,
     localname,
     mask_impossible,
+    nonblank,
     parse_time,
     parse_xml,
     scan_tags,
@@ -149,7 +150,7 @@ def _scan(data: bytes) -> _Raw | None:
             return None
         values = np.where(tags.opening[sel], values, b"")  # <ele/> has no text
         if last_nonblank:
-            keep = np.char.strip(values) != b""
+            keep = nonblank(values)
             sel, values = sel[keep], values[keep]
         out = np.full(n_pts, b"", dtype=values.dtype if len(values) else "S1")
         where = point_of[sel]
