@@ -203,3 +203,23 @@ def test_v22_critical_power_fit():
     t = np.arange(120, 1201, 10.0)
     r = load.critical_power(t, 250 + 20000 / t)
     assert r["cp"] == pytest.approx(250) and r["w_prime"] == pytest.approx(20000)
+
+
+def test_envelope_matches_brute_force_with_ties_and_gaps():
+    # the two-level envelope against a plain per-column scan: best value and the first row
+    # holding it, NaN meaning "this curve has no such duration"
+    from runhub.analysis.longitudinal import envelope
+
+    rng = np.random.default_rng(5)
+    for a, j in ((1, 1), (3, 5), (64, 7), (65, 3), (200, 40), (130, 1)):
+        mat = rng.integers(0, 6, (a, j)).astype(np.float32)  # few values: many ties
+        mat[rng.random((a, j)) < 0.3] = np.nan
+        mat[:, 0] = np.nan  # a duration nobody reached
+        best, who = envelope(mat)
+        for col in range(j):
+            vals = mat[:, col]
+            if np.isnan(vals).all():
+                assert np.isnan(best[col]) and who[col] == -1
+            else:
+                m = np.nanmax(vals)
+                assert best[col] == m and who[col] == int(np.flatnonzero(vals == m)[0])

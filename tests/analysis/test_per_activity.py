@@ -240,6 +240,39 @@ def test_v20_polyline():
     assert encoded_polyline(lat, lon) == "_p~iF~ps|U_ulLnnqC_mqNvxq`@"
 
 
+def test_numpy_polyline_encoder_matches_the_polyline_package():
+    # our encoder is vectorised for speed; the maintained package is the oracle, including
+    # half-way rounding (x.xxxxx5), negative deltas and large jumps (many 5-bit chunks)
+    import polyline
+
+    from runhub.analysis.extended import polyline_encode
+
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        n = int(rng.integers(1, 200))
+        if trial % 3 == 0:
+            lat, lon = rng.uniform(-90, 90, n), rng.uniform(-180, 180, n)
+        else:
+            lat = 50 + np.cumsum(rng.normal(0, 1e-4, n))
+            lon = 8 + np.cumsum(rng.normal(0, 1e-4, n))
+        if trial % 4 == 0:
+            lat, lon = np.round(lat, 5) + 5e-6, np.round(lon, 5) - 5e-6
+        assert polyline_encode(lat, lon) == polyline.encode(list(zip(lat.tolist(), lon.tolist(), strict=True)), 5)
+
+
+def test_summary_polyline_simplification_keeps_corners():
+    # an L-shaped track (1 km east, then 1 km north, 1 m steps) with 0.5 m zig-zag noise:
+    # simplified at 10 m it is the three corners, whatever the noise
+    from runhub.analysis.extended import _rdp
+
+    x = np.concatenate((np.arange(0, 1000.0), np.full(1000, 1000.0)))
+    y = np.concatenate((np.zeros(1000), np.arange(0, 1000.0)))
+    x[1000:] += np.where(np.arange(1000) % 2, 0.5, -0.5)
+    y[1:1000] += np.where(np.arange(1, 1000) % 2, 0.5, -0.5)
+    kept = _rdp(x, y, 10.0)
+    assert kept[0] == 0 and kept[-1] == 1999 and len(kept) == 3 and abs(int(kept[1]) - 1000) <= 1
+
+
 def test_pace_variability():
     # 10 s intervals alternating 3 and 5 m/s: mean 4, mean |dev| 1 -> 25 %
     v = np.tile(np.concatenate((np.full(10, 3.0), np.full(10, 5.0))), 6)

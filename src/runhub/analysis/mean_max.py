@@ -53,6 +53,9 @@ def _build_grid() -> np.ndarray:
 
 GRID: np.ndarray = _build_grid()
 ALL_LIMIT = 21600  # "all" answers the grid up to 6 h
+# stored curves are NaN-padded to at least this many grid points (the 6 h grid) so that every
+# activity's curve has the same width for the durations nearly all queries ask for
+CURVE_MIN_LEN = int(np.searchsorted(GRID, ALL_LIMIT, "right"))
 
 
 def grid_for(length: float) -> np.ndarray:

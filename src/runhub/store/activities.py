@@ -5,17 +5,27 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, LargeBinary, Row, and_, delete, func, insert, or_, select, update
 
 from runhub.activity import Activity, Lap, Summary
+from runhub.analysis.longitudinal import answer, envelope, grid_index
+from runhub.analysis.mean_max import CURVE_MIN_LEN, GRID
 from runhub.store import blob
-from runhub.store.tables import activities, activity_originals, activity_products, activity_streams, users
+from runhub.store.tables import (
+    activities,
+    activity_curves,
+    activity_originals,
+    activity_products,
+    activity_streams,
+    users,
+)
 
 # Activity attributes kept in the `meta` JSON column, besides laps, pauses and device_summary.
 META_FIELDS = (
@@ -45,13 +55,24 @@ META_FIELDS = (
 
 
 def jsonable(value: Any) -> Any:
-    """Plain JSON for a database JSON column: NaN/inf become null, numpy scalars Python numbers."""
+    """Plain JSON for a database JSON column: NaN/inf become null, numpy scalars Python numbers.
+
+    Most values already are plain JSON (numbers, strings, lists, dicts): the json module checks
+    that at C speed and the value is returned as it is; only otherwise is it walked in Python."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (ValueError, TypeError):
+        return _jsonable(value)
+    return value
+
+
+def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
+        return [_jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
+        return _jsonable(value.tolist())
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -59,8 +80,13 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return jsonable(dataclasses.asdict(value))
+        return _jsonable(_fields(value))
     return value
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields, shallow (dataclasses.asdict deep-copies every nested value)."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
 
 
 def content_hash(data: bytes) -> str:
@@ -70,7 +96,7 @@ def content_hash(data: bytes) -> str:
 def _meta(a: Activity) -> dict[str, Any]:
     meta = {name: getattr(a, name) for name in META_FIELDS}
     meta["pauses"] = [int(p) for p in a.pauses]
-    meta["laps"] = [dataclasses.asdict(lap) for lap in a.laps]
+    meta["laps"] = [_fields(lap) for lap in a.laps]
     meta["device_summary"] = a.device_summary
     return jsonable(meta)
 
@@ -131,6 +157,7 @@ def replace_activity(
     conn.execute(update(activities).where(activities.c.id == activity_id).values(**values))
     conn.execute(delete(activity_streams).where(activity_streams.c.activity_id == activity_id))
     conn.execute(delete(activity_products).where(activity_products.c.activity_id == activity_id))
+    conn.execute(delete(activity_curves).where(activity_curves.c.activity_id == activity_id))
     conn.execute(delete(activity_originals).where(activity_originals.c.activity_id == activity_id))
     _write_streams(conn, activity_id, a)
     owner = conn.execute(select(activities.c.owner_id).where(activities.c.id == activity_id)).scalar_one()
@@ -171,14 +198,19 @@ def load_original(conn: Connection, activity_id: int) -> tuple[bytes, str, str |
 
 
 def save_products(conn: Connection, activity_id: int, a: Activity, owner_id: int, products: dict[str, Any]) -> None:
-    rows = []
+    """Store an activity's analysis products: mean-max curves (`mm_<metric>` with
+    `mm_<metric>_start`) in activity_curves, every other array as raw float64 and the rest as
+    JSON in activity_products."""
+    rows, curves = [], []
     for kind, value in products.items():
+        if kind.startswith("mm_"):
+            if not kind.endswith("_start"):
+                curves.append(_curve_row(activity_id, a, owner_id, kind[3:], value, products.get(kind + "_start")))
+            continue
         if isinstance(value, np.ndarray):
             encoding, data = "f8", np.ascontiguousarray(value, dtype="<f8").tobytes()
         else:
-            import json
-
-            encoding, data = "json", json.dumps(jsonable(value), separators=(",", ":")).encode()
+            encoding, data = "json", _json_bytes(value)
         rows.append(
             {
                 "activity_id": activity_id,
@@ -192,6 +224,125 @@ def save_products(conn: Connection, activity_id: int, a: Activity, owner_id: int
         )
     if rows:
         conn.execute(insert(activity_products), rows)
+    if curves:
+        conn.execute(insert(activity_curves), curves)
+
+
+def _json_bytes(value: Any) -> bytes:
+    """Compact JSON; NaN/inf become null (the fast path of `jsonable`: dump once when plain)."""
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+    except (ValueError, TypeError):
+        return json.dumps(_jsonable(value), separators=(",", ":")).encode()
+
+
+def _curve_row(
+    activity_id: int, a: Activity, owner_id: int, metric: str, vals: np.ndarray, starts: np.ndarray | None
+) -> dict[str, Any]:
+    """One activity_curves row: float32 values NaN-padded to CURVE_MIN_LEN, float32 starts.
+
+    float32 keeps 7 significant digits (0.0001 W at 1,000 W), far below what any sensor
+    resolves, and halves what a longitudinal query reads; integer starts are exact."""
+    v = np.asarray(vals, dtype=float)
+    padded = np.full(max(len(v), CURVE_MIN_LEN), np.nan, dtype="<f4")
+    padded[: len(v)] = v
+    st = np.full(len(v), np.nan) if starts is None else np.asarray(starts, dtype=float)
+    return {
+        "activity_id": activity_id,
+        "metric": metric,
+        "owner_id": owner_id,
+        "start_utc": a.start,
+        "sport": a.sport,
+        "n": len(v),
+        "vals": padded.tobytes(),
+        "starts": st.astype("<f4").tobytes(),
+    }
+
+
+def shortest(x: np.ndarray) -> list[float]:
+    """float32 values as the shortest decimals that round-trip (250.123, not 250.12300109...)."""
+    return [float(str(v)) if np.isfinite(v) else float("nan") for v in np.asarray(x, dtype=np.float32)]
+
+
+def load_curve(conn: Connection, activity_id: int, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(grid durations, best averages, start offsets in s) of one stored curve, or None."""
+    c = activity_curves.c
+    row = conn.execute(
+        select(c.n, c.vals, c.starts).where(c.activity_id == activity_id, c.metric == metric)
+    ).first()
+    if row is None:
+        return None
+    n = row.n
+    vals = np.array(shortest(np.frombuffer(row.vals, dtype="<f4", count=n)))
+    return GRID[:n].copy(), vals, np.frombuffer(row.starts, dtype="<f4", count=n).astype(float)
+
+
+def _sport_filter(col: Any, sports: Sequence[str]) -> Any:
+    return or_(*[col == s for s in sports], *[col.like(f"{s}.%") for s in sports])
+
+
+def longitudinal_mean_max(
+    conn: Connection,
+    owner_id: int,
+    metric: str,
+    durations: str | Sequence[int] | None = None,
+    *,
+    start_from: datetime | None = None,
+    start_to: datetime | None = None,
+    sports: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Best `metric` average per duration over the owner's live activities in [start_from,
+    start_to) of the given sports: {duration, value, activity_id, sport, start} (analysis.
+    longitudinal). One indexed query reads the first columns of every curve as one float32
+    matrix; a second one reads the start offsets of the winning activities only."""
+    idx = grid_index(durations)
+    if not len(idx):
+        return []
+    width = int(idx[-1]) + 1
+    c = activity_curves.c
+    q = (
+        select(c.activity_id, func.substr(c.vals, 1, 4 * width, type_=LargeBinary))
+        .join(activities, activities.c.id == c.activity_id)
+        .where(c.owner_id == owner_id, c.metric == metric, activities.c.deleted_at.is_(None))
+    )
+    if start_from is not None:
+        q = q.where(c.start_utc >= start_from)
+    if start_to is not None:
+        q = q.where(c.start_utc < start_to)
+    if sports:
+        q = q.where(_sport_filter(c.sport, sports))
+    rows = conn.execute(q.order_by(c.start_utc, c.activity_id)).all()
+    if not rows:
+        return []
+    ids = [r[0] for r in rows]
+    blobs = [bytes(r[1]) for r in rows]
+    size = 4 * width
+    if all(len(b) == size for b in blobs):
+        mat = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), width)
+    else:  # curves longer than the 6 h padding were asked for: pad the shorter ones here
+        mat = np.full((len(blobs), width), np.nan, dtype="<f4")
+        for i, b in enumerate(blobs):
+            v = np.frombuffer(b, dtype="<f4")
+            mat[i, : len(v)] = v
+    sub = mat if len(idx) == width else mat[:, idx]
+    best, who = envelope(sub)
+    winners = sorted({ids[w] for w in who.tolist() if w >= 0})
+    meta = {
+        r.activity_id: (r.start_utc, r.sport, np.frombuffer(r.starts, dtype="<f4"))
+        for r in conn.execute(
+            select(c.activity_id, c.start_utc, c.sport, c.starts).where(
+                c.metric == metric, c.activity_id.in_(winners)
+            )
+        )
+    }
+    clean = np.array(shortest(best))
+
+    def provenance(row: int, gi: int) -> tuple[int, datetime, str, float]:
+        aid = ids[row]
+        when, sport, st = meta[aid]
+        return aid, when, sport, float(st[gi]) if gi < len(st) else float("nan")
+
+    return answer(idx, clean, who, provenance)
 
 
 def row_to_activity(row: Row[Any], channels: dict[str, np.ndarray] | None = None) -> Activity:

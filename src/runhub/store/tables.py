@@ -139,6 +139,23 @@ activity_products = Table(
     Index("ix_products_owner_kind_start", "owner_id", "kind", "start_utc"),
 )
 
+activity_curves = Table(
+    "activity_curves",
+    metadata,
+    # mean-max curves (analysis.mean_max.GRID), one row per activity and metric, laid out so a
+    # longitudinal query reads one fixed-width binary column for thousands of activities at once
+    Column("activity_id", Id, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("metric", String(16), primary_key=True),  # power, speed, heart_rate, cadence
+    Column("owner_id", Id, nullable=False),
+    Column("start_utc", UTCDateTime, nullable=False),
+    Column("sport", String(64), nullable=False),
+    Column("n", Integer, nullable=False),  # grid durations the activity reaches
+    # little-endian float32 best averages, NaN-padded to at least the 6 h grid (CURVE_MIN_LEN)
+    Column("vals", LargeBinary, nullable=False),
+    Column("starts", LargeBinary, nullable=False),  # float32 s from the activity start, n of them
+    Index("ix_curves_owner_metric_start", "owner_id", "metric", "start_utc"),
+)
+
 body_weights = Table(
     "body_weights",
     metadata,
