@@ -35,7 +35,8 @@ def gunzip(data: bytes, name: str | None, limit: int = MAX_MEMBER_BYTES) -> byte
     buf = data
     try:
         while buf:
-            out += d.decompress(buf, max(limit + 1 - len(out), 1))
+            # at most a chunk at a time: one call for the whole limit would hold it twice
+            out += d.decompress(buf, min(_CHUNK, max(limit + 1 - len(out), 1)))
             if len(out) > limit:
                 raise _err(f"decompresses to more than {limit} bytes (limit)", name)
             if d.unconsumed_tail:
