@@ -80,6 +80,13 @@ def _sport_code(name: str, filename: str | None) -> str:
 
 def decode(data: bytes, *, filename: str | None = None, sport: str | None = None,
            **_options: Any) -> list[Activity]:
+    try:
+        return _decode(data, filename, sport)
+    except _csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
+        raise _err(f"not readable as CSV ({exc}). {LAYOUT_HELP}", filename) from exc
+
+
+def _decode(data: bytes, filename: str | None, sport: str | None) -> list[Activity]:
     text = _text(data, filename)
     first_line = text.split("\n", 1)[0].strip()
     try:
