@@ -66,7 +66,7 @@ def analyse(activity: Activity) -> Analysis:
     """Summary and every stored product of one activity."""
     from runhub.analysis.best_efforts import best_efforts
     from runhub.analysis.elevation import elevation_stats
-    from runhub.analysis.extended import cooper, encoded_polyline, pace_variability, sun_moon
+    from runhub.analysis.extended import cooper, encoded_polyline, is_night, pace_variability, sun_moon
     from runhub.analysis.geo import distance_stream
     from runhub.analysis.mean_max import mean_max
     from runhub.analysis.splits import KM, MILE, Cumulative, laps, splits
@@ -134,6 +134,7 @@ def analyse(activity: Activity) -> Analysis:
     ext["max_power"] = s.power_max
     if s.start_latitude is not None and s.start_longitude is not None:
         ext.update(sun_moon(s.start_latitude, s.start_longitude, a.start, a.utc_offset))
+        ext["night"] = is_night(s.start_latitude, s.start_longitude, a.start, tb.elapsed, a.utc_offset)
         lat, lon = ch["latitude"], ch["longitude"]
         products["summary_polyline"] = encoded_polyline(lat, lon, tolerance_m=10.0)
     products["extended"] = ext

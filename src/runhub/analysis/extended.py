@@ -9,7 +9,8 @@
   either way (and Cooper's VO2max (d - 504.9) / 44.73).
 * sunrise/sunset and moon phase at the start point, with astral; polar day/night reported as
   such (astral raises ValueError); moon phase as Smashrun: astral's 0..28 days / 28
-  (0.5 = full, 0 or 1 = new).
+  (0.5 = full, 0 or 1 = new). `night`: Runalyze's detector (the middle instant vs sunrise and
+  sunset).
 * polyline: Google's encoding (rounds absolute coordinates, algorithms.md 15), vectorised here
   and checked against the `polyline` package in the tests; the summary track is simplified
   with Ramer-Douglas-Peucker first (Strava's summary_polyline).
@@ -77,6 +78,23 @@ def sun_moon(lat: float, lon: float, when: datetime, utc_offset: int = 0) -> dic
     out["moon_phase_days"] = phase_days
     out["moon_phase"] = phase_days / 28.0
     return out
+
+
+def is_night(lat: float, lon: float, start: datetime, duration_s: float = 0.0, utc_offset: int = 0) -> bool:
+    """Runalyze's night detector (NightDetector.php): night when the activity's middle instant
+    lies before sunrise or after sunset (sun 0.833 degrees below the horizon, astral's default,
+    PHP's zenith 90.833) of its local date at the start point; polar night is night, polar day
+    is not."""
+    mid = start.astimezone(UTC) + timedelta(seconds=duration_s / 2.0)
+    local_date = (mid + timedelta(seconds=utc_offset)).date()
+    obs = Observer(latitude=lat, longitude=lon)
+    try:
+        rise = astral_sun.sunrise(obs, local_date, tzinfo=UTC)
+        sset = astral_sun.sunset(obs, local_date, tzinfo=UTC)
+    except ValueError:
+        noon = astral_sun.noon(obs, local_date, tzinfo=UTC)
+        return bool(astral_sun.elevation(obs, noon) <= 0)
+    return bool(mid < rise or mid > sset)
 
 
 def _rdp(x: np.ndarray, y: np.ndarray, eps: float) -> np.ndarray:

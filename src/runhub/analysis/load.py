@@ -11,7 +11,9 @@ Choices, stated once:
 * Race predictions: Jack Daniels' VDOT model (solve VDOT(d, t) = V by bisection), with V the
   athlete's VO2max shape; Cameron and Riegel (exponent 1.06) offered as alternatives.
 * CP/W' (and CS/D'): the 2-parameter model fitted by linear regression of work on time over
-  the 2-20 min mean-max points (closed form, no optimiser).
+  the 2-20 min mean-max points (closed form, no optimiser). W' balance: Skiba 2012 integral
+  (O(n) recurrence) or the Froncioni/Skiba/Clarke differential form.
+* Banister impulse-response: Runalyze's defaults (tau 42/7 days, k 1/2, p0 0), decay e^(-1/tau).
 """
 
 from __future__ import annotations
@@ -205,3 +207,115 @@ def critical_power(durations: np.ndarray, values: np.ndarray, lo: float = 120, h
     ss = ((work - work.mean()) ** 2).sum()
     r2 = 1 - ((work - pred) ** 2).sum() / ss if ss > 0 else 1.0
     return {"cp": float(slope), "w_prime": float(intercept), "r2": float(r2), "points": int(ok.sum())}
+
+
+# ---- W' balance -------------------------------------------------------------------------
+
+
+def _intervals(t: np.ndarray | None, n: int) -> np.ndarray:
+    """Seconds each sample stands for (project convention: backward, the first sample none);
+    without a time axis every sample is one second after a virtual start."""
+    if t is None:
+        return np.ones(n)
+    t = np.asarray(t, dtype=float)
+    return np.concatenate(([0.0], np.diff(t)))
+
+
+def skiba_tau(
+    power: np.ndarray, cp: float, t: np.ndarray | None = None, until: int | None = None
+) -> float:
+    """Skiba (2012) recovery time constant: 546 e^(-0.01 D_CP) + 316 s, where D_CP = CP minus
+    the time-weighted mean of the power below CP (over the first `until` samples if given)."""
+    p = np.nan_to_num(np.asarray(power, dtype=float), nan=0.0)
+    w = _intervals(t, len(p))
+    if until is not None:
+        p, w = p[:until], w[:until]
+    below = (p < cp) & (w > 0)
+    if not below.any():
+        return 546.0 + 316.0
+    d_cp = cp - float((p[below] * w[below]).sum() / w[below].sum())
+    return 546.0 * math.exp(-0.01 * d_cp) + 316.0
+
+
+def w_prime_balance(
+    power: np.ndarray,
+    cp: float,
+    w_prime: float,
+    t: np.ndarray | None = None,
+    *,
+    method: str = "skiba",
+    tau: float | None = None,
+) -> np.ndarray:
+    """W' balance (J) after each sample (algorithms.md 9.4). NaN power counts as 0 W.
+
+    * "skiba": Skiba 2012 integral, W'bal(t) = W' - sum_u W'exp(u) e^(-(t-u)/tau) with
+      W'exp(u) = max(0, P(u) - CP) dt_u, evaluated as the first-order recurrence
+      I_t = I_{t-1} e^(-dt/tau) + W'exp(t): O(n), no e^(t/tau) overflow on long rides (the
+      Waterworth form). `tau` defaults to `skiba_tau` of the whole series. A pause is time at
+      0 W: the balance recovers across it.
+    * "froncioni": the differential form of Froncioni, Skiba and Clarke (2015): below CP
+      W += (CP - P) dt (W' - W) / W', else W += (CP - P) dt; the recovery step is capped at
+      the remaining deficit so a long pause cannot overshoot W'.
+
+    `t` is the clock of each sample (backward convention: sample i covers (t_{i-1}, t_i]); without
+    it each sample is one second."""
+    p = np.nan_to_num(np.asarray(power, dtype=float), nan=0.0)
+    dt = _intervals(t, len(p))
+    if method == "froncioni":
+        out = np.empty(len(p))
+        w = w_prime
+        for i, (pi, di) in enumerate(zip(p.tolist(), dt.tolist(), strict=True)):
+            if pi < cp:
+                w += min(1.0, (cp - pi) * di / w_prime) * (w_prime - w)
+            else:
+                w += (cp - pi) * di
+            out[i] = w
+        return out
+    if method != "skiba":
+        raise ValueError(f"unknown W' balance method {method!r} (skiba, froncioni)")
+    tau = skiba_tau(p, cp, t) if tau is None else tau
+    spent = np.maximum(p - cp, 0.0) * dt
+    step = dt[1:]
+    if len(step) == 0 or np.all(step == step[0]):
+        from scipy.signal import lfilter
+
+        # regular sampling: one constant decay per step (the decay into sample i uses dt_i)
+        decay = math.exp(-(float(step[0]) if len(step) else 1.0) / tau)
+        acc = lfilter([1.0], [1.0, -decay], spent)
+    else:
+        acc = np.empty(len(p))
+        i_t = 0.0
+        for i, (s, di) in enumerate(zip(spent.tolist(), dt.tolist(), strict=True)):
+            i_t = i_t * math.exp(-di / tau) + s
+            acc[i] = i_t
+    return w_prime - acc
+
+
+# ---- Banister impulse-response ----------------------------------------------------------
+
+
+@dataclass
+class Banister:
+    fitness: np.ndarray
+    fatigue: np.ndarray
+    performance: np.ndarray
+
+
+def banister(
+    daily_loads: Sequence[float],
+    tau1: float = 42.0,
+    tau2: float = 7.0,
+    k1: float = 1.0,
+    k2: float = 2.0,
+    p0: float = 0.0,
+) -> Banister:
+    """Banister impulse-response model on consecutive daily loads (missing days 0):
+    fitness_d = L_d + e^(-1/tau1) fitness_{d-1}, fatigue likewise with tau2, performance =
+    p0 + k1 fitness - k2 fatigue. Defaults are Runalyze's BanisterModel (42, 7, 1, 2, 0);
+    GoldenCheetah uses tau 50/11 and fits k1, k2, p0 to tests."""
+    from scipy.signal import lfilter
+
+    loads = np.asarray(list(daily_loads), dtype=float)
+    fit = lfilter([1.0], [1.0, -math.exp(-1.0 / tau1)], loads)
+    fat = lfilter([1.0], [1.0, -math.exp(-1.0 / tau2)], loads)
+    return Banister(fit, fat, p0 + k1 * fit - k2 * fat)

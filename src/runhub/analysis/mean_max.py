@@ -168,3 +168,49 @@ def mean_max(
     td, _, tt = _dedupe(tau, e, tb.t)
     clock = np.where(np.isfinite(starts), np.interp(np.nan_to_num(starts), td, tt), np.nan) - tb.t[0]
     return np.asarray(durs, dtype=float), vals, clock
+
+
+def window_min(tau: np.ndarray, e: np.ndarray, durations: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest average over each duration (e.g. the least time for a distance when E is time
+    on a distance axis; Runalyze's sub-segment minimisation) and its start: window_max of -E."""
+    vals, starts = window_max(tau, -np.asarray(e, dtype=float), durations)
+    return -vals, starts
+
+
+def best_intervals(
+    tb: TimeBase, metric: str, x: np.ndarray, duration: float, number: int, gap: float = 0.0
+) -> list[tuple[float, float]]:
+    """The `number` best non-overlapping windows of `duration` s, best first, as (start clock s
+    since the activity start, average): the best window, then the best one that neither overlaps
+    it nor comes closer than `gap` s, and so on (sweatpy's multiple_best_intervals keeps one
+    sample between intervals: gap = 1 s at 1 Hz). Same time base per metric as `mean_max`.
+
+    Exact: f(a) = E(a + d) - E(a) is piecewise linear with breakpoints at axis instants and
+    instants - d, so under the exclusion zones its maximum is at a breakpoint or a zone edge;
+    both families are evaluated."""
+    tau, e = axis_for(tb, metric, x)
+    td, ed, tt = _dedupe(tau, e, tb.t)
+    d = float(duration)
+    lo, hi = td[0], td[-1] - d
+    if hi < lo:
+        return []
+    cand = np.concatenate((td, td - d))
+    cand = np.unique(cand[(cand >= lo) & (cand <= hi)])
+    blocked: list[tuple[float, float]] = []
+    out: list[tuple[float, float]] = []
+    for _ in range(number):
+        if blocked:  # zone edges are candidates too
+            edges = np.array([v for b in blocked for v in b])
+            cand = np.unique(np.concatenate((cand, edges[(edges >= lo) & (edges <= hi)])))
+        ok = np.ones(len(cand), dtype=bool)
+        for b0, b1 in blocked:
+            ok &= (cand <= b0) | (cand >= b1)
+        if not ok.any():
+            break
+        a = cand[ok]
+        f = np.interp(a + d, td, ed) - np.interp(a, td, ed)
+        i = int(f.argmax())
+        start = float(a[i])
+        out.append((float(np.interp(start, td, tt) - tb.t[0]), float(f[i] / d)))
+        blocked.append((start - d - gap, start + d + gap))
+    return out
