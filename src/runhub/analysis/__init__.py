@@ -56,6 +56,7 @@ def facts(a: Activity, s: Summary) -> dict[str, Any]:
         "timer_time": s.timer_time,
         "moving_time": s.moving_time,
         "elevation_gain": s.elevation_gain,
+        "elevation_loss": s.elevation_loss,
         "heart_rate_average": s.heart_rate_average,
         "temperature_average": s.temperature_average,
         "is_race": a.is_race,

@@ -8,6 +8,10 @@ Choices, stated once:
   `female_runalyze`), unknown A 0.725215 B 1.795.
 * ATL/CTL: X_d = X_{d-1} + lambda (L_d - X_{d-1}) with lambda = 2 / (N + 1), N = 7 (ATL) and
   42 (CTL) days, Runalyze's TsbModel; TSB = CTL - ATL on the same day.
+* The athlete's VO2max ("VO2max form", Runalyze Shape.php): the duration-weighted mean of the
+  per-run values from heart rate and pace over the last 30 days, times the corrector (the best
+  by-time / by-HR ratio among the 3 fastest races, LegacyEffectiveVO2maxCorrector); elevation
+  correction off by default (Runalyze's VO2MAX_USE_CORRECTION_FOR_ELEVATION), 2 / -1 when on.
 * Race predictions: Jack Daniels' VDOT model (solve VDOT(d, t) = V by bisection), with V the
   athlete's VO2max shape; Cameron and Riegel (exponent 1.06) offered as alternatives.
 * CP/W' (and CS/D'): the 2-parameter model fitted by linear regression of work on time over
@@ -21,6 +25,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -77,6 +83,103 @@ def vo2max_shape(values: Sequence[tuple[float, float]], corrector: float = 1.0) 
     if not vs:
         return None
     return corrector * sum(v * d for v, d in vs) / sum(d for _, d in vs)
+
+
+# ---- the athlete's rolling VO2max (Runalyze "VO2max form") ------------------------------
+
+VO2MAX_CORRECTOR_RACES = 3  # LegacyEffectiveVO2maxCorrector::DB_LOOKUP_LIMIT
+ELEVATION_UP_FACTOR, ELEVATION_DOWN_FACTOR = 2.0, -1.0  # Peter Greif, Runalyze's defaults
+
+
+@dataclass
+class Vo2maxRun:
+    """What the rolling VO2max needs of one run: all of it is in the stored `facts` product."""
+
+    when: datetime  # start (local or UTC, but the same for every run and for `on`)
+    distance: float  # m
+    duration: float  # s, timer time (pauses excluded: Runalyze's duration)
+    heart_rate_average: float | None
+    is_race: bool = False
+    elevation_up: float = 0.0  # m
+    elevation_down: float = 0.0  # m
+
+
+def run_from_facts(facts: dict[str, Any]) -> Vo2maxRun | None:
+    """A Vo2maxRun out of an activity's stored `facts` product (None without distance/time)."""
+    distance, duration = facts.get("distance"), facts.get("timer_time") or facts.get("elapsed_time")
+    if not distance or not duration or not facts.get("local_start"):
+        return None
+    return Vo2maxRun(
+        when=datetime.fromisoformat(facts["local_start"]),
+        distance=float(distance),
+        duration=float(duration),
+        heart_rate_average=facts.get("heart_rate_average"),
+        is_race=bool(facts.get("is_race")),
+        elevation_up=float(facts.get("elevation_gain") or 0.0),
+        elevation_down=float(facts.get("elevation_loss") or 0.0),
+    )
+
+
+def run_vo2max_by_hr(run: Vo2maxRun, hr_max: float, *, elevation: bool = False) -> float | None:
+    """Effective VO2max of one run from pace and average heart rate (Runalyze), optionally with
+    the elevation correction: distance + 2 x ascent - 1 x descent."""
+    if not run.heart_rate_average or run.heart_rate_average <= 0 or run.duration <= 0 or run.distance <= 0:
+        return None
+    d = run.distance
+    if elevation:
+        d += ELEVATION_UP_FACTOR * run.elevation_up + ELEVATION_DOWN_FACTOR * run.elevation_down
+    return vo2max_from_hr(d, run.duration, run.heart_rate_average, hr_max)
+
+
+def run_vo2max_by_time(run: Vo2maxRun) -> float | None:
+    """Daniels' VDOT of the run as a race (Runalyze: only for 50 <= v <= 1000 m/min)."""
+    if run.duration <= 0:
+        return None
+    v = run.distance / (run.duration / 60.0)
+    return vdot(run.distance, run.duration) if 50.0 <= v <= 1000.0 else None
+
+
+def vo2max_corrector(runs: Sequence[Vo2maxRun], hr_max: float, limit: int = VO2MAX_CORRECTOR_RACES) -> float:
+    """Runalyze's correction factor: among the races with a heart-rate value, the `limit` best by
+    time; the largest ratio VO2max-by-time / VO2max-by-heart-rate (no elevation correction);
+    1.0 without races."""
+    pairs = []
+    for r in runs:
+        if not r.is_race:
+            continue
+        by_hr, by_time = run_vo2max_by_hr(r, hr_max), run_vo2max_by_time(r)
+        if by_hr and by_hr > 0 and by_time:
+            pairs.append((by_time, by_time / by_hr))
+    pairs.sort(key=lambda p: p[0], reverse=True)
+    best = [ratio for _, ratio in pairs[:limit]]
+    return max(best) if best and max(best) > 0 else 1.0
+
+
+def athlete_vo2max(
+    runs: Sequence[Vo2maxRun],
+    hr_max: float,
+    on: datetime,
+    *,
+    days: int = VO2MAX_SHAPE_DAYS,
+    corrector: float | None = None,
+    elevation: bool = False,
+) -> float | None:
+    """The athlete's VO2max on `on`: the duration-weighted mean of the per-run heart-rate values
+    of the runs in (on - days, on], times the corrector (by default `vo2max_corrector` of the
+    races up to `on`, so a historical value never uses a later race). None without such runs."""
+    start = on - timedelta(days=days)
+    window = [r for r in runs if start < r.when <= on]
+    values = [(run_vo2max_by_hr(r, hr_max, elevation=elevation) or 0.0, r.duration) for r in window]
+    if corrector is None:
+        corrector = vo2max_corrector([r for r in runs if r.when <= on], hr_max)
+    return vo2max_shape(values, corrector)
+
+
+def rolling_vo2max(
+    runs: Sequence[Vo2maxRun], hr_max: float, dates: Sequence[date], **kwargs: Any
+) -> list[float | None]:
+    """athlete_vo2max at the end of each date (a chart's series)."""
+    return [athlete_vo2max(runs, hr_max, datetime.combine(d, time.max), **kwargs) for d in dates]
 
 
 def predict_daniels(distance_m: float, v: float) -> float:
