@@ -391,3 +391,37 @@ def test_local_time_format_in_each_precision():
         (datetime(2020, 1, 1, 8, 0, 0, 5000, tzinfo=tz), "2020-01-01T08:00:00.005+02:00"),
     ]:
         assert sj.format_local_time(dt.astimezone(UTC), 7200) == text
+
+
+@pytest.mark.parametrize(
+    ("metres", "km_text"),
+    [  # written by hand: metres / 1000 in the fewest digits, plain notation
+        (333.0, "0.333"),
+        (1000.0, "1"),
+        (12000.0, "12"),
+        (100000.0, "100"),
+        (12345.6, "12.3456"),
+        (0.0, "0"),
+        (0.1, "0.0001"),
+        (1e-07, "0.0000000001"),
+        (42195.0, "42.195"),
+        (1.5e7, "15000"),
+    ],
+)
+def test_km_written_minimal_and_read_back_exact(metres: float, km_text: str) -> None:
+    assert sj._km(metres) == km_text
+    t = np.array([0.0, 1.0])
+    a = Activity(start=datetime(2024, 5, 1, 6, 0, tzinfo=UTC), sport="running",
+                 channels={"time": t, "distance": np.array([0.0, metres])})
+    a.summary.distance = metres
+    text = sj.encode(a).decode()
+    obj = json.loads(text)
+    assert obj["distance"] == json.loads(km_text)
+    assert f"[0,{km_text}]" in text.replace(" ", "")  # the distance recording, as written
+    back = decode(text.encode(), "json")[0]
+    assert back.channels["distance"][1] == metres  # bit-exact
+
+
+def test_km_never_in_exponent_notation() -> None:
+    assert sj._km(5e20) == "500000000000000000"  # Decimal would print 5E+17
+    assert sj._km(1e-09) == "0.000000000001"

@@ -513,7 +513,9 @@ def _place_lap(lap: Lap, t: np.ndarray, timer: np.ndarray, dist: np.ndarray | No
 
 
 def _km(m: float) -> str:
-    return str(decimal_shift(m, -3))
+    """Metres as the shortest exact km text: 333.0 m is 0.333 (not 0.3330), 12000.0 m is 12, never
+    an exponent. Only trailing zeros go, the value is the same decimal, so km -> m stays bit-exact."""
+    return format(decimal_shift(m, -3).normalize(), "f")
 
 
 def _num(v: float | None, as_int: bool = False) -> Any:
