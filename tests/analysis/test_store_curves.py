@@ -105,3 +105,25 @@ def test_migration_moves_old_product_curves(tmp_path):
         durs, vals, starts = repo.load_curve(conn, 7, "power")
     assert vals.tolist() == [300, 250.5] and starts.tolist() == [4, 3]
     database.dispose()
+
+
+def test_activity_mean_max_on_and_off_the_grid(db, user):
+    # 200 s at 200 W then 100 s at 300 W (1 Hz), ingested: grid durations come from the stored
+    # curve, an off-grid duration (183 s) makes the whole answer exact from the streams.
+    from runhub.ingest import ingest_activity
+
+    uid, _ = user
+    t = np.arange(301.0)
+    p = np.where(t <= 200, 200.0, 300.0)
+    a = Activity(start=T0, sport="cycling", channels={"time": t, "power": p})
+    res = ingest_activity(db, uid, a, client_id="curves-test")
+    with db.connect() as conn:
+        grid = repo.activity_mean_max(conn, res.activity_id, "power", [60, 180, 3600])
+        off = repo.activity_mean_max(conn, res.activity_id, "power", [60, 183])
+        assert repo.activity_mean_max(conn, res.activity_id, "speed", [60]) is None
+    # best 180 s: the last 100 s at 300 W plus 80 s at 200 W before them, starting at 120 s
+    expected = [(60, 300), (180, pytest.approx((100 * 300 + 80 * 200) / 180))]
+    assert [(r["duration"], r["value"]) for r in grid] == expected
+    assert grid[1]["start"] == T0 + timedelta(seconds=120)
+    assert [(r["duration"], r["value"]) for r in off] == [(60, 300), (183, pytest.approx((100 * 300 + 83 * 200) / 183))]
+    assert off[1]["start"] == T0 + timedelta(seconds=117)

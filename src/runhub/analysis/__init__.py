@@ -1,4 +1,5 @@
-"""Pure metrics over the canonical Activity's arrays (no database, no HTTP).
+"""Pure metrics over the canonical Activity's arrays (no database, no HTTP). Definitions and
+time-base conventions for API users: docs/metrics.md.
 
 `analyse()` is what ingest calls: the summary plus every per-activity product that is stored
 once at import so that longitudinal queries never re-read raw streams.
@@ -12,15 +13,15 @@ Products (name -> value; numpy arrays are stored as raw float64, the rest as JSO
 * `mm_<metric>` and `mm_<metric>_start` for metric in power, speed, heart_rate, cadence:
   float64 arrays aligned with `mean_max.GRID[:len(array)]` (the grid up to the activity's
   length): best average (W, m/s, bpm, rpm) and the clock second (since the activity start) the
-  best window starts. NaN where a duration has no value.
+  best window starts. NaN where a duration has no value. The store keeps them as float32 in
+  their own table (store.activities: activity_curves) for longitudinal queries.
 * `hist_<metric>`: float64 seconds per bin (zones.HIST_BINS: 1 bpm, 1 W, 0.01 m/s, 1 rpm),
   pauses and missing samples out; gives zones, AWD and TRIMP without the streams.
-* `extended`: Smashrun extended fields (pace variability, Cooper, sun/moon, elevation
+* `extended`: Smashrun extended fields (pace variability, Cooper, sun/moon, night, elevation
   gain/loss/ascent/descent/max/min/net, max power) as a dict.
 * `summary_polyline`: Google encoded polyline (precision 5) of the track simplified at 10 m
   (Strava's map.summary_polyline); a full-resolution `map.polyline` is
-  `extended.encoded_polyline(lat, lon, tolerance_m=1.0)` on request (the package encodes in pure
-  Python: ~100 ms for a long track, too slow to do for every import).
+  `extended.encoded_polyline(lat, lon, tolerance_m=1.0)` on request.
 * `facts`: plain per-activity facts for longitudinal stats (local start, distance, times,
   elevation gain, average heart rate).
 """

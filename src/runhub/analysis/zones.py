@@ -19,7 +19,7 @@ import numpy as np
 
 HIST_BINS: dict[str, float] = {"heart_rate": 1.0, "power": 1.0, "speed": 0.01, "cadence": 1.0}
 
-# Heart-rate zones by heart-rate reserve (Karvonen) when the resting HR is known: 50/60/70/80/90 %
+# Heart-rate zones by heart-rate reserve (Karvonen) when the resting HR is known: 60/70/80/90 %
 # HRR; otherwise by % of max HR: 60/70/80/90 % (five zones either way; zone 1 starts at 0).
 HRR_FRACTIONS = (0.6, 0.7, 0.8, 0.9)
 HRMAX_FRACTIONS = (0.6, 0.7, 0.8, 0.9)

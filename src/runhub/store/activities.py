@@ -277,6 +277,49 @@ def load_curve(conn: Connection, activity_id: int, metric: str) -> tuple[np.ndar
     return GRID[:n].copy(), vals, np.frombuffer(row.starts, dtype="<f4", count=n).astype(float)
 
 
+def activity_mean_max(
+    conn: Connection, activity_id: int, metric: str, durations: str | Sequence[int] | None = None
+) -> list[dict[str, Any]] | None:
+    """One activity's mean-max answer {duration, value, start (UTC)} (docs/metrics.md 2): grid
+    durations from the stored curve; when any requested duration is off the grid, every one is
+    computed exactly from the streams. Durations longer than the activity are left out; None
+    when the activity (or its curve) does not exist."""
+    from runhub.analysis.geo import distance_stream
+    from runhub.analysis.mean_max import mean_max, parse_durations
+    from runhub.analysis.timebase import time_base
+
+    row = conn.execute(select(activities.c.start_utc).where(activities.c.id == activity_id)).first()
+    if row is None:
+        return None
+    d = parse_durations(durations)
+    if np.isin(d, GRID).all():
+        stored = load_curve(conn, activity_id, metric)
+        if stored is None:
+            return None
+        grid, vals, starts = stored
+        pos = np.searchsorted(grid, d)
+        keep = pos < len(grid)
+        t0 = row.start_utc
+        return [
+            {"duration": int(dur), "value": float(vals[i]), "start": t0 + timedelta(seconds=float(starts[i]))}
+            for dur, i in zip(d[keep].tolist(), pos[keep].tolist(), strict=True)
+            if np.isfinite(vals[i])
+        ]
+    a = load_activity(conn, activity_id)
+    if a is None or not a.has_streams or a.n_samples < 2:
+        return None
+    tb = time_base(a)
+    x = distance_stream(a, tb) if metric == "speed" else a.channels.get(metric)
+    if x is None:
+        return None
+    _, vals, starts = mean_max(tb, metric, x, d)
+    return [
+        {"duration": int(dur), "value": float(v), "start": row.start_utc + timedelta(seconds=float(s))}
+        for dur, v, s in zip(d.tolist(), vals.tolist(), starts.tolist(), strict=True)
+        if np.isfinite(v)
+    ]
+
+
 def _sport_filter(col: Any, sports: Sequence[str]) -> Any:
     return or_(*[col == s for s in sports], *[col.like(f"{s}.%") for s in sports])
 
