@@ -1,11 +1,14 @@
 """FIT: decode with fitfast (Rust, columnar), fall back to fitdecode; encode with the Garmin SDK.
 
 Why two decoders: fitfast is 30-60x faster than the pure-Python decoders on the corpus (see
-bench/fit_decoders.py), but 0.1.0 refuses valid files whose 14-byte header carries CRC 0x0000
-(it leaves the header out of the file CRC) and panics on some garbage definitions. Whatever
-fitfast refuses is decoded again by fitdecode, strictly (CRC checked, errors raised), which
-gives the definitive verdict and the byte offset for the error message. fitdecode is also the
-test oracle: both engines feed the same `_Messages` shape, and tests compare their output.
+bench/fit_decode.py), but 0.1.0 refuses valid files whose 14-byte header carries CRC 0x0000
+(it leaves the header out of the file CRC), stops at a truncated file without keeping what
+came before, and panics on some garbage definitions. The first two are handled here before
+fitfast sees the bytes (the CRC checked the FIT way; a truncated file cut to its last whole
+message). Whatever fitfast still refuses is decoded again by fitdecode, strictly (CRC checked,
+errors raised), which gives the definitive verdict and the byte offset for the error message.
+fitdecode is also the test oracle: both engines feed the same `_Messages` shape, and tests
+compare their output.
 
 Both engines produce plain messages: {name: [dict]}, enum values as profile names, date_time
 fields as Unix seconds, positions in degrees; record fields as float64 columns.
@@ -86,16 +89,249 @@ def _err(message: str, filename: str | None, location: str | None = None, fld: s
 
 
 def _read_fitfast(data: bytes) -> _Messages:
+    """fitfast.records for the record columns; fitfast.parse only on the other messages.
+
+    Three things are done here by hand because fitfast 0.1.0 cannot (see `_fitfast_bytes` and
+    `_scan`): files whose header CRC is 0x0000, files truncated inside a message, and the split
+    that spares parse() from turning every record into a dict (it costs twice records()).
+    """
     import fitfast
 
-    msgs = fitfast.parse(data)
-    records = fitfast.records(data, "record")
+    buf, warning = _fitfast_bytes(data)
+    try:
+        scan: _Scan | None = _scan(buf)
+    except ValueError:  # not walkable (an undefined local message...): fitfast alone decides
+        scan = None
+    try:
+        records = fitfast.records(buf, "record")
+    except fitfast.FitDecodeError as exc:
+        # only a file fitfast finds cut short, and the walk finds cut inside a message, is read up
+        # to its break here; anything else (garbage definitions...) goes to fitdecode's verdict
+        if "EOF" not in str(exc) or scan is None or scan.broken_at is None:
+            raise
+        buf, warning = _truncated_prefix(buf, scan)
+        records = fitfast.records(buf, "record")
+    msgs = fitfast.parse(scan.others if scan is not None and scan.others is not None else buf)
     msgs.pop("record", None)
     units = {}
     for fd in msgs.get("field_description", []):
         if fd.get("field_name") and fd.get("units"):
             units[str(fd["field_name"])] = str(fd["units"])
-    return _Messages(msgs=msgs, records=records, units=units, engine="fitfast")
+    return _Messages(msgs=msgs, records=records, units=units, warning=warning, engine="fitfast")
+
+
+# ---------------------------------------------------------------------------- fitfast helpers
+# Written by hand because no library does them: the standard library has no CRC-16/ARC (the FIT
+# CRC), fitdecode's is pure Python byte by byte, and fitfast has no option to skip its own checks.
+
+_CRC_TABLE = np.zeros(256, dtype=np.uint16)
+for _b in range(256):
+    _c = _b
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0xA001 if _c & 1 else _c >> 1
+    _CRC_TABLE[_b] = _c
+_CRC_BLOCK = 128
+
+
+_CRC_LIST = _CRC_TABLE.tolist()
+
+
+def _crc_bytes(data: bytes, crc: int = 0) -> int:
+    """FIT CRC (CRC-16/ARC) byte by byte; for short inputs."""
+    table = _CRC_LIST
+    for b in data:
+        crc = (crc >> 8) ^ table[(crc ^ b) & 0xFF]
+    return crc
+
+
+def _crc_shift_tables(length: int) -> tuple[list[int], list[int]]:
+    """The CRC after `length` zero bytes is linear in the CRC before: two 256-entry tables for it."""
+    basis = [_crc_bytes(bytes(length), 1 << i) for i in range(16)]
+
+    def apply(x: int) -> int:
+        out = 0
+        for i in range(16):
+            if x >> i & 1:
+                out ^= basis[i]
+        return out
+
+    return [apply(x) for x in range(256)], [apply(x << 8) for x in range(256)]
+
+
+_SHIFT = _crc_shift_tables(_CRC_BLOCK)
+
+
+def fit_crc(data: bytes) -> int:
+    """FIT CRC of `data`, fast: CRC-16/ARC is linear, so blocks are run side by side in numpy and
+    chained (crc(A+B) = shift(crc(A), len B) ^ crc(B)); leading zero bytes leave it unchanged."""
+    n = len(data)
+    if n < 8192:  # below this the byte loop beats the numpy loop's fixed cost
+        return _crc_bytes(data)
+    k = -(-n // _CRC_BLOCK)
+    arr = np.zeros(k * _CRC_BLOCK, dtype=np.uint8)
+    arr[k * _CRC_BLOCK - n:] = np.frombuffer(data, dtype=np.uint8)
+    blocks = arr.reshape(k, _CRC_BLOCK)
+    state = np.zeros(k, dtype=np.uint16)
+    table = _CRC_TABLE
+    for j in range(_CRC_BLOCK):
+        state = (state >> 8) ^ table[(state ^ blocks[:, j]) & 0xFF]
+    lo, hi = _SHIFT
+    crc = 0
+    for c in state.tolist():
+        crc = lo[crc & 0xFF] ^ hi[crc >> 8] ^ c
+    return crc
+
+
+def _fitfast_bytes(data: bytes) -> tuple[bytes, str | None]:
+    """Bytes fitfast will check correctly. A 14-byte header whose CRC field is 0x0000 (allowed: "not
+    computed") makes fitfast 0.1.0 leave the header out of the file CRC, so it refuses valid files.
+    Here the file CRC is checked the FIT way (header and data); when right, fitfast is given the
+    CRC it expects (over the data alone) in place of the stored one."""
+    hs = data[0]
+    if hs != 14 or data[12:14] != b"\0\0":
+        return data, None
+    size = struct.unpack_from("<I", data, 4)[0]
+    if len(data) != hs + size + 2:  # chained or truncated: left to fitfast / the scanner / fitdecode
+        return data, None
+    stored = struct.unpack_from("<H", data, hs + size)[0]
+    if fit_crc(data[:hs + size]) != stored:
+        return data, None  # a wrong CRC: fitfast refuses, and fitdecode gives the verdict
+    return data[:hs + size] + struct.pack("<H", fit_crc(data[hs:hs + size])), None
+
+
+# The messages build_activities reads besides records: file_id, sport, session, lap, event,
+# device_info, activity, file_creator, timestamp_correlation, field_description,
+# developer_data_id. The split hands fitfast.parse only these (a VIRB file is 99 % camera and
+# sensor messages).
+KEEP_MESSAGES = frozenset((0, 12, 18, 19, 21, 23, 34, 49, 162, 206, 207))
+
+
+@dataclass
+class _Scan:
+    end: int  # offset just past the last whole message
+    records: int  # whole record messages
+    broken_at: int | None  # offset of the message that runs past the data, if any
+    others: bytes | None  # a FIT file with every message but the record data (None: no split)
+
+
+def _scan(data: bytes, split: bool = True) -> _Scan:
+    """Walk the message headers of a single-segment FIT file (definitions give the sizes).
+
+    Used to find the last whole message of a truncated file and to cut out the record data (and
+    every message runhub does not read), so that fitfast.parse decodes only the few others. A
+    kept message with a compressed-timestamp header needs the records' timestamps: then no split.
+    """
+    hs = data[0]
+    size = struct.unpack_from("<I", data, 4)[0]
+    end = min(hs + size, len(data))
+    chained = len(data) > hs + size + 2
+    sizes = [-1] * 16
+    is_record = [False] * 16
+    glob_of = [-1] * 16
+    pos = hs
+    n_rec = 0
+    keep: list[tuple[int, int]] = []
+    last = hs
+    split = split and not chained
+    while pos < end:
+        h = data[pos]
+        if h & 0x80:  # compressed timestamp header: local type in bits 5-6
+            loc = (h >> 5) & 0x3
+            sz = sizes[loc]
+            if sz < 0:
+                raise ValueError(f"undefined local message {loc} at byte {pos}")
+            nxt = pos + 1 + sz
+            if nxt > end:
+                return _scan_result(data, last, n_rec, pos, keep if split else None)
+            if is_record[loc]:
+                n_rec += 1
+            elif glob_of[loc] in KEEP_MESSAGES:
+                split = False
+        elif h & 0x40:  # definition
+            if pos + 6 > end:
+                return _scan_result(data, last, n_rec, pos, keep if split else None)
+            nf = data[pos + 5]
+            nxt = pos + 6 + 3 * nf
+            if nxt > end:
+                return _scan_result(data, last, n_rec, pos, keep if split else None)
+            big = data[pos + 2] == 1
+            glob = struct.unpack_from(">H" if big else "<H", data, pos + 3)[0]
+            sz = sum(data[pos + 7:nxt:3])  # the size byte of each field definition
+            if h & 0x20:  # developer fields follow
+                if nxt + 1 > end:
+                    return _scan_result(data, last, n_rec, pos, keep if split else None)
+                nd = data[nxt]
+                dev_end = nxt + 1 + 3 * nd
+                if dev_end > end:
+                    return _scan_result(data, last, n_rec, pos, keep if split else None)
+                sz += sum(data[nxt + 2:dev_end:3])
+                nxt = dev_end
+            loc = h & 0x0F
+            sizes[loc] = sz
+            is_record[loc] = glob == 20
+            glob_of[loc] = glob
+            if split:
+                keep.append((pos, nxt))
+        else:
+            loc = h & 0x0F
+            sz = sizes[loc]
+            if sz < 0 or h & 0x10:
+                raise ValueError(f"undefined local message {loc} at byte {pos}")
+            # a run of data messages of one local type: their header bytes sit one message size
+            # apart, so the run's length is counted on a strided slice at C speed
+            step = sz + 1
+            nxt = pos + step
+            if nxt > end:
+                return _scan_result(data, last, n_rec, pos, keep if split else None)
+            if data[nxt:nxt + 1] == data[pos:pos + 1]:
+                lim = pos + 256 * step
+                window = data[pos:lim if lim < end else end:step]
+                k = len(window) - len(window.lstrip(window[:1]))
+                if pos + k * step > end:
+                    k -= 1
+                nxt = pos + k * step
+            else:
+                k = 1
+            if is_record[loc]:
+                n_rec += k
+            elif split and glob_of[loc] in KEEP_MESSAGES:
+                if keep and keep[-1][1] == pos:
+                    keep[-1] = (keep[-1][0], nxt)
+                else:
+                    keep.append((pos, nxt))
+        pos = last = nxt
+    return _scan_result(data, last, n_rec, None, keep if split else None)
+
+
+def _scan_result(data: bytes, last: int, n_rec: int, broken_at: int | None,
+                 keep: list[tuple[int, int]] | None) -> _Scan:
+    others = None
+    if keep is not None:
+        hs = data[0]
+        body = b"".join(data[a:b] for a, b in keep)
+        head = bytearray(data[:hs])
+        struct.pack_into("<I", head, 4, len(body))
+        if hs == 14:
+            struct.pack_into("<H", head, 12, _crc_bytes(bytes(head[:12])))
+        out = bytes(head) + body
+        others = out + struct.pack("<H", fit_crc(out))
+    return _Scan(last, n_rec, broken_at, others)
+
+
+def _truncated_prefix(data: bytes, scan: _Scan) -> tuple[bytes, str]:
+    """A file cut inside a message: its whole messages, as a valid file fitfast reads, and the same
+    warning the fitdecode path gives. ValueError (so fitdecode decides) when no whole record is left."""
+    if scan.records == 0:
+        raise ValueError("truncated before its first whole record")
+    hs = data[0]
+    head = bytearray(data[:hs])
+    struct.pack_into("<I", head, 4, scan.end - hs)
+    if hs == 14:
+        struct.pack_into("<H", head, 12, _crc_bytes(bytes(head[:12])))
+    out = bytes(head) + data[hs:scan.end]
+    warning = (f"the file is truncated (a message at byte {scan.broken_at} runs past the end of the data); "
+               f"kept the {scan.records} whole records before the break")
+    return out + struct.pack("<H", fit_crc(out)), warning
 
 
 def _plain(value: Any, type_name: str | None, units: str | None) -> Any:
@@ -128,6 +364,8 @@ def _read_fitdecode(data: bytes) -> _Messages:
                     row: dict[str, float] = {}
                     for f in frame.fields:
                         v = _plain(f.value, getattr(f.type, "name", None), f.units)
+                        if isinstance(v, str) and isinstance(f.raw_value, int) and not isinstance(f.raw_value, bool):
+                            v = f.raw_value  # a record enum (left_right_balance 128 = "right"): its number, as fitfast
                         if isinstance(v, int | float) and not isinstance(v, bool):
                             row[f.name] = float(v)
                         if f.units and f.name not in out.units and getattr(f, "field_def", None) is not None:

@@ -1,0 +1,77 @@
+"""fit.decode against fitfast.records alone on the corpus FIT files, same run, best of N rounds.
+
+    .venv/bin/python bench/fit_decode.py [rounds]
+
+Prints the totals, their ratio, the engine each file went through, and the files where
+fit.decode spends most beyond fitfast.records.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+CORPUS = Path(os.environ.get("RUNHUB_CORPUS") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
+
+
+def _files() -> list[tuple[str, bytes]]:
+    out = []
+    for p in sorted((CORPUS / "fit").iterdir()):
+        data = p.read_bytes()
+        out.append((p.name, gzip.decompress(data) if p.name.endswith(".gz") else data))
+    return out
+
+
+def _best(fn, data: bytes, rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        try:
+            fn(data)
+        except BaseException as exc:  # fitfast raises a pyo3 PanicException on some broken files
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main() -> None:
+    import fitfast
+
+    from runhub.formats import FormatError, fit
+
+    warnings.simplefilter("ignore")
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    files = _files()
+    rows = []
+    for name, data in files:
+        rec = _best(lambda d: fitfast.records(d, "record"), data, rounds)
+        dec = _best(fit.decode, data, rounds)
+        try:
+            engine = fit.read_messages(data).engine
+        except FormatError:
+            engine = "refused"
+        rows.append((name, rec, dec, engine))
+    rec_total = sum(r[1] for r in rows)
+    dec_total = sum(r[2] for r in rows)
+    print(f"{len(files)} FIT files, best of {rounds}: fitfast.records {rec_total:.3f} s, "
+          f"fit.decode {dec_total:.3f} s, ratio {dec_total / rec_total:.2f}")
+    read = [r for r in rows if r[3] != "refused"]
+    r_rec, r_dec = sum(r[1] for r in read), sum(r[2] for r in read)
+    print(f"  the {len(read)} files runhub reads: records {r_rec:.3f} s, decode {r_dec:.3f} s, "
+          f"ratio {r_dec / r_rec:.2f}")
+    engines: dict[str, int] = {}
+    for r in rows:
+        engines[r[3]] = engines.get(r[3], 0) + 1
+    print("  engines:", ", ".join(f"{k} {v}" for k, v in sorted(engines.items())))
+    print("  most time beyond fitfast.records:")
+    for name, rec, dec, engine in sorted(rows, key=lambda r: r[1] - r[2])[:8]:
+        print(f"    {name[:55]:55} records {rec * 1000:6.1f} ms  decode {dec * 1000:6.1f} ms  ({engine})")
+
+
+if __name__ == "__main__":
+    main()

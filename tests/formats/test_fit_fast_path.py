@@ -1,0 +1,119 @@
+"""The fitfast path's hand-written parts (FIT CRC, header-CRC-0 fix-up, truncation prefix, the
+record/other split) against independent oracles: the Garmin SDK's CRC, fitdecode (strict), and
+fitfast.parse on the whole file."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runhub.formats import FormatError, fit
+
+from .conftest import CORPUS
+
+# SOURCES.md / bench: valid files whose 14-byte header carries CRC 0x0000, and the truncated nick.fit
+HEADER_CRC_ZERO = ["fit/elevate_mini-enduro.fit", "fit/fitparse_Edge810-Vector-2013-08-16-15-35-10.fit",
+                   "fit/fitparse_sample-activity-indoor-trainer.fit"]
+TRUNCATED = "fit/fitparse_nick.fit"
+
+
+def _load(rel: str) -> bytes:
+    data = (CORPUS / rel).read_bytes()
+    return gzip.decompress(data) if rel.endswith(".gz") else data
+
+
+def _same(a_list, b_list) -> None:
+    assert len(a_list) == len(b_list)
+    for a, b in zip(a_list, b_list, strict=True):
+        assert a.start == b.start and a.sport == b.sport and a.utc_offset == b.utc_offset
+        assert a.pauses == b.pauses
+        assert [lap.end_index for lap in a.laps] == [lap.end_index for lap in b.laps]
+        assert a.device_name == b.device_name
+        assert set(a.channels) == set(b.channels)
+        for name in a.channels:
+            np.testing.assert_allclose(a.channels[name], b.channels[name], rtol=0, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("n", [0, 1, 13, 1000, 8191, 8192, 8193, 100_000, 403_441])
+def test_crc_matches_garmin_sdk(n: int) -> None:
+    from garmin_fit_sdk import CrcCalculator
+
+    data = os.urandom(n)
+    assert fit.fit_crc(data) == CrcCalculator.calculate_crc(data, 0, n)
+
+
+@pytest.mark.parametrize("rel", HEADER_CRC_ZERO)
+def test_header_crc_zero_files_take_the_fast_path(rel: str, corpus: Path) -> None:
+    data = _load(rel)
+    assert data[0] == 14 and data[12:14] == b"\0\0"
+    fast = fit.decode(data)
+    assert fast[0].extras["fit_decoder"] == "fitfast"
+    _same(fast, fit.decode(data, engine="fitdecode"))
+
+
+@pytest.mark.parametrize("rel", HEADER_CRC_ZERO)
+def test_header_crc_zero_file_with_a_flipped_byte_is_refused(rel: str, corpus: Path) -> None:
+    data = bytearray(_load(rel))
+    data[-3] ^= 0x01  # a value in the last message: the structure stands, only the CRC tells
+    with pytest.raises(FormatError, match="CRC"):
+        fit.decode(bytes(data))
+
+
+def test_truncated_file_kept_to_its_break_by_fitfast(corpus: Path) -> None:
+    data = _load(TRUNCATED)
+    [fast] = fit.decode(data)
+    [slow] = fit.decode(data, engine="fitdecode")
+    assert fast.extras["fit_decoder"] == "fitfast"
+    assert "truncated" in fast.extras["import_warning"] and "truncated" in slow.extras["import_warning"]
+    # the same number of whole records is kept, said the same way
+    assert fast.extras["import_warning"].split("kept the")[1] == slow.extras["import_warning"].split("kept the")[1]
+    _same([fast], [slow])
+
+
+@pytest.mark.parametrize("rel", ["fit/fitparse_activity-small-fenix2-run.fit", "fit/gc_FR55-CoreTemp-Walk.fit"])
+def test_cut_anywhere_both_engines_agree(rel: str, corpus: Path) -> None:
+    """A file cut at many points: the fast path keeps what fitdecode keeps, or both refuse."""
+    data = _load(rel)
+    for cut in np.linspace(200, len(data) - 1, 25).astype(int):
+        piece = data[:cut]
+        try:
+            slow = fit.decode(piece, engine="fitdecode")
+        except FormatError:
+            with pytest.raises(FormatError):
+                fit.decode(piece)
+            continue
+        fast = fit.decode(piece)
+        _same(fast, slow)
+        assert all("truncated" in a.extras["import_warning"] for a in fast)
+
+
+def _readable() -> list[str]:
+    d = CORPUS / "fit"
+    return sorted(f"fit/{p.name}" for p in d.iterdir()) if d.is_dir() else ["(no corpus)"]
+
+
+@pytest.mark.parametrize("rel", _readable())
+def test_split_keeps_every_message_runhub_reads(rel: str, corpus: Path) -> None:
+    """fitfast.parse on the split-off file gives exactly the kept messages of parse on the whole file."""
+    import fitfast
+
+    data = _load(rel)
+    try:
+        data = fit._fitfast_bytes(data)[0]  # header-CRC-0 files: the fixed-up bytes fitfast reads
+        whole = fitfast.parse(data)
+        scan = fit._scan(data)
+    except BaseException as exc:  # noqa: BLE001  a file fitfast or the walk refuses takes no split
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        pytest.skip(f"not split: {type(exc).__name__}")
+    if scan.others is None:
+        pytest.skip("no split (chained file or compressed-timestamp messages)")
+    from garmin_fit_sdk import Profile
+
+    kept_names = {Profile["types"]["mesg_num"][n] for n in fit.KEEP_MESSAGES}
+    part = fitfast.parse(scan.others)
+    assert part == {k: v for k, v in whole.items() if k in kept_names}
