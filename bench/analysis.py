@@ -124,8 +124,16 @@ def store_query(curves: list) -> None:
             res = conn.execute(insert(users).values(username="bench", settings={}, created_at=now))
             uid = res.inserted_primary_key[0]
             rows = [
-                {"id": aid, "owner_id": uid, "start_utc": when, "sport": sport, "summary": {}, "meta": {},
-                 "created_at": now, "updated_at": now}
+                {
+                    "id": aid,
+                    "owner_id": uid,
+                    "start_utc": when,
+                    "sport": sport,
+                    "summary": {},
+                    "meta": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
                 for aid, when, sport, _v, _s in curves
             ]
             conn.execute(insert(activities), rows)

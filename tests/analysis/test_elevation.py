@@ -15,9 +15,7 @@ def gain_loss(x, h):
     return sum(v for v in legs if v > 0), -sum(v for v in legs if v < 0)
 
 
-@pytest.mark.parametrize(
-    ("eps", "kept"), [(0, [0, 3, 4, 5, 6, 8, 9]), (1, [0, 6, 4, 10, 0]), (2, [0, 6, 10, 0])]
-)
+@pytest.mark.parametrize(("eps", "kept"), [(0, [0, 3, 4, 5, 6, 8, 9]), (1, [0, 6, 4, 10, 0]), (2, [0, 6, 10, 0])])
 def test_runalyze_threshold_strategy(eps, kept):
     idx = threshold_points(PROFILE, eps)
     if eps == 0:

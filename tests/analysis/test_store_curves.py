@@ -127,3 +127,50 @@ def test_activity_mean_max_on_and_off_the_grid(db, user):
     assert grid[1]["start"] == T0 + timedelta(seconds=120)
     assert [(r["duration"], r["value"]) for r in off] == [(60, 300), (183, pytest.approx((100 * 300 + 83 * 200) / 183))]
     assert off[1]["start"] == T0 + timedelta(seconds=117)
+
+
+def test_edit_moves_products_and_facts_with_the_start(db, user):
+    # a PATCH that moves the start (and the distance) must move the products too: longitudinal
+    # queries filter on the products' own start, stats read the facts' local start
+    from sqlalchemy import select
+
+    from runhub.analysis import analyse
+    from runhub.store.tables import activity_curves, activity_products
+
+    uid, _ = user
+    t = np.arange(121.0)
+    a = Activity(start=T0, sport="cycling", channels={"time": t, "power": np.full(121, 250.0)})
+    a.summary = analyse(a).summary
+    with db.begin() as conn:
+        aid = repo.insert_activity(conn, a, owner_id=uid, client_id=None, content_hash=None)
+        repo.save_products(conn, aid, a, uid, analyse(a).products)
+    moved = T0 + timedelta(days=100, hours=3)
+    with db.begin() as conn:
+        b = repo.row_to_activity(repo.get_row(conn, aid, uid))
+        b.start, b.utc_offset = moved, 7200
+        b.summary.distance = 5000.0
+        repo.update_fields(conn, aid, b)
+    with db.connect() as conn:
+        starts = {
+            r[0]
+            for r in conn.execute(select(activity_products.c.start_utc).where(activity_products.c.activity_id == aid))
+        }
+        assert starts == {moved}
+        assert (
+            conn.execute(select(activity_curves.c.start_utc).where(activity_curves.c.activity_id == aid)).scalar()
+            == moved
+        )
+        facts = [v for i, _, _, v in _products(conn, uid, "facts") if i == aid][0]
+        assert facts["local_start"] == "2024-06-09T12:00:00" and facts["distance"] == 5000
+        near_old = repo.longitudinal_mean_max(conn, uid, "power", [60], start_from=T0, start_to=T0 + timedelta(days=1))
+        near_new = repo.longitudinal_mean_max(
+            conn, uid, "power", [60], start_from=moved, start_to=moved + timedelta(days=1)
+        )
+    assert near_old == []
+    assert [(r["activity_id"], r["value"], r["start"]) for r in near_new] == [(aid, 250, moved)]
+
+
+def _products(conn, uid, kind):
+    from runhub.store.products import load_products
+
+    return load_products(conn, uid, kind)

@@ -324,9 +324,7 @@ def _intervals(t: np.ndarray | None, n: int) -> np.ndarray:
     return np.concatenate(([0.0], np.diff(t)))
 
 
-def skiba_tau(
-    power: np.ndarray, cp: float, t: np.ndarray | None = None, until: int | None = None
-) -> float:
+def skiba_tau(power: np.ndarray, cp: float, t: np.ndarray | None = None, until: int | None = None) -> float:
     """Skiba (2012) recovery time constant: 546 e^(-0.01 D_CP) + 316 s, where D_CP = CP minus
     the time-weighted mean of the power below CP (over the first `until` samples if given)."""
     p = np.nan_to_num(np.asarray(power, dtype=float), nan=0.0)

@@ -33,7 +33,25 @@ PAUSE_BOUND = 3600.0
 # SweatStack's default: 19 durations from 1 s to 6 h (the list itself is not published; these
 # are the usual power-curve anchors).
 DEFAULT_DURATIONS: tuple[int, ...] = (
-    1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600,
+    1,
+    2,
+    5,
+    10,
+    15,
+    20,
+    30,
+    60,
+    120,
+    180,
+    300,
+    600,
+    900,
+    1200,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
 )
 
 
@@ -81,9 +99,7 @@ def _dedupe(tau: np.ndarray, e: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, 
     return tau[keep], e[keep], t[keep]
 
 
-def window_max(
-    tau: np.ndarray, e: np.ndarray, durations: Iterable[float]
-) -> tuple[np.ndarray, np.ndarray]:
+def window_max(tau: np.ndarray, e: np.ndarray, durations: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
     """For each duration d: max over a of (E(a+d) - E(a)) / d and its argmax a (axis units).
     E piecewise linear through (tau, e); tau non-decreasing. NaN where d exceeds the axis."""
     durs = np.asarray(list(durations), dtype=float)

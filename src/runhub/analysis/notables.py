@@ -79,7 +79,12 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric("pace_10_21k", "Fastest pace for a 10-21 km run", "pace", 10, False, True, _band(10000, 21097.5)),
     Metric("runs_7d", "Most runs in 7 days", "days", 7, False, True, lambda r, h: _window(r, h, len)),
     Metric(
-        "distance_7d", "Most distance in 7 days", "distancedays", 7, False, True,
+        "distance_7d",
+        "Most distance in 7 days",
+        "distancedays",
+        7,
+        False,
+        True,
         lambda r, h: _window(r, h, lambda xs: sum(x.distance for x in xs)),
     ),
 )
@@ -90,8 +95,12 @@ PERIOD_TEXT = {1: "in a month", 3: "in 3 months", 6: "in 6 months", 12: "in a ye
 def _months_before(when: datetime, months: int) -> datetime:
     y, m = divmod(when.month - 1 - months, 12)
     year, month = when.year + y, m + 1
-    day = min(when.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-                         31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1])
+    day = min(
+        when.day,
+        [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][
+            month - 1
+        ],
+    )
     return when.replace(year=year, month=month, day=day)
 
 

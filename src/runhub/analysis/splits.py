@@ -91,8 +91,13 @@ def _altitude_at(a: Activity, t: np.ndarray, times: np.ndarray) -> np.ndarray | 
 
 
 def splits(
-    a: Activity, tb: TimeBase, dist: np.ndarray, length: float = KM, cum: Cumulative | None = None,
-    pace_zones: list[float] | None = None, elev: ElevationStats | None = None,
+    a: Activity,
+    tb: TimeBase,
+    dist: np.ndarray,
+    length: float = KM,
+    cum: Cumulative | None = None,
+    pace_zones: list[float] | None = None,
+    elev: ElevationStats | None = None,
 ) -> list[dict[str, Any]]:
     """Strava `splits_metric` (length=1000) / `splits_standard` (1609.344), last split partial.
 
@@ -177,7 +182,10 @@ def lap_bounds(a: Activity, tb: TimeBase, dist: np.ndarray | None) -> list[tuple
 
 
 def laps(
-    a: Activity, tb: TimeBase, dist: np.ndarray | None, cum: Cumulative | None = None,
+    a: Activity,
+    tb: TimeBase,
+    dist: np.ndarray | None,
+    cum: Cumulative | None = None,
     elev: ElevationStats | None = None,
 ) -> list[dict[str, Any]]:
     """Per-lap statistics recomputed from the streams (Strava `Lap` fields). With `elev` (the

@@ -172,7 +172,37 @@ def update_fields(conn: Connection, activity_id: int, a: Activity, now: datetime
     values.pop("has_gps")
     conn.execute(update(activities).where(activities.c.id == activity_id).values(**values))
     owner = conn.execute(select(activities.c.owner_id).where(activities.c.id == activity_id)).scalar_one()
+    _refresh_products(conn, activity_id, a, owner)
     touch_user(conn, owner, now)
+
+
+def _refresh_products(conn: Connection, activity_id: int, a: Activity, owner_id: int) -> None:
+    """After an edit: the products' denormalised start and sport (longitudinal queries filter on
+    them) and the `facts` product (local start, distance, times) that stats, goals and notables
+    read. Curves and other products depend on the streams only and stay."""
+    from runhub.analysis import facts
+
+    for table in (activity_products, activity_curves):
+        conn.execute(update(table).where(table.c.activity_id == activity_id).values(start_utc=a.start, sport=a.sport))
+    p = activity_products.c
+    data = _json_bytes(facts(a, a.summary))
+    done = conn.execute(
+        update(activity_products)
+        .where(p.activity_id == activity_id, p.kind == "facts")
+        .values(encoding="json", data=data)
+    ).rowcount
+    if not done:
+        conn.execute(
+            insert(activity_products).values(
+                activity_id=activity_id,
+                kind="facts",
+                owner_id=owner_id,
+                start_utc=a.start,
+                sport=a.sport,
+                encoding="json",
+                data=data,
+            )
+        )
 
 
 def _write_streams(conn: Connection, activity_id: int, a: Activity) -> None:
@@ -267,9 +297,7 @@ def shortest(x: np.ndarray) -> list[float]:
 def load_curve(conn: Connection, activity_id: int, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(grid durations, best averages, start offsets in s) of one stored curve, or None."""
     c = activity_curves.c
-    row = conn.execute(
-        select(c.n, c.vals, c.starts).where(c.activity_id == activity_id, c.metric == metric)
-    ).first()
+    row = conn.execute(select(c.n, c.vals, c.starts).where(c.activity_id == activity_id, c.metric == metric)).first()
     if row is None:
         return None
     n = row.n
@@ -373,9 +401,7 @@ def longitudinal_mean_max(
     meta = {
         r.activity_id: (r.start_utc, r.sport, np.frombuffer(r.starts, dtype="<f4"))
         for r in conn.execute(
-            select(c.activity_id, c.start_utc, c.sport, c.starts).where(
-                c.metric == metric, c.activity_id.in_(winners)
-            )
+            select(c.activity_id, c.start_utc, c.sport, c.starts).where(c.metric == metric, c.activity_id.in_(winners))
         )
     }
     clean = np.array(shortest(best))
@@ -516,6 +542,29 @@ def list_rows(
     if offset:
         q = q.offset(offset)
     return conn.execute(q).all()
+
+
+def run_rows(
+    conn: Connection,
+    owner_id: int,
+    *,
+    start_from: datetime | None = None,
+    start_to: datetime | None = None,
+    with_summary: bool = False,
+) -> Sequence[Row[Any]]:
+    """(id, start_utc, utc_offset, sport, distance, timer_time[, summary]) of live activities,
+    oldest first. Narrow on purpose: `list_rows` selects every column, and decoding the `meta`
+    and `summary` JSON of 3,000 rows costs ~0.5 s on SQLite; stats need five plain columns."""
+    c = activities.c
+    cols = [c.id, c.start_utc, c.utc_offset, c.sport, c.distance, c.timer_time]
+    if with_summary:
+        cols.append(c.summary)
+    q = select(*cols).where(c.owner_id == owner_id, c.deleted_at.is_(None))
+    if start_from is not None:
+        q = q.where(c.start_utc >= start_from)
+    if start_to is not None:
+        q = q.where(c.start_utc < start_to)
+    return conn.execute(q.order_by(c.start_utc, c.id)).all()
 
 
 def count(conn: Connection, owner_id: int) -> int:

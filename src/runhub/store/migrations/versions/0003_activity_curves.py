@@ -51,13 +51,24 @@ def _move_product_curves() -> None:
     utc = runhub.store.tables.UTCDateTime(timezone=True)
     p = sa.table(
         "activity_products",
-        sa.column("activity_id"), sa.column("kind"), sa.column("owner_id"), sa.column("start_utc", utc),
-        sa.column("sport"), sa.column("encoding"), sa.column("data", sa.LargeBinary()),
+        sa.column("activity_id"),
+        sa.column("kind"),
+        sa.column("owner_id"),
+        sa.column("start_utc", utc),
+        sa.column("sport"),
+        sa.column("encoding"),
+        sa.column("data", sa.LargeBinary()),
     )
     c = sa.table(
         "activity_curves",
-        sa.column("activity_id"), sa.column("metric"), sa.column("owner_id"), sa.column("start_utc", utc),
-        sa.column("sport"), sa.column("n"), sa.column("vals", sa.LargeBinary()), sa.column("starts", sa.LargeBinary()),
+        sa.column("activity_id"),
+        sa.column("metric"),
+        sa.column("owner_id"),
+        sa.column("start_utc", utc),
+        sa.column("sport"),
+        sa.column("n"),
+        sa.column("vals", sa.LargeBinary()),
+        sa.column("starts", sa.LargeBinary()),
     )
     rows = bind.execute(
         sa.select(p.c.activity_id, p.c.kind, p.c.owner_id, p.c.start_utc, p.c.sport, p.c.data).where(
@@ -82,8 +93,16 @@ def _move_product_curves() -> None:
         padded = np.full(max(len(v), CURVE_MIN_LEN), np.nan, dtype="<f4")
         padded[: len(v)] = v
         out.append(
-            {"activity_id": aid, "metric": metric, "owner_id": rec["owner_id"], "start_utc": rec["start_utc"],
-             "sport": rec["sport"], "n": len(v), "vals": padded.tobytes(), "starts": st.astype("<f4").tobytes()}
+            {
+                "activity_id": aid,
+                "metric": metric,
+                "owner_id": rec["owner_id"],
+                "start_utc": rec["start_utc"],
+                "sport": rec["sport"],
+                "n": len(v),
+                "vals": padded.tobytes(),
+                "starts": st.astype("<f4").tobytes(),
+            }
         )
     if out:
         bind.execute(sa.insert(c), out)
