@@ -169,20 +169,44 @@ class Tags:
         self.data, self.buf, self.pos, self.end, self.code = data, buf, pos, end, code
         self.closing, self.opening, self.level = closing, opening, level
 
+    def parents(self) -> np.ndarray:
+        """For every tag, the index of its parent element's start tag (-1 for the root)."""
+        n = len(self.pos)
+        idx = np.arange(n)
+        start = ~self.closing
+        parent = np.full(n, -1, dtype=np.int64)
+        for lv in range(int(self.level.max()) if n else 0):
+            below = self.level == lv + 1
+            if below.any():
+                anc = np.maximum.accumulate(np.where(start & (self.level == lv), idx, -1))
+                parent[below] = anc[below]
+        return parent
+
+    def closers(self, idx: np.ndarray) -> np.ndarray:
+        """The index of the closing tag of each start tag idx (itself when self-closing)."""
+        out = np.asarray(idx, dtype=np.int64).copy()
+        opening = self.opening[out]
+        for lv in np.unique(self.level[out[opening]]):
+            mine = opening & (self.level[out] == lv)
+            shut = np.flatnonzero(self.closing & (self.level == lv))
+            out[mine] = shut[np.searchsorted(shut, out[mine])]
+        return out
+
     def text_after(self, idx: np.ndarray, width: int = 64) -> np.ndarray | None:
         """The text between each tag idx and the next tag, as an 'S' array; None if any is wider
         than `width` or holds an entity reference (the tree path decodes those)."""
         if len(idx) == 0:
             return np.zeros(0, dtype="S1")
         start = self.end[idx] + 1
-        nxt = np.append(self.pos, len(self.buf))[idx + 1]
+        nxt = np.where(idx + 1 < len(self.pos), self.pos[np.minimum(idx + 1, len(self.pos) - 1)], len(self.buf))
         length = nxt - start
         w = int(length.max())
         if w > width:
             return None
         w = max(w, 1)
-        padded = np.concatenate((self.buf, np.zeros(w, dtype=np.uint8)))
-        block = np.lib.stride_tricks.sliding_window_view(padded, w)[start].copy()
+        if int(start.max()) + w > len(self.buf):
+            return None  # text running to the very end of the file: not an element's text
+        block = np.lib.stride_tricks.sliding_window_view(self.buf, w)[start].copy()
         block[np.arange(w) >= length[:, None]] = 0
         if (block == ord("&")).any():
             return None
@@ -288,6 +312,18 @@ def scan_tags(data: bytes, names: tuple[bytes, ...], folded: frozenset[bytes] = 
         k, against = _key(name), (lower if name in folded else keys)
         code[start_idx[(against[:, 0] == k[0]) & (against[:, 1] == k[1])]] = i + 1
     return Tags(data, buf, pos, end, code, closing, opening, level)
+
+
+def place_last(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """An 'S' array of n slots: values[i] put at slot owner[i]; where a slot gets several, the
+    last in document order wins (as a loop assigning each in turn)."""
+    out = np.full(n, b"", dtype=values.dtype if len(values) else "S1")
+    if len(owner) > 1 and not (np.diff(owner) > 0).all():
+        _, last = np.unique(owner[::-1], return_index=True)
+        last = len(owner) - 1 - last
+        owner, values = owner[last], values[last]
+    out[owner] = values
+    return out
 
 
 def nonblank(values: np.ndarray) -> np.ndarray:

@@ -21,12 +21,17 @@ from runhub.activity import Activity, Lap, timer_seconds
 from runhub.formats import FormatError, register
 from runhub.formats._common import (
     check_start,
+    floats,
+    iso_times,
     localname,
     mask_impossible,
     parse_time,
     parse_xml,
+    place_last,
     quarantine_backward_distance,
+    scan_tags,
     strictly_increasing,
+    well_formed,
     xml_float,
 )
 
@@ -56,9 +61,132 @@ def _text(el: Any, name: str) -> str | None:
     return c.text.strip() if c is not None and c.text else None
 
 
+_NAMES = (b"Track", b"Trackpoint", b"Time", b"Position", b"LatitudeDegrees", b"LongitudeDegrees", b"AltitudeMeters",
+          b"DistanceMeters", b"HeartRateBpm", b"Value", b"Cadence", b"Extensions", b"Speed", b"Watts", b"RunCadence")
+_C = {name.decode(): i + 1 for i, name in enumerate(_NAMES)}
+
+Points = dict[str, np.ndarray]  # "time" and COLUMNS, one entry per timed trackpoint of a Track
+
+
+def _scan_tracks(data: bytes) -> tuple[bytes, list[Points]] | None:
+    """The fast path for trackpoints (see _common.scan_tags): each Track's points as arrays, by
+    the Track's document order, and the file with every Track's content cut out, so that lxml
+    builds only the small tree of activities, laps and totals. None: the tree path reads it all.
+
+    The values follow _trackpoint exactly: the last Time, AltitudeMeters, DistanceMeters,
+    Position and HeartRateBpm child wins; in a Position the first LatitudeDegrees and
+    LongitudeDegrees; in a HeartRateBpm the first Value; cadence is the last in document order of
+    Cadence and an Extensions' RunCadence, as Speed and Watts are the last in the Extensions.
+    """
+    tags = scan_tags(data, _NAMES)
+    if tags is None or len(tags.pos) == 0:
+        return None
+    code, start = tags.code, ~tags.closing
+    parent = tags.parents()
+    pcode = np.where(parent >= 0, code[np.maximum(parent, 0)], 0)
+    tracks = np.flatnonzero(start & (code == _C["Track"]))
+    inner = tracks[tags.opening[tracks]]
+    closer = tags.closers(inner)
+    # a Track inside another Track would be cut out with its parent: leave such files to the tree
+    if len(inner) > 1 and (closer[:-1] > inner[1:]).any():
+        return None
+    pts = np.flatnonzero(start & (code == _C["Trackpoint"]) & (pcode == _C["Track"]))
+    n = len(pts)
+    num = np.full(len(code), -1, dtype=np.int64)
+    num[pts] = np.arange(n)
+    owner = np.where(parent >= 0, num[np.maximum(parent, 0)], -1)  # the point a direct child belongs to
+    child = start & (owner >= 0)
+
+    def last_child(name: str) -> tuple[np.ndarray, np.ndarray]:
+        sel = np.flatnonzero(child & (code == _C[name]))
+        return sel, owner[sel]
+
+    def values(sel: np.ndarray, who: np.ndarray) -> np.ndarray | None:
+        text = tags.text_after(sel)
+        if text is None:
+            return None
+        return place_last(who, np.where(tags.opening[sel], text, b""), n)
+
+    cols: dict[str, np.ndarray] = {}
+    for name, channel in (("Time", "time"), ("AltitudeMeters", "altitude"), ("DistanceMeters", "distance")):
+        v = values(*last_child(name))
+        if v is None:
+            return None
+        cols[channel] = iso_times(v) if channel == "time" else floats(v)
+    # Position / HeartRateBpm: the last such child of the point, then its first named child
+    for holder, names in (("Position", (("LatitudeDegrees", "latitude"), ("LongitudeDegrees", "longitude"))),
+                          ("HeartRateBpm", (("Value", "heart_rate"),))):
+        sel, who = last_child(holder)
+        last = np.full(n, -1, dtype=np.int64)
+        if len(sel):
+            last[who] = sel  # sel is in document order: the last assignment per point stays
+        mine = np.full(len(code), -1, dtype=np.int64)
+        ok = last >= 0
+        mine[last[ok]] = np.flatnonzero(ok)
+        for sub, channel in names:
+            grand = np.flatnonzero(start & (code == _C[sub]) & (parent >= 0))
+            grand = grand[mine[parent[grand]] >= 0]
+            pt_of = mine[parent[grand]]
+            first = np.unique(pt_of, return_index=True)[1] if len(pt_of) else np.zeros(0, dtype=np.int64)
+            v = values(grand[first], pt_of[first])
+            if v is None:
+                return None
+            cols[channel] = floats(v)
+    # Extensions: descendants named Speed, Watts, RunCadence of an Extensions child of a point
+    levels = tags.level[pts]
+    if len(pts) and not (levels == levels[0]).all():
+        return None
+    ext_level = int(levels[0]) + 1 if len(pts) else 0
+    anc = np.maximum.accumulate(np.where(start & (tags.level == ext_level), np.arange(len(code)), -1))
+    in_ext = start & (tags.level > ext_level) & (anc >= 0)
+    in_ext &= (code[np.maximum(anc, 0)] == _C["Extensions"]) & (owner[np.maximum(anc, 0)] >= 0)
+    ext_owner = np.where(in_ext, owner[np.maximum(anc, 0)], -1)
+    for channel, names in (("speed", ("Speed",)), ("power", ("Watts",)), ("cadence", ("Cadence", "RunCadence"))):
+        sel = np.flatnonzero((in_ext & np.isin(code, [_C[x] for x in names if x != "Cadence"]))
+                             | ((child & (code == _C["Cadence"])) if channel == "cadence" else False))
+        who = np.where(ext_owner[sel] >= 0, ext_owner[sel], owner[sel])
+        v = values(sel, who)
+        if v is None:
+            return None
+        cols[channel] = floats(v)
+    both = ~np.isnan(cols["latitude"]) & ~np.isnan(cols["longitude"])
+    cols["latitude"] = np.where(both, cols["latitude"], np.nan)
+    cols["longitude"] = np.where(both, cols["longitude"], np.nan)
+    timed = ~np.isnan(cols["time"])  # a trackpoint without a time cannot be placed; TCX requires Time
+    track_of = np.searchsorted(tracks, parent[pts])
+    out: list[Points] = []
+    for k in range(len(tracks)):
+        keep = timed & (track_of == k)
+        out.append({c: v[keep] for c, v in cols.items()})
+    # the structure-only file: every Track's content cut out
+    parts, at = [], 0
+    for i, c in zip(inner.tolist(), closer.tolist(), strict=True):
+        parts.append(data[at:tags.end[i] + 1])
+        at = int(tags.pos[c])
+    parts.append(data[at:])
+    return b"".join(parts), out
+
+
 def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = None,
            **_options: Any) -> list[Activity]:
-    root = parse_xml(data, "tcx", filename, max_bytes)
+    return _decode(data, filename, max_bytes, fast=True)
+
+
+def _decode(data: bytes, filename: str | None, max_bytes: int | None, *, fast: bool) -> list[Activity]:
+    """`fast`: trackpoints from the byte scan where the file allows; else every element by lxml."""
+    well_formed(data, "tcx", filename, max_bytes)
+    scanned = _scan_tracks(data) if fast else None
+    points: dict[Any, Points] | None = None
+    if scanned is not None:
+        small, by_track = scanned
+        root = parse_xml(small, "tcx", filename, None)
+        track_els = list(root.iter("{*}Track"))
+        if len(track_els) == len(by_track):
+            points = dict(zip(track_els, by_track, strict=True))
+        else:  # cannot happen for well-formed input; the full tree is the safe answer
+            root = parse_xml(data, "tcx", filename, max_bytes)
+    else:
+        root = parse_xml(data, "tcx", filename, max_bytes)
     if localname(root.tag) != "TrainingCenterDatabase":
         raise _err(f"root element is <{localname(root.tag)}>, not <TrainingCenterDatabase>", filename, "root")
     acts_el = _child(root, "Activities")
@@ -80,7 +208,7 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         if len(group_legs) > 1:
             group = f"tcx:{_text(group_legs[0], 'Id') or li}:{len(group_legs)}"
         for k, act_el in enumerate(group_legs):
-            a = _activity(act_el, filename, f"Activity {len(out) + 1}")
+            a = _activity(act_el, filename, f"Activity {len(out) + 1}", points)
             if group:
                 a.extras["multisport_group"] = group
                 a.extras["multisport_index"] = k
@@ -88,7 +216,7 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     return out
 
 
-def _activity(act_el: Any, filename: str | None, where: str) -> Activity:
+def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, Points] | None = None) -> Activity:
     sport_attr = (act_el.get("Sport") or "Other").strip()
     times: list[float] = []
     cols: dict[str, list[float]] = {c: [] for c in COLUMNS}
@@ -108,6 +236,12 @@ def _activity(act_el: Any, filename: str | None, where: str) -> Activity:
             if track_no and times:
                 pause_starts.append(len(times))
             track_no += 1
+            if points is not None:
+                got = points[tr]
+                times.extend(got["time"].tolist())
+                for k in COLUMNS:
+                    cols[k].extend(got[k].tolist())
+                continue
             for tp in tr:
                 if localname(tp.tag) != "Trackpoint":
                     continue
