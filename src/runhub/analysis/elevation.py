@@ -63,8 +63,8 @@ def turning_points(x: np.ndarray) -> np.ndarray:
     s = np.sign(d[nz])
     change = np.flatnonzero(s[1:] != s[:-1])
     # the extremum sits at the end of the last step before the sign change
-    idx = nz[change] + 1
-    return np.unique(np.concatenate(([0], idx, [n - 1])))
+    idx = nz[change] + 1  # ascending, in 1 .. n - 1
+    return np.concatenate(([0], idx[idx < n - 1], [n - 1]))
 
 
 def hysteresis_extrema(x: np.ndarray, h: float) -> tuple[list[int], list[float]]:
@@ -156,26 +156,34 @@ def threshold_points(x: np.ndarray, eps: float) -> np.ndarray:
     return np.array(kept)
 
 
-def _area_at(u: np.ndarray, t: np.ndarray, x: np.ndarray, area: np.ndarray) -> np.ndarray:
-    """Exact integral of the piecewise-linear profile from t[0] to u (quadratic inside a step)."""
-    k = np.clip(np.searchsorted(t, u, "right") - 1, 0, len(t) - 2)
-    h = u - t[k]
-    slope = (x[k + 1] - x[k]) / (t[k + 1] - t[k])
-    return area[k] + x[k] * h + 0.5 * slope * h * h
-
-
 def smooth_time(t: np.ndarray, x: np.ndarray, window: float) -> np.ndarray:
     """Centred moving average over `window` seconds on an irregular time axis: the mean of the
     piecewise-linear profile over [t - w/2, t + w/2] (clipped at the ends), via its integral."""
-    if window <= 0 or len(x) < 3:
+    n = len(x)
+    if window <= 0 or n < 3:
         return x.copy()
-    area = np.concatenate(([0.0], np.cumsum(0.5 * (x[1:] + x[:-1]) * np.diff(t))))
+    dt = np.diff(t)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.diff(x) / dt
+    area = np.concatenate(([0.0], np.cumsum(0.5 * (x[1:] + x[:-1]) * dt)))
+    regular = bool(np.all(dt == 1.0))
+
+    def area_at(u: np.ndarray) -> np.ndarray:
+        # exact integral from t[0] to u (quadratic inside a step); on a 1 s axis the step holding
+        # u is floor(u - t0), the index searchsorted would find, without the search
+        k = np.floor(u - t[0]).astype(np.intp) if regular else np.searchsorted(t, u, "right") - 1
+        k = np.clip(k, 0, n - 2)
+        h = u - t[k]
+        return area[k] + x[k] * h + 0.5 * slope[k] * h * h
+
     lo = np.maximum(t - window / 2, t[0])
     hi = np.minimum(t + window / 2, t[-1])
     span = hi - lo
-    out = x.copy()
     ok = span > 0
-    out[ok] = (_area_at(hi[ok], t, x, area) - _area_at(lo[ok], t, x, area)) / span[ok]
+    if ok.all():
+        return (area_at(hi) - area_at(lo)) / span
+    out = x.copy()
+    out[ok] = (area_at(hi[ok]) - area_at(lo[ok])) / span[ok]
     return out
 
 

@@ -119,23 +119,39 @@ def window_max(tau: np.ndarray, e: np.ndarray, durations: Iterable[float]) -> tu
             grid = np.arange(round(t0), round(tau[-1]) + 1, dtype=float)
             g = np.interp(grid, tau, e)
     if integral_axis:
-        buf = np.empty(len(g))
-        for k, d in enumerate(durs.tolist()):  # Python floats: cheaper per duration than numpy scalars
-            di = int(d)
-            if di != d or di > len(g) - 1 or di <= 0:
-                if 0 < d <= length:
-                    vals[k], starts[k] = _exact_one(tau, e, d)
-                continue
-            m = len(g) - di
-            w = np.subtract(g[di:], g[:m], out=buf[:m])
-            i = int(w.argmax())
-            vals[k] = w[i] / di
-            starts[k] = grid[i]  # the first best window (earliest start) on ties
+        n = len(g)
+        whole = (durs == np.floor(durs)) & (durs >= 1) & (durs <= n - 1)
+        for k in np.flatnonzero(~whole & (durs > 0) & (durs <= length)).tolist():
+            vals[k], starts[k] = _exact_one(tau, e, float(durs[k]))
+        ks = np.flatnonzero(whole)
+        best, at = _scan(g, durs[ks].astype(np.int64).tolist())
+        vals[ks] = best / durs[ks]
+        starts[ks] = grid[at]  # the first best window (earliest start) on ties
         return vals, starts
     for k, d in enumerate(durs):
         if 0 < d <= length:
             vals[k], starts[k] = _exact_one(tau, e, d)
     return vals, starts
+
+
+def _scan(g: np.ndarray, durations: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """max_a g[a + d] - g[a] and its first argmax for each whole d (1 <= d < len(g)).
+
+    The hot loop of every mean-max curve: one vector subtraction into a reused buffer and one
+    argmax per duration, nothing else per iteration (numpy call overhead is a third of the
+    time on a 1 h activity)."""
+    n = len(g)
+    best = np.empty(len(durations))
+    at = np.empty(len(durations), dtype=np.int64)
+    buf = np.empty(n)
+    sub = np.subtract
+    for k, d in enumerate(durations):
+        m = n - d
+        w = sub(g[d:], g[:m], out=buf[:m])
+        i = w.argmax()
+        best[k] = w[i]
+        at[k] = i
+    return best, at
 
 
 def _exact_one(tau: np.ndarray, e: np.ndarray, d: float) -> tuple[float, float]:
