@@ -1,9 +1,13 @@
 """GPX 1.0/1.1 with Garmin TrackPointExtension v1/v2, power and cluetrust gpxdata: decode and encode.
 
-Read on hardened lxml (see _common.parse_xml), by local element names, so every vendor's
-namespace prefix works. Each trkseg (and trk) after the first starts with a pause. GPX carries
-no distance, so it is computed on the WGS84 ellipsoid (pyproj Geod) and does not accrue across
-a pause: a resume somewhere else is not a distance run. A GPX without timestamps is a route.
+Every file is first checked by libxml2 (hardened: no DTD, no entities, no network, size-capped;
+see _common.well_formed). Points are then read by local element names, so every vendor's
+namespace prefix works, in one of two ways that give identical results (tests/formats/
+test_gpx_scan.py): _scan, a vectorised byte scan, for the files written by devices and apps (no
+comments, CDATA or entity references in points); _walk, lxml's tree, for everything else. Each
+trkseg (and trk) after the first starts with a pause. GPX carries no distance, so it is computed
+on the WGS84 ellipsoid (geodesy.cumulative_distance) and does not accrue across a pause: a
+resume somewhere else is not a distance run. A GPX without timestamps is a route.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from runhub.formats._common import (
     nonblank,
     parse_time,
     parse_xml,
+    place_last,
     scan_tags,
     strictly_increasing,
     well_formed,
@@ -142,42 +147,39 @@ def _scan(data: bytes) -> _Raw | None:
     in_pt = (point_of >= 0) & (point_of < len(pts)) & (pts[np.clip(point_of, 0, len(pts) - 1)] == a3)
     n_pts = len(pts)
 
-    def column(sel: np.ndarray, *, last_nonblank: bool) -> np.ndarray | None:
-        """Values of the selected tags, placed at their point; the last one wins."""
-        sel = sel[tags.opening[sel]] if last_nonblank else sel
+    def column(sel: np.ndarray) -> np.ndarray | None:
+        """Texts of the selected tags placed at their point, the last one winning (blank included)."""
         values = tags.text_after(sel)
         if values is None:
             return None
-        values = np.where(tags.opening[sel], values, b"")  # <ele/> has no text
-        if last_nonblank:
-            keep = nonblank(values)
-            sel, values = sel[keep], values[keep]
-        out = np.full(n_pts, b"", dtype=values.dtype if len(values) else "S1")
-        where = point_of[sel]
-        if len(where) > 1 and not (np.diff(where) > 0).all():  # a point with two: the last one wins
-            _, last = np.unique(where[::-1], return_index=True)
-            last = len(where) - 1 - last
-            where, values = where[last], values[last]
-        out[where] = values
-        return out
+        return place_last(point_of[sel], np.where(tags.opening[sel], values, b""), n_pts)  # <ele/>: no text
 
     child = start & (tags.level == 4) & in_pt
-    ele = column(np.flatnonzero(child & (code == _CODE[b"ele"])), last_nonblank=False)
-    tim = column(np.flatnonzero(child & (code == _CODE[b"time"])), last_nonblank=False)
+    ele = column(np.flatnonzero(child & (code == _CODE[b"ele"])))
+    tim = column(np.flatnonzero(child & (code == _CODE[b"time"])))
     if ele is None or tim is None:
         return None
     cols = {c: np.full(n_pts, np.nan) for c in COLUMNS}
     cols["altitude"] = floats(ele)
     times = iso_times(tim)
-    ext = np.flatnonzero(start & (tags.level >= 5) & in_pt & named(a4, b"extensions") & (code >= _FIRST_EXT))
+    # extension values: all read in one pass; per channel the last non-blank one of a point wins
+    ext = np.flatnonzero(start & tags.opening & (tags.level >= 5) & in_pt & named(a4, b"extensions")
+                         & (code >= _FIRST_EXT))
+    texts = tags.text_after(ext)
+    if texts is None:
+        return None
+    keep = nonblank(texts)
+    ext, ext_values = ext[keep], floats(texts[keep])
     for channel in dict.fromkeys(EXTENSIONS.values()):
         codes = [_CODE[k.encode()] for k, v in EXTENSIONS.items() if v == channel]
-        sel = ext[np.isin(code[ext], codes)]
-        if len(sel):
-            vals = column(sel, last_nonblank=True)
-            if vals is None:
-                return None
-            cols[channel] = floats(vals)
+        mine = np.isin(code[ext], codes)
+        if mine.any():
+            where, vals = point_of[ext[mine]], ext_values[mine]
+            if len(where) > 1 and not (np.diff(where) > 0).all():
+                _, last = np.unique(where[::-1], return_index=True)
+                last = len(where) - 1 - last
+                where, vals = where[last], vals[last]
+            cols[channel][where] = vals
     # OpenTracks before v4.18 wrote a pause as lat=100 and a resume as lat=200
     marker = (lat == 100.0) | (lat == 200.0)
     raw.legacy_pause = bool(marker.any())

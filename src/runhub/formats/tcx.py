@@ -1,7 +1,10 @@
 """TCX (Garmin Training Center Database v2) with ActivityExtension v2: decode and encode.
 
 Read by hand on lxml (hardened, see _common.parse_xml): the TCX libraries on PyPI drop laps
-without trackpoints, the lap totals and the track breaks, which runhub must keep. Every Track
+without trackpoints, the lap totals and the track breaks, which runhub must keep. Trackpoints
+come from a vectorised byte scan where the file allows (_scan_tracks; the same values as the
+tree walk in _trackpoint, tests/formats/test_tcx_scan.py), so lxml builds only the small tree of
+activities, laps and totals. Every Track
 after the first within a lap is a pause (Garmin starts a new Track when the timer resumes);
 a new lap's first Track is not. A MultiSportSession gives one activity per leg, linked as one
 multisport group.
