@@ -514,6 +514,8 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         mask_impossible(a.channels, a.extras)
         quarantine_backward_distance(a.channels, a.extras)
         a.pauses = _pauses(t, timer_events)
+        if timer_events:  # the device said when its timer ran: no pause is to be guessed from gaps
+            a.extras["pause_source"] = "fit timer events"
         sess_laps = _session_laps(laps_all, sess, k, len(sessions), s0, end)
         a.laps = _laps(sess_laps, t, start_unix)
         a.device_summary = _jsonable(sess) if sess.get("_implied") is None else None
@@ -713,7 +715,14 @@ def _channels(cols: dict[str, np.ndarray], t: np.ndarray, start: float, units: d
 
 
 def _pauses(t: np.ndarray, timer_events: list[tuple[float, Any]]) -> list[int]:
-    """Index of the first sample after each timer stop that is followed by a start."""
+    """Indexes of the samples that follow a paused interval, from timer stop ... start spans.
+
+    The interval from the last sample at or before the stop to the next sample is paused, and so
+    is each further interval up to a sample logged while the timer was still stopped (Suunto logs
+    at 1 Hz through a pause; an Edge 500 logs one sample a second before it resumes). The interval
+    that ends at the first sample at or after the start is paused only when it is the first one
+    (no sample in between): an interval straddling the start is mostly timed on these devices.
+    """
     if len(t) < 2:
         return []
     out: list[int] = []
@@ -723,12 +732,11 @@ def _pauses(t: np.ndarray, timer_events: list[tuple[float, Any]]) -> list[int]:
             if stopped_at is None:
                 stopped_at = when
         elif kind == "start" and stopped_at is not None:
-            i = int(np.searchsorted(t, max(when, stopped_at), side="left"))
-            # the sample at the stop itself belongs before the pause
-            if i < len(t) and t[i] <= stopped_at:
-                i += 1
-            if 1 <= i < len(t) and (not out or i > out[-1]):
-                out.append(i)
+            a = int(np.searchsorted(t, stopped_at, side="right"))  # first sample after the stop
+            b = int(np.searchsorted(t, max(when, stopped_at), side="left"))  # first sample at/after the start
+            for i in range(a, max(a + 1, b)):
+                if 1 <= i < len(t) and (not out or i > out[-1]):
+                    out.append(i)
             stopped_at = None
     return out
 
