@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from runhub.formats import gpx
 
@@ -93,3 +95,60 @@ def test_corpus_both_paths(path) -> None:
     if fast is None:
         return  # outside the scanned subset (CDATA, comments, no track points): the walk alone reads it
     _same(fast, gpx._walk(data, path.name, None))
+
+
+# ---------------------------------------------------------------- generated files, both paths
+
+_VALUE = st.sampled_from(["", " ", "12", " 7.5 ", "-3e2", "x", "1_0", "nan", "inf", "0"])
+_TIME = st.sampled_from(["2020-01-01T10:00:00Z", "2020-01-01T10:00:01.25Z", "2020-01-01T11:00:00+01:00",
+                         "", "bad", "2020-01-01T10:00:02.123456Z", "2020-01-01 10:00:03Z"])
+_EXT = st.sampled_from(["hr", "HR", "heartrate", "cad", "cadence", "atemp", "temp", "power", "PowerInWatts",
+                        "watts", "speed", "course", "extensions"])
+
+
+@st.composite
+def _point(draw) -> bytes:
+    lat = draw(st.sampled_from(["50.1", "50.2", "-90", "95", "100", "200", "abc", "1e1"]))
+    lon = draw(st.sampled_from(["5.1", "5.2", "-180", "181"]))
+    tag = draw(st.sampled_from(["trkpt", "g:trkpt"]))
+    body = []
+    for _ in range(draw(st.integers(0, 5))):
+        kind = draw(st.sampled_from(["ele", "time", "ext", "other", "selfclose", "ws"]))
+        pre = "g:" if tag.startswith("g:") else ""
+        if kind == "ele":
+            body.append(f"<{pre}ele>{draw(_VALUE)}</{pre}ele>")
+        elif kind == "time":
+            body.append(f"<{pre}time>{draw(_TIME)}</{pre}time>")
+        elif kind == "ext":
+            inner = "".join(f"<x:{n}>{draw(_VALUE)}</x:{n}>" if draw(st.booleans()) else f"<{n}/>"
+                            for n in draw(st.lists(_EXT, max_size=3)))
+            nest = draw(st.booleans())
+            body.append(f"<{pre}extensions>" + (f"<x:TPX>{inner}</x:TPX>" if nest else inner) + f"</{pre}extensions>")
+        elif kind == "other":
+            body.append(f"<{pre}sat>{draw(_VALUE)}</{pre}sat>")
+        elif kind == "selfclose":
+            body.append(f"<{pre}{draw(st.sampled_from(['ele', 'time', 'name']))}/>")
+        else:
+            body.append("\n  ")
+    return f'<{tag} lat="{lat}" lon="{lon}">{"".join(body)}</{tag}>'.encode()
+
+
+@st.composite
+def _gpx(draw) -> bytes:
+    trks = []
+    for _ in range(draw(st.integers(1, 2))):
+        segs = []
+        for _ in range(draw(st.integers(0, 3))):
+            segs.append(b"<trkseg>" + b"".join(draw(st.lists(_point(), max_size=5))) + b"</trkseg>")
+        name = draw(st.sampled_from([b"", b"<name>A &amp; B</name>", b"<name> </name>"]))
+        trks.append(b"<trk>" + name + b"".join(segs) + b"</trk>")
+    return (b'<gpx xmlns="http://www.topografix.com/GPX/1/1" xmlns:g="http://www.topografix.com/GPX/1/1" '
+            b'xmlns:x="urn:x" creator="c">' + b"".join(trks) + b"</gpx>")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_gpx())
+def test_generated_files_both_paths(data: bytes) -> None:
+    fast = gpx._scan(data)
+    if fast is not None:
+        _same(fast, gpx._walk(data, None, None))

@@ -12,8 +12,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from runhub.formats import tcx
+from runhub.formats import FormatError, tcx
 
 from .conftest import corpus_files
 
@@ -102,3 +104,64 @@ def test_corpus_both_paths(path) -> None:
     if b"<Courses>" in data and b"<Activities>" not in data:
         return  # a course: both refuse (test_corpus)
     _both(data)
+
+
+# ---------------------------------------------------------------- generated files, both paths
+
+_V = st.sampled_from(["", " ", "12", " 7.5 ", "-3e2", "x", "nan", "0", "100"])
+_T = st.sampled_from(["2020-01-01T10:00:00Z", "2020-01-01T10:00:01.5Z", "2020-01-01T11:00:02+01:00", "", "bad",
+                      "2020-01-01T10:00:03Z", "2020-01-01T10:00:03Z"])
+
+
+@st.composite
+def _trackpoint(draw) -> bytes:
+    parts = []
+    for _ in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(["Time", "Position", "AltitudeMeters", "DistanceMeters", "HeartRateBpm",
+                                     "Cadence", "Extensions", "SensorState", "self"]))
+        if kind == "Time":
+            parts.append(f"<Time>{draw(_T)}</Time>")
+        elif kind == "Position":
+            subs = draw(st.lists(st.sampled_from(["LatitudeDegrees", "LongitudeDegrees"]), max_size=3))
+            parts.append("<Position>" + "".join(f"<{s}>{draw(_V)}</{s}>" for s in subs) + "</Position>")
+        elif kind == "HeartRateBpm":
+            parts.append("<HeartRateBpm>" + "".join(f"<Value>{draw(_V)}</Value>"
+                                                    for _ in range(draw(st.integers(0, 2)))) + "</HeartRateBpm>")
+        elif kind == "Extensions":
+            names = draw(st.lists(st.sampled_from(["Speed", "Watts", "RunCadence", "Cadence", "Other"]), max_size=3))
+            inner = "".join(f"<x:{n}>{draw(_V)}</x:{n}>" if draw(st.booleans()) else f"<x:{n}/>" for n in names)
+            parts.append(f"<Extensions><x:TPX>{inner}</x:TPX></Extensions>")
+        elif kind == "self":
+            parts.append(f"<{draw(st.sampled_from(['Time', 'Cadence', 'AltitudeMeters']))}/>")
+        else:
+            parts.append(f"<{kind}>{draw(_V)}</{kind}>")
+    return ("<Trackpoint>" + "".join(parts) + "</Trackpoint>").encode()
+
+
+@st.composite
+def _tcx(draw) -> bytes:
+    laps = []
+    for _ in range(draw(st.integers(1, 2))):
+        tracks = [b"<Track>" + b"".join(draw(st.lists(_trackpoint(), max_size=5))) + b"</Track>"
+                  for _ in range(draw(st.integers(0, 3)))]
+        laps.append(b'<Lap StartTime="2020-01-01T10:00:00Z"><TotalTimeSeconds>5</TotalTimeSeconds>'
+                    + b"".join(tracks) + b"</Lap>")
+    return (b'<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2" '
+            b'xmlns:x="urn:x"><Activities><Activity Sport="Biking"><Id>2020-01-01T10:00:00Z</Id>'
+            + b"".join(laps) + b"</Activity></Activities></TrainingCenterDatabase>")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_tcx())
+def test_generated_files_both_paths(data: bytes) -> None:
+    try:
+        slow = tcx._decode(data, None, None, fast=False)
+    except FormatError as exc:
+        with pytest.raises(FormatError) as again:
+            tcx._decode(data, None, None, fast=True)
+        assert str(again.value) == str(exc)
+        return
+    fast = tcx._decode(data, None, None, fast=True)
+    assert len(fast) == len(slow)
+    for a, b in zip(fast, slow, strict=True):
+        _same(a, b)
