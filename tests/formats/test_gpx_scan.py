@@ -78,6 +78,10 @@ def test_hand_made_file_both_paths_and_values() -> None:
     SAMPLE.replace(b"<name>", b"<!-- c --><name>"),  # a comment: the tree path
     SAMPLE.replace(b'lat="50.2" lon="5.2"', b"lon='5.2' lat='50.2'"),  # other attribute spelling
     SAMPLE.replace(b"<ele>101</ele>", b"<ele>1&#48;1</ele>"),  # a character reference in a value
+    SAMPLE.replace(b"<ele>101</ele>", b'<ele src="a>b">101</ele>'),  # '>' inside an attribute value
+    SAMPLE.replace(b'lon="5.1">', b'lon="5.1" note="x>y">'),
+    SAMPLE.replace(b'creator="Test', b'note="1>0" creator="Test'),
+    SAMPLE.replace(b"<name>", b"<name note='>'>"),
 ])
 def test_variants_agree(variant: bytes) -> None:
     fast = gpx._scan(variant)

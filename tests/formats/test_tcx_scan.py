@@ -89,6 +89,8 @@ def test_hand_made_file_both_paths_and_values() -> None:
 @pytest.mark.parametrize("variant", [
     SAMPLE.replace(b"<Track>", b"<!-- c --><Track>", 1),  # a comment: the tree path
     SAMPLE.replace(b"<Value>120</Value>", b"<Value>1&#50;0</Value>"),  # a character reference
+    SAMPLE.replace(b"<Track>", b'<Track note="a>b">', 1),  # '>' inside an attribute value
+    SAMPLE.replace(b"<Cadence>81", b"<Cadence note='>'>81"),
     SAMPLE.replace(b"<Trackpoint>", b"<t:Trackpoint xmlns:t='http://www.garmin.com/xmlschemas/"
                    b"TrainingCenterDatabase/v2'>", 1).replace(b"</Trackpoint>", b"</t:Trackpoint>", 1),
 ])

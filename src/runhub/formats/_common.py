@@ -168,6 +168,7 @@ class Tags:
                  closing: np.ndarray, opening: np.ndarray, level: np.ndarray) -> None:
         self.data, self.buf, self.pos, self.end, self.code = data, buf, pos, end, code
         self.closing, self.opening, self.level = closing, opening, level
+        self._quotes: list[np.ndarray] | None = None
 
     def parents(self) -> np.ndarray:
         """For every tag, the index of its parent element's start tag (-1 for the root)."""
@@ -192,11 +193,25 @@ class Tags:
             out[mine] = shut[np.searchsorted(shut, out[mine])]
         return out
 
+    def ends_sure(self, idx: np.ndarray) -> bool:
+        """Whether each tag idx surely ends at self.end: a '>' inside a quoted attribute value
+        would end it early, and leaves an odd number of quotes before it (then: the tree path)."""
+        if self._quotes is None:
+            self._quotes = [np.flatnonzero(self.buf == q) for q in (ord('"'), ord("'"))]
+        for q in self._quotes:
+            inside = np.searchsorted(q, self.end[idx]) - np.searchsorted(q, self.pos[idx])
+            if (inside % 2).any():
+                return False
+        return True
+
     def text_after(self, idx: np.ndarray, width: int = 64) -> np.ndarray | None:
         """The text between each tag idx and the next tag, as an 'S' array; None if any is wider
-        than `width` or holds an entity reference (the tree path decodes those)."""
+        than `width`, holds an entity reference (the tree path decodes those), or follows a tag
+        whose end is in doubt (ends_sure)."""
         if len(idx) == 0:
             return np.zeros(0, dtype="S1")
+        if not self.ends_sure(idx):
+            return None
         start = self.end[idx] + 1
         nxt = np.where(idx + 1 < len(self.pos), self.pos[np.minimum(idx + 1, len(self.pos) - 1)], len(self.buf))
         length = nxt - start

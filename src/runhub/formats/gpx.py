@@ -77,6 +77,8 @@ def _text(tags: Any, i: int) -> str | None:
     """An element's own text (before any child), entities decoded; None when empty."""
     if not tags.opening[i]:
         return None
+    if not tags.ends_sure(np.array([i])):
+        raise _Unsure
     nxt = tags.pos[i + 1] if i + 1 < len(tags.pos) else len(tags.data)
     return html.unescape(tags.data[tags.end[i] + 1:nxt].decode("utf-8", "replace")).strip() or None
 
@@ -99,8 +101,19 @@ _FIRST_EXT = _CODE[next(iter(EXTENSIONS)).encode()]  # extension names come last
 _FOLDED = frozenset(k.encode() for k in EXTENSIONS)  # extension names match in any case, as in _walk
 
 
+class _Unsure(Exception):
+    """The scan cannot be sure of a value: the tree walk reads the file."""
+
+
 def _scan(data: bytes) -> _Raw | None:
     """The fast path (see _common.scan_tags): None sends the file to the lxml tree walk."""
+    try:
+        return _scan_tags(data)
+    except _Unsure:
+        return None
+
+
+def _scan_tags(data: bytes) -> _Raw | None:
     tags = scan_tags(data, _NAMES, _FOLDED)
     if tags is None or len(tags.pos) == 0 or tags.code[0] != _CODE[b"gpx"] or not tags.opening[0]:
         return None
@@ -130,9 +143,13 @@ def _scan(data: bytes) -> _Raw | None:
         key = meta[int(code[i])]
         if getattr(raw, key) is None:
             setattr(raw, key, _text(tags, int(i)))
+    if not tags.ends_sure(np.array([0])):
+        return None
     raw.creator = _attr(data[tags.pos[0]:tags.end[0] + 1], b"creator")
     # lat/lon: the attributes of each trkpt start tag, from the joined tags in one pass each; any
     # other spelling (single quotes, spaces around '=', entities) takes the tree path
+    if not tags.ends_sure(pts):
+        return None
     joined = b"\0".join(data[p:e + 1] for p, e in zip(tags.pos[pts].tolist(), tags.end[pts].tolist(), strict=True))
     if b"&" in joined:
         return None

@@ -89,6 +89,8 @@ def _scan_tracks(data: bytes) -> tuple[bytes, list[Points]] | None:
     pcode = np.where(parent >= 0, code[np.maximum(parent, 0)], 0)
     tracks = np.flatnonzero(start & (code == _C["Track"]))
     inner = tracks[tags.opening[tracks]]
+    if not tags.ends_sure(inner):  # the cut starts at each Track start tag's '>'
+        return None
     closer = tags.closers(inner)
     # a Track inside another Track would be cut out with its parent: leave such files to the tree
     if len(inner) > 1 and (closer[:-1] > inner[1:]).any():
