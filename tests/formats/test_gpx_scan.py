@@ -82,6 +82,7 @@ def test_hand_made_file_both_paths_and_values() -> None:
     SAMPLE.replace(b'lon="5.1">', b'lon="5.1" note="x>y">'),
     SAMPLE.replace(b'creator="Test', b'note="1>0" creator="Test'),
     SAMPLE.replace(b"<name>", b"<name note='>'>"),
+    SAMPLE.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"').replace(b"Run &lt;1&gt;", b"L\xe4uft"),
 ])
 def test_variants_agree(variant: bytes) -> None:
     fast = gpx._scan(variant)

@@ -113,7 +113,13 @@ def _scan(data: bytes) -> _Raw | None:
         return None
 
 
+_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']""")
+
+
 def _scan_tags(data: bytes) -> _Raw | None:
+    m = _ENCODING.match(data[:200].lstrip(b"\xef\xbb\xbf"))
+    if m and m.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
+        return None  # names and descriptions in another encoding: lxml decodes them
     tags = scan_tags(data, _NAMES, _FOLDED)
     if tags is None or len(tags.pos) == 0 or tags.code[0] != _CODE[b"gpx"] or not tags.opening[0]:
         return None
