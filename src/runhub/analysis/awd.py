@@ -10,8 +10,11 @@ daily AWD = the sum of that day's activity histograms, then per intensity level:
 * medium = the median (50th percentile) of those days;
 * easy   = the 25th percentile of those days.
 
-SweatStack leaves hard/medium/easy undefined; ours are quantiles over training days, so "hard"
-is what a hard day of this athlete sustains and "easy" an easy one. Durations are whole seconds.
+SweatStack leaves hard/medium/easy undefined; ours are quantiles over training days (days
+without a matching activity are not counted as zero), with numpy's default linear interpolation
+between the ordered daily values, so "hard" is what a hard day of this athlete sustains and
+"easy" an easy one. Durations are rounded to whole seconds. Documented for API users in
+docs/metrics.md section 3.
 """
 
 from __future__ import annotations
