@@ -121,6 +121,9 @@ def test_activity_mean_max_on_and_off_the_grid(db, user):
         grid = repo.activity_mean_max(conn, res.activity_id, "power", [60, 180, 3600])
         off = repo.activity_mean_max(conn, res.activity_id, "power", [60, 183])
         assert repo.activity_mean_max(conn, res.activity_id, "speed", [60]) is None
+        assert repo.activity_mean_max(conn, res.activity_id, "power", [60], owner_id=uid + 10_000) is None
+        assert repo.activity_mean_max(conn, res.activity_id, "power", [183], owner_id=uid + 10_000) is None
+        assert repo.activity_mean_max(conn, res.activity_id, "power", [60], owner_id=uid)[0]["value"] == 300
     # best 180 s: the last 100 s at 300 W plus 80 s at 200 W before them, starting at 120 s
     expected = [(60, 300), (180, pytest.approx((100 * 300 + 80 * 200) / 180))]
     assert [(r["duration"], r["value"]) for r in grid] == expected

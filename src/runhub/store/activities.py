@@ -306,17 +306,22 @@ def load_curve(conn: Connection, activity_id: int, metric: str) -> tuple[np.ndar
 
 
 def activity_mean_max(
-    conn: Connection, activity_id: int, metric: str, durations: str | Sequence[int] | None = None
+    conn: Connection,
+    activity_id: int,
+    metric: str,
+    durations: str | Sequence[int] | None = None,
+    *,
+    owner_id: int | None = None,
 ) -> list[dict[str, Any]] | None:
     """One activity's mean-max answer {duration, value, start (UTC)} (docs/metrics.md 2): grid
     durations from the stored curve; when any requested duration is off the grid, every one is
     computed exactly from the streams. Durations longer than the activity are left out; None
-    when the activity (or its curve) does not exist."""
+    when the activity (or its curve) does not exist, is deleted, or is not `owner_id`'s."""
     from runhub.analysis.geo import distance_stream
     from runhub.analysis.mean_max import mean_max, parse_durations
     from runhub.analysis.timebase import time_base
 
-    row = conn.execute(select(activities.c.start_utc).where(activities.c.id == activity_id)).first()
+    row = get_row(conn, activity_id, owner_id)  # None when deleted or someone else's
     if row is None:
         return None
     d = parse_durations(durations)
@@ -333,7 +338,7 @@ def activity_mean_max(
             for dur, i in zip(d[keep].tolist(), pos[keep].tolist(), strict=True)
             if np.isfinite(vals[i])
         ]
-    a = load_activity(conn, activity_id)
+    a = load_activity(conn, activity_id, owner_id)
     if a is None or not a.has_streams or a.n_samples < 2:
         return None
     tb = time_base(a)
