@@ -38,7 +38,7 @@ def _same(a_list, b_list) -> None:
             np.testing.assert_allclose(a.channels[name], b.channels[name], rtol=0, atol=1e-6, err_msg=name)
 
 
-@pytest.mark.parametrize("n", [0, 1, 13, 1000, 8191, 8192, 8193, 100_000, 403_441])
+@pytest.mark.parametrize("n", [0, 1, 13, 1023, 1024, 1025, 5000, 8193, 65_536, 100_000, 403_441])
 def test_crc_matches_garmin_sdk(n: int) -> None:
     from garmin_fit_sdk import CrcCalculator
 

@@ -16,6 +16,7 @@ fields as Unix seconds, positions in degrees; record fields as float64 columns.
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from dataclasses import dataclass, field
@@ -130,9 +131,6 @@ for _b in range(256):
     for _ in range(8):
         _c = (_c >> 1) ^ 0xA001 if _c & 1 else _c >> 1
     _CRC_TABLE[_b] = _c
-_CRC_BLOCK = 128
-
-
 _CRC_LIST = _CRC_TABLE.tolist()
 
 
@@ -144,6 +142,7 @@ def _crc_bytes(data: bytes, crc: int = 0) -> int:
     return crc
 
 
+@functools.cache
 def _crc_shift_tables(length: int) -> tuple[list[int], list[int]]:
     """The CRC after `length` zero bytes is linear in the CRC before: two 256-entry tables for it."""
     basis = [_crc_bytes(bytes(length), 1 << i) for i in range(16)]
@@ -158,24 +157,23 @@ def _crc_shift_tables(length: int) -> tuple[list[int], list[int]]:
     return [apply(x) for x in range(256)], [apply(x << 8) for x in range(256)]
 
 
-_SHIFT = _crc_shift_tables(_CRC_BLOCK)
-
-
 def fit_crc(data: bytes) -> int:
     """FIT CRC of `data`, fast: CRC-16/ARC is linear, so blocks are run side by side in numpy and
-    chained (crc(A+B) = shift(crc(A), len B) ^ crc(B)); leading zero bytes leave it unchanged."""
+    chained (crc(A+B) = shift(crc(A), len B) ^ crc(B)); leading zero bytes leave it unchanged.
+    Blocks of about sqrt(n) bytes (a power of two, 16..256) balance the numpy and Python loops."""
     n = len(data)
-    if n < 8192:  # below this the byte loop beats the numpy loop's fixed cost
+    if n < 1024:
         return _crc_bytes(data)
-    k = -(-n // _CRC_BLOCK)
-    arr = np.zeros(k * _CRC_BLOCK, dtype=np.uint8)
-    arr[k * _CRC_BLOCK - n:] = np.frombuffer(data, dtype=np.uint8)
-    blocks = arr.reshape(k, _CRC_BLOCK)
+    block = 1 << max(4, min(8, round(math.log2(math.sqrt(n)))))
+    k = -(-n // block)
+    arr = np.zeros(k * block, dtype=np.uint8)
+    arr[k * block - n:] = np.frombuffer(data, dtype=np.uint8)
+    blocks = arr.reshape(k, block)
     state = np.zeros(k, dtype=np.uint16)
     table = _CRC_TABLE
-    for j in range(_CRC_BLOCK):
+    for j in range(block):
         state = (state >> 8) ^ table[(state ^ blocks[:, j]) & 0xFF]
-    lo, hi = _SHIFT
+    lo, hi = _crc_shift_tables(block)
     crc = 0
     for c in state.tolist():
         crc = lo[crc & 0xFF] ^ hi[crc >> 8] ^ c
@@ -637,17 +635,19 @@ def _dedupe_times(t: np.ndarray, cols: dict[str, np.ndarray]) -> tuple[np.ndarra
     merged into the previous sample only where that sample lacks the value, never averaged."""
     if len(t) < 2 or (np.diff(t) > 0).all():
         return t, cols
-    keep = np.ones(len(t), dtype=bool)
-    last = t[0]
-    last_i = 0
-    for i in range(1, len(t)):
-        if t[i] > last:
-            last, last_i = t[i], i
+    prev_max = np.maximum.accumulate(t)[:-1]
+    keep = np.concatenate(([True], t[1:] > prev_max))
+    # each dropped row merges into the last kept row before it; the first dropped value wins
+    owner = np.maximum.accumulate(np.where(keep, np.arange(len(t)), 0))
+    dropped = np.flatnonzero(~keep)
+    for arr in cols.values():
+        rows = dropped[~np.isnan(arr[dropped])]
+        if len(rows) == 0:
             continue
-        keep[i] = False
-        for arr in cols.values():
-            if np.isnan(arr[last_i]) and not np.isnan(arr[i]):
-                arr[last_i] = arr[i]
+        own, first = np.unique(owner[rows], return_index=True)
+        src = rows[first]
+        fill = np.isnan(arr[own])
+        arr[own[fill]] = arr[src[fill]]
     return t[keep], {k: v[keep] for k, v in cols.items()}
 
 

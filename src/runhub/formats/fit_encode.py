@@ -148,10 +148,38 @@ def _whole_seconds(t: np.ndarray) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def encode(a: Activity) -> bytes:
-    """Activity -> FIT activity file (file_id, device_info, events, records, laps, session, activity)."""
+def _encoder() -> Any:
+    """The SDK's Encoder, reusing message definitions: it builds one from the profile for every
+    message (a scan of ~100 record fields each), which is most of the time for thousands of
+    records. A definition depends only on the message number and which fields hold a scalar."""
     from garmin_fit_sdk import Encoder
 
+    class CachingEncoder(Encoder):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self._definitions: dict[tuple[Any, ...], Any] = {}
+
+        def _create_mesg_definition(self, mesg_num: int, mesg: dict[str, Any]) -> Any:
+            if any(isinstance(v, list | str | bytes) for v in mesg.values()):
+                return super()._create_mesg_definition(mesg_num, mesg)
+            key = (mesg_num, *(k for k, v in mesg.items() if v is not None),
+                   *sorted(mesg.get("developer_fields") or ()))
+            found = self._definitions.get(key)
+            if found is None:
+                found = self._definitions[key] = super()._create_mesg_definition(mesg_num, mesg)
+            return found
+
+        def _find_local_mesg_definition(self, mesg_definition: Any) -> Any:
+            for local in self._local_mesg_definitions:
+                if local is mesg_definition:
+                    return local
+            return super()._find_local_mesg_definition(mesg_definition)
+
+    return CachingEncoder()
+
+
+def encode(a: Activity) -> bytes:
+    """Activity -> FIT activity file (file_id, device_info, events, records, laps, session, activity)."""
     nums, record_profile, types = _profile()
     ch = a.channels
     start_s = math.floor(a.start.timestamp())  # FIT start_time is whole seconds
@@ -171,7 +199,7 @@ def encode(a: Activity) -> bytes:
     dev_names = [name for name in ch if name not in ("time", "timer", "latitude", "longitude", "cadence")
                  and name not in RECORD_FIELDS and (name in _RESERVED or name not in record_profile)]
     native = [name for name in ch if name not in _RESERVED and name in record_profile and name not in dev_names]
-    enc = Encoder()
+    enc = _encoder()
     dev_keys: dict[str, int] = {}
     descs: list[dict[str, Any]] = []
     dev_id = {"mesg_num": nums["developer_data_id"], "developer_data_index": 0, "application_version": 1,
