@@ -7,7 +7,8 @@ import dataclasses
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -353,6 +354,32 @@ def activity_mean_max(
     ]
 
 
+@contextmanager
+def _binary_results(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL with psycopg 3, fetch the next statement's results in the binary protocol:
+    bytea in the text protocol is hex, and decoding 2,000 curves of it took 80 ms of a 100 ms
+    query (26 ms binary). Only the cursor's result format changes; parameters and result types
+    are the same. Elsewhere a no-op."""
+    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+        yield
+        return
+    import psycopg
+
+    raw = conn.connection.driver_connection
+    old = raw.cursor_factory
+
+    class BinaryCursor(old):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.format = psycopg.pq.Format.BINARY
+
+    raw.cursor_factory = BinaryCursor
+    try:
+        yield
+    finally:
+        raw.cursor_factory = old
+
+
 def _sport_filter(col: Any, sports: Sequence[str]) -> Any:
     return or_(*[col == s for s in sports], *[col.like(f"{s}.%") for s in sports])
 
@@ -387,7 +414,8 @@ def longitudinal_mean_max(
         q = q.where(c.start_utc < start_to)
     if sports:
         q = q.where(_sport_filter(c.sport, sports))
-    rows = conn.execute(q.order_by(c.start_utc, c.activity_id)).all()
+    with _binary_results(conn):
+        rows = conn.execute(q.order_by(c.start_utc, c.activity_id)).all()
     if not rows:
         return []
     ids = [r[0] for r in rows]

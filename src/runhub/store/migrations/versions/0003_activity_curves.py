@@ -37,6 +37,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("activity_curves", schema=None) as batch_op:
         batch_op.create_index("ix_curves_owner_metric_start", ["owner_id", "metric", "start_utc"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # keep the 3 KB `vals` inline in the row (MAIN) and push `starts` out of line (EXTERNAL):
+        # the longitudinal scan reads `vals` of thousands of rows without de-TOASTing them
+        # (server time 24 -> 13 ms for 2,000 curves)
+        op.execute(
+            "ALTER TABLE activity_curves ALTER COLUMN vals SET STORAGE MAIN, ALTER COLUMN starts SET STORAGE EXTERNAL"
+        )
     # curves saved before this revision lived in activity_products as mm_<metric>(_start) float64
     # pairs; move them (the layout is a pure re-encoding, no stream is re-read)
     _move_product_curves()
