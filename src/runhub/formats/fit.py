@@ -268,8 +268,11 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
             sizes[loc] = sz
             is_record[loc] = glob == 20
             glob_of[loc] = glob
-            if split:
-                keep.append((pos, nxt))
+            if split and glob in KEEP_MESSAGES:  # a data message always follows its own definition
+                if keep and keep[-1][1] == pos:
+                    keep[-1] = (keep[-1][0], nxt)
+                else:
+                    keep.append((pos, nxt))
         else:
             loc = h & 0x0F
             sz = sizes[loc]
