@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gzip
 import os
-import statistics
+import re
 import tempfile
 import time
 import warnings
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from runhub import formats
 from runhub.auth.passwords import hash_password
-from runhub.ingest import ingest_bytes, prepare
+from runhub.ingest import ingest_activity, ingest_bytes, prepare
 from runhub.store import Database, users
 
 CORPUS = Path(os.environ.get("RUNHUB_CORPUS") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
@@ -129,24 +129,52 @@ def main() -> None:
 
         gpx = (CORPUS / "gpx" / GPX).read_bytes()
         (a,) = formats.decode(gpx, filename=GPX)
-        hours = float(a.channels["time"][-1]) / 3600
-        runs = []
-        for _ in range(5):  # each into a fresh account, so none is a duplicate
-            u = new_user()
-            t0 = time.perf_counter()
-            (r,) = ingest_bytes(db, u, gpx, filename=GPX)
-            runs.append(time.perf_counter() - t0)
-            assert r.status == "created", r
-        d_runs, a_runs = zip(*(_stages(gpx, GPX)[:2] for _ in range(5)), strict=True)
-        ingest_s, dec_s, ana_s = statistics.median(runs), statistics.median(d_runs), statistics.median(a_runs)
-        per_hour = ingest_s / hours
-        print(f"GPX {GPX} ({len(gpx) / 1e6:.1f} MB, {a.n_samples} points, {hours:.2f} h): ingest median "
-              f"{ingest_s * 1000:.0f} ms = {per_hour * 1000:.0f} ms per hour of activity "
-              f"(decode {dec_s / hours * 1000:.0f}, analyse {ana_s / hours * 1000:.0f}, "
-              f"validate + store {(ingest_s - dec_s - ana_s) / hours * 1000:.0f} ms per hour); "
-              f"FitTrackee ~{FITTRACKEE_GPX_S * 1000:.0f} ms per 1 h GPX -> {FITTRACKEE_GPX_S / per_hour:.1f}x faster "
-              f"(target 10x, <= {FITTRACKEE_GPX_S * 100:.0f} ms per hour)")
+        one_hour = _first_hour(gpx, a.channels["time"])
+        for label, data in ((GPX, gpx), ("its first hour", one_hour)):
+            if data is None:
+                continue
+            hours, dec_s, ana_s, sto_s = _gpx_runs(db, new_user, data)
+            total = dec_s + ana_s + sto_s
+            per_hour = total / hours
+            print(f"GPX {label} ({len(data) / 1e6:.1f} MB, {hours:.2f} h): ingest {total * 1000:.0f} ms "
+                  f"(decode {dec_s * 1000:.0f}, analyse {ana_s * 1000:.0f}, validate + store {sto_s * 1000:.0f}; "
+                  f"the fastest of 5) = {per_hour * 1000:.0f} ms per hour of activity; FitTrackee "
+                  f"~{FITTRACKEE_GPX_S * 1000:.0f} ms per 1 h GPX -> {FITTRACKEE_GPX_S / per_hour:.1f}x faster "
+                  f"(target 10x: <= {FITTRACKEE_GPX_S * 100:.0f} ms per hour)")
         db.dispose()
+
+
+def _gpx_runs(db: Database, new_user, data: bytes) -> tuple[float, float, float, float]:
+    """(hours, decode s, analyse s, validate + store s) of the fastest of 5 ingests, each into a fresh
+    account (no duplicate): decode by formats.decode, analysis by ingest.prepare on a second decode,
+    validate + analyse + store by ingest_activity; one run's three parts, so they add up."""
+    best = None
+    for _ in range(5):
+        u = new_user()
+        t0 = time.perf_counter()
+        (act,) = formats.decode(data, filename="bench.gpx")
+        t1 = time.perf_counter()
+        (other,) = formats.decode(data, filename="bench.gpx")
+        t2 = time.perf_counter()
+        prepare(other)
+        t3 = time.perf_counter()
+        r = ingest_activity(db, u, act, original=data, fmt="gpx", filename="bench.gpx")
+        t4 = time.perf_counter()
+        assert r.status == "created", r
+        run = (t1 - t0, t3 - t2, max(t4 - t3 - (t3 - t2), 0.0))
+        if best is None or sum(run) < sum(best):
+            best = run
+        hours = float(act.channels["time"][-1]) / 3600
+    return (hours, *best)
+
+
+def _first_hour(gpx: bytes, t) -> bytes | None:
+    """The file's bytes up to its first point at or after 1 h, closed again: a real 1-hour GPX."""
+    starts = [m.start() for m in re.finditer(rb"<trkpt\b", gpx)]
+    if len(starts) != len(t) or t[-1] < 3600:
+        return None
+    k = int((t < 3600).sum())
+    return gpx[:starts[k]] + b"</trkseg></trk></gpx>\n"
 
 
 if __name__ == "__main__":
