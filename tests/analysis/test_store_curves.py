@@ -177,3 +177,31 @@ def _products(conn, uid, kind):
     from runhub.store.products import load_products
 
     return load_products(conn, uid, kind)
+
+
+def test_sparse_and_dense_reads_agree(db, user):
+    # the 19 defaults read only their own columns, "all" reads whole prefixes: same envelope;
+    # past the 6 h padding only the curves that reach a duration count
+    from runhub.analysis.mean_max import DEFAULT_DURATIONS, grid_for
+
+    uid, _ = user
+    rng = np.random.default_rng(3)
+    saved = []
+    with db.begin() as conn:
+        for i in range(30):
+            n = len(grid_for(float(rng.integers(600, 8 * 3600))))
+            vals = np.round(400 * GRID[:n] ** -0.15 * rng.uniform(0.8, 1.2), 1)
+            saved.append((_save(conn, uid, T0 + timedelta(days=i), "cycling", vals, rng.integers(0, 100, n)), vals))
+    with db.connect() as conn:
+        sparse = repo.longitudinal_mean_max(conn, uid, "power")
+        dense = {r["duration"]: r for r in repo.longitudinal_mean_max(conn, uid, "power", "all")}
+        late = repo.longitudinal_mean_max(conn, uid, "power", [25200, 172800])
+    assert [r["duration"] for r in sparse] == [d for d in DEFAULT_DURATIONS if d in dense]
+    for r in sparse:
+        assert r == dense[r["duration"]]
+    k = int(np.searchsorted(GRID, 25200))
+    reach = [(float(v[k]), aid) for aid, v in saved if len(v) > k]  # 0.1 W values: float32 round-trips them
+    best = max(v for v, _ in reach)
+    assert [(r["duration"], r["value"], r["activity_id"]) for r in late] == [
+        (25200, best, next(aid for v, aid in reach if v == best))
+    ]

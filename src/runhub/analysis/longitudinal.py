@@ -13,6 +13,7 @@ matrix in one query.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,17 +75,23 @@ def answer(idx: np.ndarray, best: np.ndarray, who: np.ndarray, provenance: Prove
     """The answer rows {duration, value, activity_id, sport, start}; `provenance(row, grid index)`
     gives (activity id, activity start, sport, offset of the best window in s)."""
     out = []
-    for j, gi in enumerate(idx.tolist()):
-        if who[j] < 0:
+    rows = zip(GRID[idx].tolist(), idx.tolist(), np.asarray(best, dtype=float).tolist(), who.tolist(), strict=True)
+    for (
+        dur,
+        gi,
+        val,
+        w,
+    ) in rows:
+        if w < 0:
             continue
-        aid, when, sport, off = provenance(int(who[j]), gi)
+        aid, when, sport, off = provenance(w, gi)
         out.append(
             {
-                "duration": int(GRID[gi]),
-                "value": float(best[j]),
+                "duration": dur,
+                "value": val,
                 "activity_id": aid,
                 "sport": sport,
-                "start": when + timedelta(seconds=float(off)) if np.isfinite(off) else when,
+                "start": when + timedelta(seconds=off) if math.isfinite(off) else when,
             }
         )
     return out
