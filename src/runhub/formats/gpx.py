@@ -113,6 +113,43 @@ def _scan(data: bytes) -> _Raw | None:
         return None
 
 
+def _attributes(tags: Any, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """lat and lon of each trkpt start tag: exactly one ` lat="..."` and one ` lon="..."` in each."""
+    buf = tags.buf
+    start = tags.pos[pts]
+    length = tags.end[pts] + 1 - start
+    w = int(length.max())
+    if int(start.max()) + w > len(buf):
+        return None
+    win = np.lib.stride_tricks.sliding_window_view(buf, w)[start]
+    cols = np.arange(w)
+    inside = cols < length[:, None]
+    rows = np.arange(len(pts))
+    out = []
+    for key in (b' lat="', b' lon="'):
+        k = len(key)
+        hit = inside[:, k - 1:].copy()
+        for j, ch in enumerate(key):
+            hit &= win[:, j:w - k + 1 + j] == ch
+        if not (hit.sum(axis=1) == 1).all():
+            return None
+        off = hit.argmax(axis=1) + k
+        quote = (win == ord('"')) & (cols >= off[:, None]) & inside
+        close = quote.argmax(axis=1)
+        if not quote[rows, close].all():
+            return None
+        size = close - off
+        v = max(int(size.max()), 1)
+        if int((start + off).max()) + v > len(buf):
+            return None
+        vals = np.lib.stride_tricks.sliding_window_view(buf, v)[start + off].copy()
+        vals[np.arange(v) >= size[:, None]] = 0
+        if (vals == ord("&")).any():
+            return None
+        out.append(floats(vals.view(f"S{v}").ravel()))
+    return out[0], out[1]
+
+
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']""")
 
 
@@ -152,19 +189,13 @@ def _scan_tags(data: bytes) -> _Raw | None:
     if not tags.ends_sure(np.array([0])):
         return None
     raw.creator = _attr(data[tags.pos[0]:tags.end[0] + 1], b"creator")
-    # lat/lon: the attributes of each trkpt start tag, from the joined tags in one pass each; any
-    # other spelling (single quotes, spaces around '=', entities) takes the tree path
+    # lat/lon: the attributes of each trkpt start tag, found in a window over the tags; any other
+    # spelling (single quotes, spaces around '=', a line break before them, entities) takes the tree path
     if not tags.ends_sure(pts):
         return None
-    joined = b"\0".join(data[p:e + 1] for p, e in zip(tags.pos[pts].tolist(), tags.end[pts].tolist(), strict=True))
-    if b"&" in joined:
+    latlon = _attributes(tags, pts)
+    if latlon is None:
         return None
-    latlon = []
-    for key in (b"lat", b"lon"):
-        plain = key + b'="'
-        if not joined.count(plain) == len(pts) == joined.count(b" " + plain):
-            return None
-        latlon.append(floats(np.array(re.findall(plain + rb'([^"]*)"', joined), dtype=bytes)))
     lat, lon = latlon
     point_of = np.where(a3 >= 0, np.searchsorted(pts, a3), -1)  # which point a tag is inside (if any)
     in_pt = (point_of >= 0) & (point_of < len(pts)) & (pts[np.clip(point_of, 0, len(pts) - 1)] == a3)
