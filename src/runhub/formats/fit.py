@@ -828,7 +828,14 @@ def _declared_summary(sess: dict[str, Any]) -> Summary:
 def _jsonable(msg: dict[str, Any]) -> dict[str, Any]:
     """A message as JSON-safe values; date_time fields as ISO 8601 UTC, unknown numbered fields dropped."""
     out: dict[str, Any] = {}
+    isfinite = math.isfinite
     for k, v in msg.items():
+        tv = type(v)
+        # the common case first (plain numbers and names; a lap has ~100 fields)
+        if (tv is int or tv is str or (tv is float and isfinite(v)) or v is None) and type(k) is str \
+                and k[:1] != "_" and k != "timestamp" and k != "start_time":
+            out[k] = v
+            continue
         if not isinstance(k, str) or k.startswith("_"):
             continue
         if k in ("timestamp", "start_time") and isinstance(v, int | float) and v >= RELATIVE_LIMIT:
