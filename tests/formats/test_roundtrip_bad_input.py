@@ -74,6 +74,14 @@ def test_fit_with_wrong_crc_is_refused(corpus: Path) -> None:
         fit.decode(bytes(data))
 
 
+def test_fit_with_a_wrong_data_size_is_refused(corpus: Path) -> None:
+    """Header bytes 4-7 hold the data size; a smaller one leaves a message crossing it (found by the fuzz test)."""
+    data = bytearray((CORPUS / "fit/fitparse_Activity.fit").read_bytes())
+    data[4] = 0
+    with pytest.raises(FormatError, match="data size the FIT header declares"):
+        fit.decode(bytes(data))
+
+
 def test_truncated_at_every_cut_point(corpus: Path) -> None:
     """Activity.fit (771 bytes) cut at every byte: a clear refusal, or whole records kept and said."""
     data = (CORPUS / "fit/fitparse_Activity.fit").read_bytes()

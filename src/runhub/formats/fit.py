@@ -418,6 +418,9 @@ def read_messages(data: bytes, filename: str | None = None, engine: str = "auto"
         raise _err(f"the file ends before its first whole record ({exc})", filename) from exc
     except fitdecode.FitHeaderError as exc:
         raise _err(f"bad FIT header ({exc})", filename, _offset(exc)) from exc
+    except AssertionError as exc:  # fitdecode asserts that no message crosses the header's data size
+        raise _err("a message runs past the data size the FIT header declares (corrupt header or data)",
+                   filename, "header") from exc
     except (fitdecode.FitParseError, ValueError, KeyError, IndexError, TypeError, AttributeError,
             ArithmeticError, struct.error) as exc:  # fitdecode trips over some corrupt bytes with these
         raise _err(f"invalid FIT content ({type(exc).__name__}: {exc})", filename, _offset(exc)) from exc
