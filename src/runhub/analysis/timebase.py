@@ -10,11 +10,14 @@ Project-wide conventions (every module in `analysis/` goes through this one):
   is sample i+1.
 * **Pauses.** The source's timer events (`Activity.pauses`, or a recorded `timer` channel
   that stops advancing) mark the paused intervals. Only when a source says nothing about
-  pauses, a gap longer than `gap_threshold` (max(15 s, 3 x median step)) counts as one.
+  pauses, a gap longer than `gap_threshold` (max(15 s, 3 x median step)) counts as one; a
+  source that states where its timer ran (`extras["pause_source"]`, FIT timer events) is
+  believed, so a dropout with the timer running stays timer time, as the device counts it.
 * **Weights.** `w_i = min(dt_i, gap_threshold)` on non-paused intervals, 0 on paused ones: a
   value never stands for a long dropout; a NaN sample simply contributes no weight (its
   interval is left out, never redistributed).
-* **Elapsed** = t_last - t_first (clock). **Timer** = elapsed minus paused intervals.
+* **Elapsed** = t_last - min(t_first, 0): from the activity's start (a FIT session starts before
+  its first record) to the last sample. **Timer** = elapsed minus paused intervals.
   **Moving** = sum of dt over non-paused intervals whose speed (distance step / dt, else the
   speed channel) is at least the sport's threshold (`moving_threshold`).
 """
@@ -66,11 +69,11 @@ class TimeBase:
 
     @property
     def elapsed(self) -> float:
-        return float(self.t[-1] - self.t[0]) if len(self.t) else 0.0
+        return float(self.t[-1] - min(self.t[0], 0.0)) if len(self.t) else 0.0
 
     @property
     def timer(self) -> float:
-        return float(self.dt[~self.paused].sum())
+        return self.elapsed - float(self.dt[self.paused].sum())
 
     @property
     def moving_time(self) -> float:
@@ -98,7 +101,7 @@ def pauses_of(a: Activity, t: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             # the timer stood still (or nearly) while the clock ran: a pause
             mask |= np.isfinite(dtimer) & (np.diff(t) - dtimer > 0.5 * np.diff(t)) & (np.diff(t) > 1.0)
-    if not a.pauses and timer is None and n > 1:
+    if not a.pauses and timer is None and not a.extras.get("pause_source") and n > 1:
         mask |= np.diff(t) > gap_threshold(t)
     return mask
 
