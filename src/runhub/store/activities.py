@@ -13,12 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, LargeBinary, Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, LargeBinary, Row, delete, func, insert, select, update
 
 from runhub.activity import Activity, Lap, Summary
 from runhub.analysis.longitudinal import answer, envelope, grid_index
 from runhub.analysis.mean_max import CURVE_MIN_LEN, GRID
 from runhub.store import blob
+from runhub.store.filters import in_window
 from runhub.store.tables import (
     activities,
     activity_curves,
@@ -396,10 +397,6 @@ def _float32_matrix(blobs: list[bytes], width: int) -> np.ndarray:
     return mat
 
 
-def _sport_filter(col: Any, sports: Sequence[str]) -> Any:
-    return or_(*[col == s for s in sports], *[col.like(f"{s}.%") for s in sports])
-
-
 def longitudinal_mean_max(
     conn: Connection,
     owner_id: int,
@@ -433,12 +430,7 @@ def longitudinal_mean_max(
         .join(activities, activities.c.id == c.activity_id)
         .where(c.owner_id == owner_id, c.metric == metric, activities.c.deleted_at.is_(None))
     )
-    if start_from is not None:
-        q = q.where(c.start_utc >= start_from)
-    if start_to is not None:
-        q = q.where(c.start_utc < start_to)
-    if sports:
-        q = q.where(_sport_filter(c.sport, sports))
+    q = in_window(q, c.start_utc, c.sport, start_from=start_from, start_to=start_to, sports=sports)
     with _binary_results(conn):
         rows = conn.execute(q.order_by(c.start_utc, c.activity_id)).all()
     if not rows:
@@ -581,12 +573,8 @@ def list_rows(
         q = q.where(activities.c.deleted_at.is_(None))
     if changed_since is not None:
         q = q.where(activities.c.updated_at >= changed_since)
-    if start_from is not None:
-        q = q.where(activities.c.start_utc >= start_from)
-    if start_to is not None:
-        q = q.where(activities.c.start_utc < start_to)
-    if sports:
-        q = q.where(or_(*[and_(activities.c.sport.like(f"{s}%")) for s in sports]))
+    a = activities.c
+    q = in_window(q, a.start_utc, a.sport, start_from=start_from, start_to=start_to, sports=sports)
     order = activities.c.start_utc.desc() if newest_first else activities.c.start_utc.asc()
     q = q.order_by(order, activities.c.id.desc() if newest_first else activities.c.id.asc())
     if limit is not None:

@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, select
 
+from runhub.store.filters import in_window
 from runhub.store.tables import activities, activity_products
 
 
@@ -34,12 +35,7 @@ def load_products(
         .join(activities, activities.c.id == p.activity_id)
         .where(p.owner_id == owner_id, p.kind == kind, activities.c.deleted_at.is_(None))
     )
-    if start_from is not None:
-        q = q.where(p.start_utc >= start_from)
-    if start_to is not None:
-        q = q.where(p.start_utc < start_to)
-    if sports:
-        q = q.where(or_(*[p.sport == s for s in sports], *[p.sport.like(f"{s}.%") for s in sports]))
+    q = in_window(q, p.start_utc, p.sport, start_from=start_from, start_to=start_to, sports=sports)
     q = q.order_by(p.start_utc)
     return [(r.activity_id, r.start_utc, r.sport, _decode(r.encoding, r.data)) for r in conn.execute(q)]
 
