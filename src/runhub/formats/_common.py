@@ -169,6 +169,7 @@ class Tags:
         self.data, self.buf, self.pos, self.end, self.code = data, buf, pos, end, code
         self.closing, self.opening, self.level = closing, opening, level
         self._quotes: list[np.ndarray] | None = None
+        self.exact = False  # every tag known to end at self.end (scan_tags: one '>' between two '<')
 
     def parents(self) -> np.ndarray:
         """For every tag, the index of its parent element's start tag (-1 for the root)."""
@@ -196,6 +197,8 @@ class Tags:
     def ends_sure(self, idx: np.ndarray) -> bool:
         """Whether each tag idx surely ends at self.end: a '>' inside a quoted attribute value
         would end it early, and leaves an odd number of quotes before it (then: the tree path)."""
+        if self.exact:
+            return True
         if self._quotes is None:
             self._quotes = [np.flatnonzero(self.buf == q) for q in (ord('"'), ord("'"))]
         for q in self._quotes:
@@ -277,12 +280,19 @@ def scan_tags(data: bytes, names: tuple[bytes, ...], folded: frozenset[bytes] = 
     gts = np.flatnonzero(buf == ord(">"))
     if len(pos) == 0 or len(gts) == 0:
         return None
-    k = np.searchsorted(gts, pos)
-    if k[-1] >= len(gts):
-        return None
-    end = gts[k]
-    if len(pos) > 1 and (end[:-1] > pos[1:]).any():  # a '>' must close each tag before the next '<'
-        return None
+    # The common case: as many '>' as '<' and each after its '<' and before the next one. Then no
+    # tag holds a '>' in a quoted value ('<' cannot be in one, so that tag would need two '>'
+    # before the next '<'), every tag ends at its '>' for sure, and no search is needed.
+    exact = len(gts) == len(pos) and bool((gts > pos).all()) and bool((gts[:-1] < pos[1:]).all())
+    if exact:
+        end = gts
+    else:
+        k = np.searchsorted(gts, pos)
+        if k[-1] >= len(gts):
+            return None
+        end = gts[k]
+        if len(pos) > 1 and (end[:-1] > pos[1:]).any():  # a '>' must close each tag before the next '<'
+            return None
     second = buf[np.minimum(pos + 1, len(buf) - 1)]
     if (second == ord("!")).any():  # comments, CDATA: the tree path
         return None
@@ -295,38 +305,136 @@ def scan_tags(data: bytes, names: tuple[bytes, ...], folded: frozenset[bytes] = 
     closing = second == ord("/")
     self_closing = buf[end - 1] == ord("/")
     opening = ~closing & ~self_closing
-    delta = opening.astype(np.int64) - closing.astype(np.int64)
-    depth = np.cumsum(delta)
+    delta = opening.astype(np.int8) - closing.astype(np.int8)
+    depth = np.cumsum(delta, dtype=np.int64)
     if depth[-1] != 0 or (depth < 0).any():
         return None
     level = depth - delta - closing  # a closing tag sits at its element's level
-    # local names of start tags only, read from a window after '<': prefix, ':', local name
     start_idx = np.flatnonzero(~closing)
-    first = pos[start_idx] + 1
-    # windows must not run off the end: pad only when a tag starts that close to it
-    padded = buf if first[-1] + _NAME_WINDOW <= len(buf) else \
-        np.concatenate((buf, np.full(_NAME_WINDOW, ord(">"), dtype=np.uint8)))
-    win = np.lib.stride_tricks.sliding_window_view(padded, _NAME_WINDOW)[first]
-    stop = (win <= 32) | (win == ord(">")) | (win == ord("/"))
-    name_len = stop.argmax(axis=1)
-    rows = np.arange(len(first))
-    if not stop[rows, name_len].all():
-        return None  # a name longer than the window: the tree path reads it
-    is_colon = win == ord(":")
-    colon = is_colon.argmax(axis=1)  # a namespaced XML name has at most one ':'
-    prefixed = is_colon[rows, colon] & (colon < name_len)
-    local_start = np.where(prefixed, colon + 1, 0)
-    length = name_len - local_start
-    block = np.lib.stride_tricks.sliding_window_view(padded, _NAME_WIDTH)[first + local_start]
-    keys = np.ascontiguousarray(block).view(np.uint64) & _LEN_MASK[np.minimum(length, _NAME_WIDTH + 1)]
-    upper = (block >= ord("A")) & (block <= ord("Z"))
-    lower = np.ascontiguousarray(block | (upper.astype(np.uint8) << 5)).view(np.uint64) \
-        & _LEN_MASK[np.minimum(length, _NAME_WIDTH + 1)]
+    start_code = _name_codes(buf, pos[start_idx] + 1, names, folded)
+    if start_code is None:
+        return None
     code = np.zeros(len(pos), dtype=np.int16)
-    for i, name in enumerate(names):
-        k, against = _key(name), (lower if name in folded else keys)
-        code[start_idx[(against[:, 0] == k[0]) & (against[:, 1] == k[1])]] = i + 1
-    return Tags(data, buf, pos, end, code, closing, opening, level)
+    code[start_idx] = start_code
+    tags = Tags(data, buf, pos, end, code, closing, opening, level)
+    tags.exact = exact
+    return tags
+
+
+_ONES = np.uint64(0x0101010101010101)
+_HIGHS = np.uint64(0x8080808080808080)
+
+
+def _first_byte(flags: np.ndarray, none: int) -> np.ndarray:
+    """Index (0-7) of the lowest flagged byte of each word (a high bit set), `none` if none is."""
+    low = flags & (~flags + np.uint64(1))  # the lowest set bit alone
+    idx = (np.frexp(low.astype(np.float64))[1] - 1) >> 3  # powers of two are exact in float64
+    return np.where(flags == 0, none, idx)
+
+
+def _stops(x: np.ndarray) -> np.ndarray:
+    """Flags of the bytes of each little-endian word that end a name: <= 32, '>' or '/'.
+
+    The SWAR tests ((x - 0x01..01 * n) & ~x & 0x80..80) can flag a byte above a true hit (a
+    borrow), never below it, so the lowest flag is always exact: all _first_byte reads.
+    """
+    out = (x - _ONES * np.uint64(33)) & ~x & _HIGHS
+    for ch in (ord(">"), ord("/")):
+        y = x ^ (_ONES * np.uint64(ch))
+        out |= (y - _ONES) & ~y & _HIGHS
+    return out
+
+
+def _colons(x: np.ndarray) -> np.ndarray:
+    y = x ^ (_ONES * np.uint64(ord(":")))
+    return (y - _ONES) & ~y & _HIGHS
+
+
+def _first_flag(words: list[np.ndarray], flags: Any, none: int) -> np.ndarray:
+    """Byte index of the first flagged byte over consecutive words (8 bytes each), `none` if none."""
+    out = np.full(len(words[0]), none, dtype=np.int64)
+    for j in reversed(range(len(words))):
+        f = flags(words[j])
+        out = np.where(f != 0, 8 * j + _first_byte(f, 0), out)
+    return out
+
+
+def _name_codes(buf: np.ndarray, first: np.ndarray, names: tuple[bytes, ...], folded: frozenset[bytes]) \
+        -> np.ndarray | None:
+    """Code (1 + index in names, 0 for any other) of the local name of each start tag whose name
+    begins at `first`; None when a name is longer than _NAME_WINDOW.
+
+    Names are read 8 bytes at a time as integers (an unaligned uint64 view of the buffer) and
+    their end and ':' found with bit tricks: a few operations per tag instead of a byte window.
+    Two words are read for every tag, four for the few whose name is longer (a prefixed
+    TrackPointExtension).
+    """
+    n = len(first)
+    code = np.zeros(n, dtype=np.int16)
+    if n == 0:
+        return code
+    # reads must not run off the end: pad only when a tag starts that close to it
+    padded = buf if int(first.max()) + _NAME_WINDOW + 16 <= len(buf) else \
+        np.concatenate((buf, np.full(_NAME_WINDOW + 16, ord(">"), dtype=np.uint8)))
+    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, offset=0, strides=(1,))
+    ws = [words[first], words[first + 8]]
+    name_len = _first_flag(ws, _stops, 16)
+    colon = _first_flag(ws, _colons, 16)
+    rows = np.flatnonzero(name_len == 16)
+    if len(rows):  # a name not ended within 16 bytes: read up to _NAME_WINDOW
+        more = [w[rows] for w in ws] + [words[first[rows] + 8 * j] for j in range(2, _NAME_WINDOW // 8)]
+        long_len = _first_flag(more, _stops, _NAME_WINDOW)
+        if (long_len == _NAME_WINDOW).any():
+            return None  # a name longer than the window: the tree path reads it
+        name_len[rows] = long_len
+        colon[rows] = _first_flag(more, _colons, _NAME_WINDOW)
+    prefixed = colon < name_len  # a namespaced XML name has at most one ':'
+    local = first + np.where(prefixed, colon + 1, 0)
+    length = np.minimum(name_len - (local - first), _NAME_WIDTH + 1)
+    k0 = words[local] & _LEN_MASK[length, 0]
+    k1 = words[local + 8] & _LEN_MASK[length, 1]
+    exact, fold = _tables(names, folded)
+    for table, lower in ((exact, False), (fold, True)):
+        if table is None:
+            continue
+        a0, a1 = (k0, k1) if not lower else (_lowered(k0), _lowered(k1))
+        t0, t1, tcode = table
+        at = np.minimum(np.searchsorted(t0, a0), len(t0) - 1)
+        hit = (t0[at] == a0) & (t1[at] == a1)
+        code[hit] = tcode[at[hit]]
+    return code
+
+
+def _lowered(words: np.ndarray) -> np.ndarray:
+    b = words.view(np.uint8)
+    return (b | (((b >= ord("A")) & (b <= ord("Z"))).astype(np.uint8) << 5)).view(np.uint64)
+
+
+_TABLES: dict[tuple[tuple[bytes, ...], frozenset[bytes]], Any] = {}
+
+
+def _tables(names: tuple[bytes, ...], folded: frozenset[bytes]) -> Any:
+    """(exact, folded) lookup tables of names: first key words sorted, second words, codes.
+
+    A later duplicate of a name keeps its code (as assigning each name in turn would), and two
+    names may not share a first word (asserted: the names are ours, fixed)."""
+    if (names, folded) not in _TABLES:
+        out = []
+        for lower in (False, True):
+            chosen = {}
+            for i, name in enumerate(names):
+                if (name in folded) == lower:
+                    chosen[name] = i + 1
+            if not chosen:
+                out.append(None)
+                continue
+            keys = np.array([_key(nm) for nm in chosen]).reshape(-1, 2)
+            order = np.argsort(keys[:, 0], kind="stable")
+            t0 = keys[order, 0]
+            assert len(np.unique(t0)) == len(t0), "names sharing their first 8 bytes"
+            out.append((t0, keys[order, 1], np.array(list(chosen.values()), dtype=np.int16)[order]))
+        _TABLES[(names, folded)] = tuple(out)
+    return _TABLES[(names, folded)]
 
 
 def place_last(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
