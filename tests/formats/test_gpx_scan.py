@@ -83,6 +83,10 @@ def test_hand_made_file_both_paths_and_values() -> None:
     SAMPLE.replace(b'creator="Test', b'note="1>0" creator="Test'),
     SAMPLE.replace(b"<name>", b"<name note='>'>"),
     SAMPLE.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"').replace(b"Run &lt;1&gt;", b"L\xe4uft"),
+    # ' lat="' inside another attribute's value, the real one in single quotes: the tree says 50.2
+    SAMPLE.replace(b'lat="50.2" lon="5.2"', b'x=\' lat="7"\' lat=\'50.2\' lon="5.2"'),
+    SAMPLE.replace(b'lat="50.2" lon="5.2"', b'x="a" lon="5.2" y=" lat=" lat="50.2"'),  # even quotes before
+    SAMPLE.replace(b"Run &lt;1&gt;", b"Run 1 > 0"),  # a '>' in text: tag ends are searched, not assumed
 ])
 def test_variants_agree(variant: bytes) -> None:
     fast = gpx._scan(variant)

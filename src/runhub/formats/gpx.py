@@ -113,36 +113,51 @@ def _scan(data: bytes) -> _Raw | None:
         return None
 
 
+_ATTR_KEYS = {key: np.frombuffer(key.ljust(8, b"\0"), dtype="<u8")[0] for key in (b' lat="', b' lon="')}
+_KEY_MASK = np.uint64((1 << 48) - 1)  # the 6 bytes of ' lat="'
+
+
 def _attributes(tags: Any, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """lat and lon of each trkpt start tag: exactly one ` lat="..."` and one ` lon="..."` in each."""
+    """lat and lon of each trkpt start tag: exactly one ` lat="..."` and one ` lon="..."` in each,
+    outside any other attribute's value; any other spelling (single quotes in the tag, spaces
+    around '=', entities) returns None.
+
+    Found from the '=' of the document: each is read with the 4 bytes before it as one integer,
+    so the work is per attribute, not per byte of every trkpt tag.
+    """
     buf = tags.buf
-    start = tags.pos[pts]
-    length = tags.end[pts] + 1 - start
-    w = int(length.max())
-    if int(start.max()) + w > len(buf):
+    if len(buf) < 16:
         return None
-    win = np.lib.stride_tricks.sliding_window_view(buf, w)[start]
-    cols = np.arange(w)
-    inside = cols < length[:, None]
-    rows = np.arange(len(pts))
+    pstart, pend = tags.pos[pts], tags.end[pts]
+    eq = np.flatnonzero(buf == ord("="))
+    eq = eq[(eq >= 4) & (eq + 4 <= len(buf))]
+    words = np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, offset=0, strides=(1,))
+    at = words[eq - 4] & _KEY_MASK
+    dq = np.flatnonzero(buf == ord('"'))
+    sq = np.flatnonzero(buf == ord("'"))
+    if len(sq) and (np.searchsorted(sq, pend) != np.searchsorted(sq, pstart)).any():
+        return None  # single quotes: a ' lat="' could sit inside a value, let the tree decide
     out = []
     for key in (b' lat="', b' lon="'):
-        k = len(key)
-        hit = inside[:, k - 1:].copy()
-        for j, ch in enumerate(key):
-            hit &= win[:, j:w - k + 1 + j] == ch
-        if not (hit.sum(axis=1) == 1).all():
+        hit = eq[at == _ATTR_KEYS[key]] - 4  # where ' lat="' starts
+        owner = np.searchsorted(pstart, hit, side="right") - 1
+        inside = owner >= 0
+        inside[inside] = hit[inside] < pend[owner[inside]]
+        hit, owner = hit[inside], owner[inside]
+        if len(hit) != len(pts) or (len(hit) > 1 and not (np.diff(owner) > 0).all()):
+            return None  # a trkpt without exactly one
+        # outside other values: an even number of '"' between the tag's start and the key
+        if ((np.searchsorted(dq, hit) - np.searchsorted(dq, pstart)) % 2).any():
             return None
-        off = hit.argmax(axis=1) + k
-        quote = (win == ord('"')) & (cols >= off[:, None]) & inside
-        close = quote.argmax(axis=1)
-        if not quote[rows, close].all():
-            return None
+        off = hit + 6
+        close = dq[np.minimum(np.searchsorted(dq, off), len(dq) - 1)]
         size = close - off
-        v = max(int(size.max()), 1)
-        if int((start + off).max()) + v > len(buf):
+        if (close < off).any() or (close >= pend).any():
             return None
-        vals = np.lib.stride_tricks.sliding_window_view(buf, v)[start + off].copy()
+        v = max(int(size.max()), 1)
+        if int(off.max()) + v > len(buf):
+            return None
+        vals = np.lib.stride_tricks.sliding_window_view(buf, v)[off].copy()
         vals[np.arange(v) >= size[:, None]] = 0
         if (vals == ord("&")).any():
             return None
