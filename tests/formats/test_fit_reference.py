@@ -27,15 +27,11 @@ KNOWN: dict[tuple[str, int], dict[str, str]] = {
         ("distance", "elapsed", "avg_hr"),
         "app-written file: two interleaved record streams (distance resets every other second) and "
         "total_timer_time 2760 s > total_elapsed_time 1632 s (SOURCES.md)"),
-    ("fit/tormoder_activity_poolswim_with_hr.fit", 0): {
-        **dict.fromkeys(("distance", "elapsed", "avg_hr", "max_hr"), POOL),
-        "timer": "the timer events' running spans sum to 3487 s but the session says 3485.29 s; runhub, from "
-                 "whole sample intervals, 3488 s"},
+    ("fit/tormoder_activity_poolswim_with_hr.fit", 0): dict.fromkeys(("distance", "elapsed", "avg_hr", "max_hr"), POOL),
     ("fit/gc_GarminHRMswim.FIT", 0): dict.fromkeys(("distance", "elapsed", "avg_hr", "max_hr"), POOL),
     ("fit/elevate_pool-swim.fit", 0): dict.fromkeys(("distance", "elapsed"), POOL),
-    ("fit/gc_lap_swim_test_FR920xt.FIT", 0): dict.fromkeys(("distance", "timer", "elapsed"), POOL),
+    ("fit/gc_lap_swim_test_FR920xt.FIT", 0): dict.fromkeys(("distance", "elapsed"), POOL),
     ("fit/gc_2024-10-14-070422-Pool_Swim-BingiWatch.fit", 0): {
-        "timer": POOL,
         "laps": "3 of the 60 lap messages end no later than the one before (zero-length laps), merged",
     },
     ("fit/fitparse_sample-activity-indoor-trainer.fit", 0): {
@@ -46,10 +42,6 @@ KNOWN: dict[tuple[str, int], dict[str, str]] = {
 # change proposed on issue 3 that would close it.
 SMART = ("smart recording: the records hold one sample per {step} while the device totals its 1 Hz "
          "sensor stream")
-WAHOO_PAUSE = ("the device writes each timer stop 1 s after the last record before it and counts that "
-               "second; runhub can only remove whole sample intervals, so each of the {n} pauses removes 1 s "
-               "more than the stop -> start span (the timer events' running spans sum to the device's "
-               "{timer} s exactly; Analysis: a timer channel from the events would close it)")
 SESSION_TAIL = "the session ends {tail} s after the last record; runhub's elapsed ends at the last sample"
 KNOWN.update({
     ("fit/fitparse_garmin-fenix-5-run.fit", 0): {
@@ -59,14 +51,8 @@ KNOWN.update({
         "max_hr": SMART.format(step="5 s (686 records in 3426 s)") + ": the recorded peak is 194, the "
                   "device's 195 fell between records"},
     ("fit/fitparse_2019-02-17-062644-ELEMNT-297E-195-0.fit", 0): {
-        "timer": WAHOO_PAUSE.format(n=55, timer=13471),
         "elapsed": SESSION_TAIL.format(tail=4)},
-    ("fit/fitparse_garmin-edge-500-activity.fit", 0): {
-        "timer": "its 48 timer stop -> start events leave running spans that sum to 10641 s, the device's "
-                 "10641.06; records are logged while stopped and runhub can only remove whole sample intervals, "
-                 "which leaves 10644 s (Analysis: a timer channel from the events would close it)"},
     ("fit/gpsbabel_wahoo-element-bolt.fit", 0): {
-        "timer": WAHOO_PAUSE.format(n=3, timer=1101) + "; the last record is 1 s before the final stop",
         "elapsed": SESSION_TAIL.format(tail=5)},
     ("fit/fitparse_elemnt-bolt-no-application-id-inside-developer-data-id.fit", 0): {
         "distance": "the session's 963.65 m run past the last record (956.03 m at 131 s): the timer stopped at "
@@ -98,9 +84,8 @@ KNOWN.update({
                         SMART.format(step="6 s") + ": the ride's last record is 3.1 s before the session end"),
         "max_hr": SMART.format(step="6 s") + ": recorded peak 182, device 183"},
     ("fit/fitparse_coros-pace-2-cycling-misaligned-fields.fit", 0): {
-        "timer": "the COROS's own timer events run 11284 s but its session says 11287 s; with 5 pauses whose "
-                 "sample intervals are 9 s longer than their stop -> start spans (as the Wahoo files), runhub "
-                 "gets 11272 s"},
+        "timer": "the COROS's own timer events run 11284 s but its session says 11287 s; runhub's timer, from "
+                 "those events, reads 11281 s at the last record (3 s of the last span follow it)"},
 })
 
 

@@ -17,7 +17,9 @@ Project-wide conventions (every module in `analysis/` goes through this one):
   value never stands for a long dropout; a NaN sample simply contributes no weight (its
   interval is left out, never redistributed).
 * **Elapsed** = t_last - min(t_first, 0): from the activity's start (a FIT session starts before
-  its first record) to the last sample. **Timer** = elapsed minus paused intervals.
+  its first record) to the last sample. **Timer** = the source's own timer channel at the last
+  sample when it has one (Smashrun `duration`, FIT timer events), else elapsed minus paused
+  intervals.
   **Moving** = sum of dt over non-paused intervals whose speed (distance step / dt, else the
   speed channel) is at least the sport's threshold (`moving_threshold`).
 """
@@ -71,8 +73,12 @@ class TimeBase:
     def elapsed(self) -> float:
         return float(self.t[-1] - min(self.t[0], 0.0)) if len(self.t) else 0.0
 
+    recorded_timer: float | None = None  # the source's own timer at the last sample, when it has one
+
     @property
     def timer(self) -> float:
+        if self.recorded_timer is not None:
+            return self.recorded_timer
         return self.elapsed - float(self.dt[self.paused].sum())
 
     @property
@@ -132,7 +138,9 @@ def time_base(a: Activity) -> TimeBase:
         with np.errstate(invalid="ignore"):
             # an interval with unknown speed is not counted as stopped
             moving = moving & ~(np.isfinite(speed) & (speed < thr))
-    return TimeBase(t=t, dt=dt, paused=paused, weights=weights, moving=moving, gap=gap)
+    timer = a.channels.get("timer")
+    recorded = float(timer[-1]) if timer is not None and len(timer) and np.isfinite(timer[-1]) else None
+    return TimeBase(t=t, dt=dt, paused=paused, weights=weights, moving=moving, gap=gap, recorded_timer=recorded)
 
 
 def weighted_mean(x: np.ndarray, w: np.ndarray) -> float | None:

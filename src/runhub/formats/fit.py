@@ -520,6 +520,8 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         a.pauses = _pauses(t, timer_events)
         if timer_events:  # the device said when its timer ran: no pause is to be guessed from gaps
             a.extras["pause_source"] = "fit timer events"
+            if a.pauses and len(t):
+                a.channels["timer"] = _timer_channel(t, timer_events, start_unix)
         sess_laps = _session_laps(laps_all, sess, k, len(sessions), s0, end)
         a.laps = _laps(sess_laps, t, start_unix)
         a.device_summary = _jsonable(sess) if sess.get("_implied") is None else None
@@ -745,6 +747,29 @@ def _pauses(t: np.ndarray, timer_events: list[tuple[float, Any]]) -> list[int]:
                     out.append(i)
             stopped_at = None
     return out
+
+
+def _timer_channel(t: np.ndarray, timer_events: list[tuple[float, Any]], start: float) -> np.ndarray:
+    """Seconds the timer had run at each sample, from the start/stop events (the device's own
+    timer: a pause rarely begins and ends on a sample, so whole sample intervals cannot give it).
+    The timer runs from `start` until the first stop when the file has no start event before it."""
+    spans: list[tuple[float, float]] = []
+    running_since: float | None = None if timer_events and timer_events[0][1] == "start" else start
+    for when, kind in timer_events:
+        if kind in ("stop", "stop_all", "stop_disable", "stop_disable_all"):
+            if running_since is not None:
+                spans.append((running_since, max(when, running_since)))
+                running_since = None
+        elif kind == "start" and running_since is None:
+            running_since = max(when, spans[-1][1] if spans else -math.inf)
+    if running_since is not None:
+        spans.append((running_since, math.inf))
+    s0 = np.array([s for s, _ in spans])
+    s1 = np.array([e for _, e in spans])
+    done = np.concatenate(([0.0], np.cumsum(np.where(np.isfinite(s1), s1 - s0, 0.0))))
+    k = np.searchsorted(s0, t, side="right") - 1  # the last span that began at or before each sample
+    kk = np.maximum(k, 0)
+    return np.where(k >= 0, done[kk] + np.minimum(t, s1[kk]) - s0[kk], 0.0)
 
 
 def _session_laps(laps: list[dict[str, Any]], sess: dict[str, Any], k: int, n_sessions: int,

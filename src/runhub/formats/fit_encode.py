@@ -25,7 +25,8 @@ written to that field at its profile resolution; every other channel (form_power
 Stryd and other developer channels) goes as a float64 developer field under its own name, which
 is lossless. A value a field cannot hold (a heart rate of 255 bpm or more, a cadence of 255 rpm
 or more) is written as missing rather than wrapped. The `timer` channel is not written: FIT has
-no such record field, and it follows from the timer start/stop events written at each pause.
+no such record field; it follows from the timer start/stop events written at each pause, whose
+stop is placed, to the second, where the channel says the timer stopped within the interval.
 Sessions: one per file (a multisport group is written as one file per activity).
 """
 
@@ -260,12 +261,27 @@ def encode(a: Activity) -> bytes:
     values = [(fld, [None if math.isnan(x) else x for x in arr.tolist()], dv) for fld, arr, dv in cols]
     pause_set = set(pauses)
     rec_num = nums["record"]
+    recorded_timer = ch["timer"][kept] if "timer" in ch else None
     for i in range(n):
+        resume_at = None
         if i in pause_set:
-            enc.write_mesg({"mesg_num": event, "timestamp": fit_t[i - 1], "event": "timer",
+            stop, resume_at = fit_t[i - 1], fit_t[i]
+            if recorded_timer is not None:
+                # the timer ran part of this interval before it stopped, and (after the last sample
+                # logged while stopped) stood part of the next one before it resumed; both to the
+                # second, the stop before the next sample and the resume at the latest on the one
+                # after, so that the pause indexes come back unchanged
+                dt = fit_t[i] - fit_t[i - 1]
+                stop += _seconds_within(recorded_timer[i] - recorded_timer[i - 1], dt - 1)
+                if i + 1 < n and i + 1 not in pause_set:
+                    dt = fit_t[i + 1] - fit_t[i]
+                    resume_at += _seconds_within(dt - (recorded_timer[i + 1] - recorded_timer[i]), dt)
+            enc.write_mesg({"mesg_num": event, "timestamp": stop, "event": "timer",
                             "event_type": "stop_all", "event_group": 0})
-            enc.write_mesg({"mesg_num": event, "timestamp": fit_t[i], "event": "timer", "event_type": "start",
-                            "event_group": 0})
+            if resume_at == fit_t[i]:
+                enc.write_mesg({"mesg_num": event, "timestamp": resume_at, "event": "timer", "event_type": "start",
+                                "event_group": 0})
+                resume_at = None
         msg: dict[str, Any] = {"mesg_num": rec_num, "timestamp": fit_t[i]}
         devf: dict[int, float] = {}
         for fld, vals, dv in values:
@@ -279,6 +295,9 @@ def encode(a: Activity) -> bytes:
         if devf:
             msg["developer_fields"] = devf
         enc.write_mesg(msg)
+        if resume_at is not None:
+            enc.write_mesg({"mesg_num": event, "timestamp": resume_at, "event": "timer", "event_type": "start",
+                            "event_group": 0})
     enc.write_mesg({"mesg_num": event, "timestamp": t_end, "event": "timer", "event_type": "stop_all",
                     "event_group": 0})
 
@@ -293,6 +312,13 @@ def encode(a: Activity) -> bytes:
                     "event": "activity", "event_type": "stop", "local_timestamp": local,
                     "total_timer_time": float(timer[-1] - timer[0]) if n else 0.0})
     return bytes(enc.close())
+
+
+def _seconds_within(x: float, most: int) -> int:
+    """`x` seconds rounded to whole seconds, kept in [0, most]."""
+    if not math.isfinite(x):
+        return 0
+    return int(min(max(round(x), 0), max(most, 0)))
 
 
 def _stats(a: Activity, kept: np.ndarray, i0: int, i1: int) -> dict[str, Any]:
