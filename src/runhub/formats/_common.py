@@ -327,8 +327,9 @@ _HIGHS = np.uint64(0x8080808080808080)
 
 def _first_byte(flags: np.ndarray, none: int) -> np.ndarray:
     """Index (0-7) of the lowest flagged byte of each word (a high bit set), `none` if none is."""
-    low = flags & (~flags + np.uint64(1))  # the lowest set bit alone
-    idx = (np.frexp(low.astype(np.float64))[1] - 1) >> 3  # powers of two are exact in float64
+    low = (flags & (~flags + np.uint64(1))) >> np.uint64(7)  # the lowest flag alone, as 1 << 8j
+    # 1 << 8j times bytes (7, 6, ..., 0) moves byte 7 - j, which holds j, to the top byte
+    idx = ((low * np.uint64(0x0001020304050607)) >> np.uint64(56)).astype(np.int64)
     return np.where(flags == 0, none, idx)
 
 
@@ -405,9 +406,13 @@ def _name_codes(buf: np.ndarray, first: np.ndarray, names: tuple[bytes, ...], fo
     return code
 
 
-def _lowered(words: np.ndarray) -> np.ndarray:
-    b = words.view(np.uint8)
-    return (b | (((b >= ord("A")) & (b <= ord("Z"))).astype(np.uint8) << 5)).view(np.uint64)
+def _lowered(x: np.ndarray) -> np.ndarray:
+    """ASCII A-Z to a-z in each byte of little-endian words (SWAR: 7-bit sums never carry)."""
+    seven = x & (_ONES * np.uint64(0x7F))
+    above_z = seven + _ONES * np.uint64(0x7F - ord("Z"))  # high bit set for bytes > 'Z'
+    from_a = seven + _ONES * np.uint64(0x80 - ord("A"))  # high bit set for bytes >= 'A'
+    upper = from_a & ~above_z & ~x & _HIGHS  # and not a byte >= 0x80
+    return x | (upper >> np.uint64(2))
 
 
 _TABLES: dict[tuple[tuple[bytes, ...], frozenset[bytes]], Any] = {}

@@ -175,30 +175,32 @@ def _scan_tags(data: bytes) -> _Raw | None:
     tags = scan_tags(data, _NAMES, _FOLDED)
     if tags is None or len(tags.pos) == 0 or tags.code[0] != _CODE[b"gpx"] or not tags.opening[0]:
         return None
-    n = len(tags.pos)
-    start = ~tags.closing
-    idx = np.arange(n)
-    code = tags.code
+    # only start tags matter below (closing tags carry no name, text or ancestor), so every array
+    # is over them: half the work. `st` maps a start tag's number to its index among all tags.
+    st = np.flatnonzero(~tags.closing)
+    level, code, opening = tags.level[st], tags.code[st], tags.opening[st]
+    idx = np.arange(len(st))
 
-    def ancestor(level: int) -> np.ndarray:  # index of the latest start tag at `level`, for every tag
-        return np.maximum.accumulate(np.where(start & (tags.level == level), idx, -1))
+    def ancestor(lv: int) -> np.ndarray:  # number of the latest start tag at level lv, for every start tag
+        return np.maximum.accumulate(np.where(level == lv, idx, -1))
 
     a1, a2, a3, a4 = ancestor(1), ancestor(2), ancestor(3), ancestor(4)
 
     def named(i: np.ndarray, name: bytes) -> np.ndarray:
         return (i >= 0) & (code[np.maximum(i, 0)] == _CODE[name])
 
-    is_trk = start & (tags.level == 1) & (code == _CODE[b"trk"])
-    is_pt = start & (tags.level == 3) & (code == _CODE[b"trkpt"]) & named(a2, b"trkseg") & named(a1, b"trk")
-    pts = np.flatnonzero(is_pt)
+    is_trk = (level == 1) & (code == _CODE[b"trk"])
+    is_pt = (level == 3) & (code == _CODE[b"trkpt"]) & named(a2, b"trkseg") & named(a1, b"trk")
+    pts_s = np.flatnonzero(is_pt)
+    pts = st[pts_s]
     if len(pts) == 0:
         return None  # the tree path says what the file is instead
     raw = _Raw()
     raw.n_trk = int(is_trk.sum())
-    raw.has_rte = bool((start & (tags.level == 1) & (code == _CODE[b"rte"])).any())
+    raw.has_rte = bool(((level == 1) & (code == _CODE[b"rte"])).any())
     meta = {_CODE[b"name"]: "name", _CODE[b"desc"]: "desc", _CODE[b"type"]: "trk_type"}
-    for i in np.flatnonzero(start & (tags.level == 2) & named(a1, b"trk") & np.isin(code, list(meta))):
-        key = meta[int(code[i])]
+    for i in st[np.flatnonzero((level == 2) & named(a1, b"trk") & np.isin(code, list(meta)))]:
+        key = meta[int(tags.code[i])]
         if getattr(raw, key) is None:
             setattr(raw, key, _text(tags, int(i)))
     if not tags.ends_sure(np.array([0])):
@@ -212,18 +214,18 @@ def _scan_tags(data: bytes) -> _Raw | None:
     if latlon is None:
         return None
     lat, lon = latlon
-    point_of = np.where(a3 >= 0, np.searchsorted(pts, a3), -1)  # which point a tag is inside (if any)
-    in_pt = (point_of >= 0) & (point_of < len(pts)) & (pts[np.clip(point_of, 0, len(pts) - 1)] == a3)
+    point_of = np.where(a3 >= 0, np.searchsorted(pts_s, a3), -1)  # which point a tag is inside (if any)
+    in_pt = (point_of >= 0) & (point_of < len(pts)) & (pts_s[np.clip(point_of, 0, len(pts) - 1)] == a3)
     n_pts = len(pts)
 
     def column(sel: np.ndarray) -> np.ndarray | None:
         """Texts of the selected tags placed at their point, the last one winning (blank included)."""
-        values = tags.text_after(sel)
+        values = tags.text_after(st[sel])
         if values is None:
             return None
-        return place_last(point_of[sel], np.where(tags.opening[sel], values, b""), n_pts)  # <ele/>: no text
+        return place_last(point_of[sel], np.where(opening[sel], values, b""), n_pts)  # <ele/>: no text
 
-    child = start & (tags.level == 4) & in_pt
+    child = (level == 4) & in_pt
     ele = column(np.flatnonzero(child & (code == _CODE[b"ele"])))
     tim = column(np.flatnonzero(child & (code == _CODE[b"time"])))
     if ele is None or tim is None:
@@ -232,9 +234,8 @@ def _scan_tags(data: bytes) -> _Raw | None:
     cols["altitude"] = floats(ele)
     times = iso_times(tim)
     # extension values: all read in one pass; per channel the last non-blank one of a point wins
-    ext = np.flatnonzero(start & tags.opening & (tags.level >= 5) & in_pt & named(a4, b"extensions")
-                         & (code >= _FIRST_EXT))
-    texts = tags.text_after(ext)
+    ext = np.flatnonzero(opening & (level >= 5) & in_pt & named(a4, b"extensions") & (code >= _FIRST_EXT))
+    texts = tags.text_after(st[ext])
     if texts is None:
         return None
     keep = nonblank(texts)
@@ -255,7 +256,7 @@ def _scan_tags(data: bytes) -> _Raw | None:
     valid = (lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180)
     cols["latitude"] = np.where(valid, lat, np.nan)
     cols["longitude"] = np.where(valid, lon, np.nan)
-    seg = a2[pts]
+    seg = a2[pts_s]
     new_seg = np.ones(n_pts, dtype=bool)
     new_seg[1:] = seg[1:] != seg[:-1]
     # a marker starts a new segment for the next real point; markers themselves are not points
