@@ -485,8 +485,13 @@ def iso_times(values: np.ndarray) -> np.ndarray:
     out = np.full(len(values), np.nan)
     if len(values) == 0:
         return out
-    stripped = np.char.strip(values)
-    lengths = np.char.str_len(stripped)
+    b = np.ascontiguousarray(values).view(np.uint8).reshape(len(values), values.dtype.itemsize)
+    if values.dtype.itemsize and ((b > 32) | (b == 0)).all():  # nothing to strip (the usual case): skip np.char's per-item work
+        stripped = values
+        lengths = (b != 0).sum(axis=1)
+    else:
+        stripped = np.char.strip(values)
+        lengths = np.char.str_len(stripped)
     if (lengths == lengths[0]).all() and lengths[0] in (20, 22, 23, 24, 25, 26, 27):
         n = int(lengths[0])
         b = np.ascontiguousarray(stripped.astype(f"S{n}")).view(np.uint8).reshape(-1, n)

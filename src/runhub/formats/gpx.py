@@ -99,6 +99,10 @@ _NAMES = (b"gpx", b"trk", b"trkseg", b"trkpt", b"rte", b"name", b"desc", b"type"
 _CODE = {name: i + 1 for i, name in enumerate(_NAMES)}
 _FIRST_EXT = _CODE[next(iter(EXTENSIONS)).encode()]  # extension names come last in _NAMES
 _FOLDED = frozenset(k.encode() for k in EXTENSIONS)  # extension names match in any case, as in _walk
+_CHANNELS = tuple(dict.fromkeys(EXTENSIONS.values()))
+_EXT_CHANNEL = np.full(len(_NAMES) + 1, -1, dtype=np.int8)  # tag code -> index in _CHANNELS
+for _name, _channel in EXTENSIONS.items():
+    _EXT_CHANNEL[_CODE[_name.encode()]] = _CHANNELS.index(_channel)
 
 
 class _Unsure(Exception):
@@ -240,9 +244,9 @@ def _scan_tags(data: bytes) -> _Raw | None:
         return None
     keep = nonblank(texts)
     ext, ext_values = ext[keep], floats(texts[keep])
-    for channel in dict.fromkeys(EXTENSIONS.values()):
-        codes = [_CODE[k.encode()] for k, v in EXTENSIONS.items() if v == channel]
-        mine = np.isin(code[ext], codes)
+    channel_of = _EXT_CHANNEL[code[ext]]
+    for k, channel in enumerate(_CHANNELS):
+        mine = channel_of == k
         if mine.any():
             where, vals = point_of[ext[mine]], ext_values[mine]
             if len(where) > 1 and not (np.diff(where) > 0).all():
