@@ -161,3 +161,21 @@ def test_generated_files_both_paths(data: bytes) -> None:
     fast = gpx._scan(data)
     if fast is not None:
         _same(fast, gpx._walk(data, None, None))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("0123456789.-+e x", max_size=6), min_size=1, max_size=20))
+def test_short_numbers_read_as_float_reads_them(texts: list[str]) -> None:
+    """_common.floats reads short values by hand (digit columns): the same double as float(),
+    sign of zero included, and NaN where float() refuses, as the tree path's xml_float."""
+    from runhub.formats._common import floats
+
+    got = floats(np.array([t.encode() for t in texts], dtype="S6"))
+    for t, g in zip(texts, got, strict=True):
+        try:
+            want = float(t)
+        except ValueError:
+            want = math.nan
+        if not math.isfinite(want):
+            want = math.nan
+        assert (math.isnan(g) and math.isnan(want)) or (g == want and math.copysign(1, g) == math.copysign(1, want)), t
