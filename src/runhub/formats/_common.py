@@ -395,15 +395,22 @@ def _name_codes(buf: np.ndarray, first: np.ndarray, names: tuple[bytes, ...], fo
     k0 = words[local] & _LEN_MASK[length, 0]
     k1 = words[local + 8] & _LEN_MASK[length, 1]
     exact, fold = _tables(names, folded)
-    for table, lower in ((exact, False), (fold, True)):
-        if table is None:
-            continue
-        a0, a1 = (k0, k1) if not lower else (_lowered(k0), _lowered(k1))
-        t0, t1, tcode = table
-        at = np.minimum(np.searchsorted(t0, a0), len(t0) - 1)
-        hit = (t0[at] == a0) & (t1[at] == a1)
-        code[hit] = tcode[at[hit]]
+    _look_up(exact, k0, k1, code, None)
+    if fold is not None:  # names in any letter case: as written first, then the rest lower-cased
+        _look_up(fold, k0, k1, code, None)
+        rest = np.flatnonzero(code == 0)
+        _look_up(fold, _lowered(k0[rest]), _lowered(k1[rest]), code, rest)
     return code
+
+
+def _look_up(table: Any, k0: np.ndarray, k1: np.ndarray, code: np.ndarray, rows: np.ndarray | None) -> None:
+    """code[rows] = the table's code where (k0, k1) is in it (rows None: all)."""
+    if table is None or len(k0) == 0:
+        return
+    t0, t1, tcode = table
+    at = np.minimum(np.searchsorted(t0, k0), len(t0) - 1)
+    hit = np.flatnonzero((t0[at] == k0) & (t1[at] == k1))
+    code[hit if rows is None else rows[hit]] = tcode[at[hit]]
 
 
 def _lowered(x: np.ndarray) -> np.ndarray:
@@ -421,9 +428,11 @@ _TABLES: dict[tuple[tuple[bytes, ...], frozenset[bytes]], Any] = {}
 def _tables(names: tuple[bytes, ...], folded: frozenset[bytes]) -> Any:
     """(exact, folded) lookup tables of names: first key words sorted, second words, codes.
 
-    A later duplicate of a name keeps its code (as assigning each name in turn would), and two
-    names may not share a first word (asserted: the names are ours, fixed)."""
+    A later duplicate of a name keeps its code (as assigning each name in turn would); two names
+    may not share a first word, nor an exact name be a folded one in another case (asserted:
+    the names are ours, fixed), so the order of the look-ups in _name_codes cannot matter."""
     if (names, folded) not in _TABLES:
+        assert not {nm.lower() for nm in names if nm not in folded} & set(folded), "a name both exact and folded"
         out = []
         for lower in (False, True):
             chosen = {}
