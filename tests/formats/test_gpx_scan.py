@@ -87,6 +87,9 @@ def test_hand_made_file_both_paths_and_values() -> None:
     SAMPLE.replace(b'lat="50.2" lon="5.2"', b'x=\' lat="7"\' lat=\'50.2\' lon="5.2"'),
     SAMPLE.replace(b'lat="50.2" lon="5.2"', b'x="a" lon="5.2" y=" lat=" lat="50.2"'),  # even quotes before
     SAMPLE.replace(b"Run &lt;1&gt;", b"Run 1 > 0"),  # a '>' in text: tag ends are searched, not assumed
+    SAMPLE.replace(b'lat="50.2" lon="5.2"', b'lon="5.2" lat="50.2"'),  # lon first
+    SAMPLE.replace(b'lat="50.2" lon="5.2"', b'lat="50.2" lon="5.2" x=\' lat="7"\''),  # a look-alike after
+    SAMPLE.replace(b'lat="50.2" lon="5.2"', b'lat="50.2"  lon="5.2"'),  # two spaces: not adjacent
 ])
 def test_variants_agree(variant: bytes) -> None:
     fast = gpx._scan(variant)

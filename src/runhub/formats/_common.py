@@ -346,9 +346,31 @@ def _stops(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _colons(x: np.ndarray) -> np.ndarray:
-    y = x ^ (_ONES * np.uint64(ord(":")))
-    return (y - _ONES) & ~y & _HIGHS
+def byte_flags(ch: int) -> Any:
+    """A flags function (as _stops) for the bytes equal to ch."""
+    pattern = _ONES * np.uint64(ch)
+
+    def flags(x: np.ndarray) -> np.ndarray:
+        y = x ^ pattern
+        return (y - _ONES) & ~y & _HIGHS
+    return flags
+
+
+_colons = byte_flags(ord(":"))
+
+
+def words_of(buf: np.ndarray) -> np.ndarray:
+    """Every 8 bytes of buf from each offset as a little-endian integer (an unaligned view, no copy)."""
+    return np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, offset=0, strides=(1,))
+
+
+def first_flag(words: list[np.ndarray], flags: Any, none: int) -> np.ndarray:
+    """Byte index of the first flagged byte over consecutive words (8 bytes each), `none` if none."""
+    return _first_flag(words, flags, none)
+
+
+def name_end_flags(x: np.ndarray) -> np.ndarray:
+    return _stops(x)
 
 
 def _first_flag(words: list[np.ndarray], flags: Any, none: int) -> np.ndarray:

@@ -25,11 +25,14 @@ from runhub import sports
 from runhub.activity import Activity
 from runhub.formats import FormatError, register
 from runhub.formats._common import (
+    byte_flags,
     check_start,
+    first_flag,
     floats,
     iso_times,
     localname,
     mask_impossible,
+    name_end_flags,
     nonblank,
     parse_time,
     parse_xml,
@@ -37,6 +40,7 @@ from runhub.formats._common import (
     scan_tags,
     strictly_increasing,
     well_formed,
+    words_of,
     xml_float,
 )
 from runhub.geodesy import cumulative_distance, pause_steps
@@ -119,6 +123,43 @@ def _scan(data: bytes) -> _Raw | None:
 
 _ATTR_KEYS = {key: np.frombuffer(key.ljust(8, b"\0"), dtype="<u8")[0] for key in (b' lat="', b' lon="')}
 _KEY_MASK = np.uint64((1 << 48) - 1)  # the 6 bytes of ' lat="'
+
+
+_QUOTE = byte_flags(ord('"'))
+_VALUE_WORDS = 3  # lat/lon values up to 24 bytes are read by _attributes_adjacent
+
+
+def _attributes_adjacent(tags: Any, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """lat and lon when every trkpt tag starts `<trkpt lat="..." lon="..."` (or lon first): the
+    first attribute right after the name, the second right after the first's closing quote, so
+    neither can sit inside another value. Read 8 bytes at a time; None: _attributes decides."""
+    buf = tags.buf
+    first, end = tags.pos[pts] + 1, tags.end[pts]
+    if int(end.max()) + 8 * _VALUE_WORDS + 16 > len(buf):
+        return None
+    words = words_of(buf)
+    key_at = first + first_flag([words[first], words[first + 8]], name_end_flags, 16)
+    values, keys = [], []
+    for _ in range(2):
+        key = words[key_at] & _KEY_MASK
+        off = key_at + 6
+        size = first_flag([words[off + 8 * j] for j in range(_VALUE_WORDS)], _QUOTE, 8 * _VALUE_WORDS)
+        if (size == 8 * _VALUE_WORDS).any() or (off + size >= end).any():
+            return None
+        v = max(int(size.max()), 1)
+        vals = np.lib.stride_tricks.sliding_window_view(buf, v)[off].copy()
+        vals[np.arange(v) >= size[:, None]] = 0
+        if (vals == ord("&")).any():
+            return None
+        keys.append(key)
+        values.append(floats(vals.view(f"S{v}").ravel()))
+        key_at = off + size + 1
+    lat_first = keys[0] == _ATTR_KEYS[b' lat="']
+    if not (lat_first | (keys[0] == _ATTR_KEYS[b' lon="'])).all():
+        return None
+    if not (keys[1] == np.where(lat_first, _ATTR_KEYS[b' lon="'], _ATTR_KEYS[b' lat="'])).all():
+        return None
+    return np.where(lat_first, values[0], values[1]), np.where(lat_first, values[1], values[0])
 
 
 def _attributes(tags: Any, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -214,7 +255,7 @@ def _scan_tags(data: bytes) -> _Raw | None:
     # spelling (single quotes, spaces around '=', a line break before them, entities) takes the tree path
     if not tags.ends_sure(pts):
         return None
-    latlon = _attributes(tags, pts)
+    latlon = _attributes_adjacent(tags, pts) or _attributes(tags, pts)
     if latlon is None:
         return None
     lat, lon = latlon
