@@ -333,7 +333,7 @@ def _first_byte(flags: np.ndarray, none: int) -> np.ndarray:
     return np.where(flags == 0, none, idx)
 
 
-def _stops(x: np.ndarray) -> np.ndarray:
+def name_end_flags(x: np.ndarray) -> np.ndarray:
     """Flags of the bytes of each little-endian word that end a name: <= 32, '>' or '/'.
 
     The SWAR tests ((x - 0x01..01 * n) & ~x & 0x80..80) can flag a byte above a true hit (a
@@ -347,7 +347,7 @@ def _stops(x: np.ndarray) -> np.ndarray:
 
 
 def byte_flags(ch: int) -> Any:
-    """A flags function (as _stops) for the bytes equal to ch."""
+    """A flags function (as name_end_flags) for the bytes equal to ch."""
     pattern = _ONES * np.uint64(ch)
 
     def flags(x: np.ndarray) -> np.ndarray:
@@ -364,16 +364,9 @@ def words_of(buf: np.ndarray) -> np.ndarray:
     return np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, offset=0, strides=(1,))
 
 
+
+
 def first_flag(words: list[np.ndarray], flags: Any, none: int) -> np.ndarray:
-    """Byte index of the first flagged byte over consecutive words (8 bytes each), `none` if none."""
-    return _first_flag(words, flags, none)
-
-
-def name_end_flags(x: np.ndarray) -> np.ndarray:
-    return _stops(x)
-
-
-def _first_flag(words: list[np.ndarray], flags: Any, none: int) -> np.ndarray:
     """Byte index of the first flagged byte over consecutive words (8 bytes each), `none` if none."""
     out = np.full(len(words[0]), none, dtype=np.int64)
     for j in reversed(range(len(words))):
@@ -399,18 +392,18 @@ def _name_codes(buf: np.ndarray, first: np.ndarray, names: tuple[bytes, ...], fo
     # reads must not run off the end: pad only when a tag starts that close to it
     padded = buf if int(first.max()) + _NAME_WINDOW + 16 <= len(buf) else \
         np.concatenate((buf, np.full(_NAME_WINDOW + 16, ord(">"), dtype=np.uint8)))
-    words = np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, offset=0, strides=(1,))
+    words = words_of(padded)
     ws = [words[first], words[first + 8]]
-    name_len = _first_flag(ws, _stops, 16)
-    colon = _first_flag(ws, _colons, 16)
+    name_len = first_flag(ws, name_end_flags, 16)
+    colon = first_flag(ws, _colons, 16)
     rows = np.flatnonzero(name_len == 16)
     if len(rows):  # a name not ended within 16 bytes: read up to _NAME_WINDOW
         more = [w[rows] for w in ws] + [words[first[rows] + 8 * j] for j in range(2, _NAME_WINDOW // 8)]
-        long_len = _first_flag(more, _stops, _NAME_WINDOW)
+        long_len = first_flag(more, name_end_flags, _NAME_WINDOW)
         if (long_len == _NAME_WINDOW).any():
             return None  # a name longer than the window: the tree path reads it
         name_len[rows] = long_len
-        colon[rows] = _first_flag(more, _colons, _NAME_WINDOW)
+        colon[rows] = first_flag(more, _colons, _NAME_WINDOW)
     prefixed = colon < name_len  # a namespaced XML name has at most one ':'
     local = first + np.where(prefixed, colon + 1, 0)
     length = np.minimum(name_len - (local - first), _NAME_WIDTH + 1)

@@ -176,7 +176,7 @@ def _attributes(tags: Any, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | N
     pstart, pend = tags.pos[pts], tags.end[pts]
     eq = np.flatnonzero(buf == ord("="))
     eq = eq[(eq >= 4) & (eq + 4 <= len(buf))]
-    words = np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, offset=0, strides=(1,))
+    words = words_of(buf)
     at = words[eq - 4] & _KEY_MASK
     dq = np.flatnonzero(buf == ord('"'))
     sq = np.flatnonzero(buf == ord("'"))
@@ -251,8 +251,9 @@ def _scan_tags(data: bytes) -> _Raw | None:
     if not tags.ends_sure(np.array([0])):
         return None
     raw.creator = _attr(data[tags.pos[0]:tags.end[0] + 1], b"creator")
-    # lat/lon: the attributes of each trkpt start tag, found in a window over the tags; any other
-    # spelling (single quotes, spaces around '=', a line break before them, entities) takes the tree path
+    # lat/lon: the attributes of each trkpt start tag, read where they surely are attributes (see
+    # _attributes_adjacent, _attributes); anything in doubt (entities, a look-alike in another value)
+    # takes the tree path
     if not tags.ends_sure(pts):
         return None
     latlon = _attributes_adjacent(tags, pts) or _attributes(tags, pts)
