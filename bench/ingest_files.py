@@ -124,8 +124,14 @@ def main() -> None:
         print(f"stages (whole corpus): decode {dec:.3f} s ({dec / total:.0%}), analyse {ana:.3f} s "
               f"({ana / total:.0%}), validate + dedupe + store {total - dec - ana:.3f} s "
               f"({(total - dec - ana) / total:.0%})")
-        print(f"FIT files: full ingest {fit_time:.3f} s / fitfast.records decode {fast_records:.3f} s "
-              f"= ratio {fit_time / fast_records:.1f} (target < 2)")
+        print(f"FIT files, first pass: full ingest {fit_time:.3f} s / fitfast.records decode {fast_records:.3f} s "
+              f"= ratio {fit_time / fast_records:.1f}")
+        # warm figures: both sides best of 3, each ingest run into a fresh account (nothing deduplicated)
+        fit_paths = [p for p in files if p.parent.name == "fit"]
+        fast_best = min(_time(fitfast.records, fits) for _ in range(3))
+        ingest_best = min(_ingest_all(db, new_user(), fit_paths) for _ in range(3))
+        print(f"FIT files, best of 3: full ingest {ingest_best:.3f} s / fitfast.records decode {fast_best:.3f} s "
+              f"= ratio {ingest_best / fast_best:.1f} (target < 2)")
 
         gpx = (CORPUS / "gpx" / GPX).read_bytes()
         (a,) = formats.decode(gpx, filename=GPX)
@@ -142,6 +148,14 @@ def main() -> None:
                   f"~{FITTRACKEE_GPX_S * 1000:.0f} ms per 1 h GPX -> {FITTRACKEE_GPX_S / per_hour:.1f}x faster "
                   f"(target 10x: <= {FITTRACKEE_GPX_S * 100:.0f} ms per hour)")
         db.dispose()
+
+
+def _ingest_all(db: Database, owner: int, paths: list[Path]) -> float:
+    """Seconds to ingest every file in `paths` into `owner`'s account, one ingest_bytes call each."""
+    t0 = time.perf_counter()
+    for p in paths:
+        ingest_bytes(db, owner, p.read_bytes(), filename=p.name, sport="running")
+    return time.perf_counter() - t0
 
 
 def _gpx_runs(db: Database, new_user, data: bytes) -> tuple[float, float, float, float]:
