@@ -26,7 +26,6 @@ from sqlalchemy.exc import IntegrityError
 
 from runhub import formats, ingest, sports
 from runhub.activity import ActivityError
-from runhub.api import smashrun_queries as queries
 from runhub.api import smashrun_shapes as shapes
 from runhub.api.deps import get_db, get_settings
 from runhub.api.errors import ApiError, not_found
@@ -472,7 +471,7 @@ def notables(
     from runhub.analysis import notables as notables_analysis
 
     with db.connect() as conn:
-        rows = queries.run_rows(
+        rows = repo.run_rows(
             conn, principal.user_id, start_to=row.start_utc + timedelta(microseconds=1), with_summary=True
         )
         efforts = products_repo.load_products(
@@ -557,7 +556,7 @@ def _stats(db: Database, user_id: int, year: int | None, month: int | None) -> A
 
     bounds = _local_date_bounds(year, month) if year is not None else (None, None)
     with db.connect() as conn:
-        rows = queries.run_rows(conn, user_id, start_from=bounds[0], start_to=bounds[1])
+        rows = repo.run_rows(conn, user_id, start_from=bounds[0], start_to=bounds[1])
         user = users_repo.get(conn, user_id)
     today = datetime.now(_user_zone(users_repo.settings_of(user))).date()
     facts = [shapes.run_fact(r) for r in rows if sports.is_running(r.sport)]
@@ -587,7 +586,7 @@ def stats_month(
     # smashrun-client 0.6 get_stats(year, month) requests /stats/{year}/{year}: the month is lost.
     lo, hi = _local_date_bounds(year, None)
     with db.connect() as conn:
-        rows = queries.run_rows(conn, principal.user_id, start_from=lo, start_to=hi)
+        rows = repo.run_rows(conn, principal.user_id, start_from=lo, start_to=hi)
     months = {
         (r.start_utc + timedelta(seconds=r.utc_offset)).month
         for r in rows
@@ -620,7 +619,7 @@ def _goal(db: Database, user_id: int, year: int, month: int | None) -> Any:
         if goal is None:
             return None
         lo, hi = _local_date_bounds(year, month)
-        rows = queries.run_rows(conn, user_id, start_from=lo, start_to=hi)
+        rows = repo.run_rows(conn, user_id, start_from=lo, start_to=hi)
     facts = [shapes.run_fact(r) for r in rows if sports.is_running(r.sport)]
     run = stats_analysis.goal_progress(facts, year=year, month=month)
     return {"goalText": goal.text, "goalKilometers": shapes.km(goal.distance), "kilometers": shapes.km(run)}
