@@ -517,11 +517,12 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         a.channels = _channels(cols, t, start_unix, m.units, a.extras)
         mask_impossible(a.channels, a.extras)
         quarantine_backward_distance(a.channels, a.extras)
-        a.pauses = _pauses(t, timer_events)
+        spans = _running_spans(timer_events, start_unix)
+        a.pauses = _pauses(t, spans)
         if timer_events:  # the device said when its timer ran: no pause is to be guessed from gaps
             a.extras["pause_source"] = "fit timer events"
             if a.pauses and len(t):
-                a.channels["timer"] = _timer_channel(t, timer_events, start_unix)
+                a.channels["timer"] = _timer_channel(t, spans)
         sess_laps = _session_laps(laps_all, sess, k, len(sessions), s0, end)
         a.laps = _laps(sess_laps, t, start_unix)
         a.device_summary = _jsonable(sess) if sess.get("_implied") is None else None
@@ -722,37 +723,9 @@ def _channels(cols: dict[str, np.ndarray], t: np.ndarray, start: float, units: d
     return ch
 
 
-def _pauses(t: np.ndarray, timer_events: list[tuple[float, Any]]) -> list[int]:
-    """Indexes of the samples that follow a paused interval, from timer stop ... start spans.
-
-    The interval from the last sample at or before the stop to the next sample is paused, and so
-    is each further interval up to a sample logged while the timer was still stopped (Suunto logs
-    at 1 Hz through a pause; an Edge 500 logs one sample a second before it resumes). The interval
-    that ends at the first sample at or after the start is paused only when it is the first one
-    (no sample in between): an interval straddling the start is mostly timed on these devices.
-    """
-    if len(t) < 2:
-        return []
-    out: list[int] = []
-    stopped_at = None
-    for when, kind in timer_events:
-        if kind in ("stop", "stop_all", "stop_disable", "stop_disable_all"):
-            if stopped_at is None:
-                stopped_at = when
-        elif kind == "start" and stopped_at is not None:
-            a = int(np.searchsorted(t, stopped_at, side="right"))  # first sample after the stop
-            b = int(np.searchsorted(t, max(when, stopped_at), side="left"))  # first sample at/after the start
-            for i in range(a, max(a + 1, b)):
-                if 1 <= i < len(t) and (not out or i > out[-1]):
-                    out.append(i)
-            stopped_at = None
-    return out
-
-
-def _timer_channel(t: np.ndarray, timer_events: list[tuple[float, Any]], start: float) -> np.ndarray:
-    """Seconds the timer had run at each sample, from the start/stop events (the device's own
-    timer: a pause rarely begins and ends on a sample, so whole sample intervals cannot give it).
-    The timer runs from `start` until the first stop when the file has no start event before it."""
+def _running_spans(timer_events: list[tuple[float, Any]], start: float) -> list[tuple[float, float]]:
+    """(from, to) of each stretch the timer ran, from the start/stop events; the last one may be
+    open (to = inf). The timer runs from `start` until the first stop when no start comes first."""
     spans: list[tuple[float, float]] = []
     running_since: float | None = None if timer_events and timer_events[0][1] == "start" else start
     for when, kind in timer_events:
@@ -764,6 +737,33 @@ def _timer_channel(t: np.ndarray, timer_events: list[tuple[float, Any]], start: 
             running_since = max(when, spans[-1][1] if spans else -math.inf)
     if running_since is not None:
         spans.append((running_since, math.inf))
+    return spans
+
+
+def _pauses(t: np.ndarray, spans: list[tuple[float, float]]) -> list[int]:
+    """Indexes of the samples that follow a paused interval, from timer stop ... start spans.
+
+    The interval from the last sample at or before the stop to the next sample is paused, and so
+    is each further interval up to a sample logged while the timer was still stopped (Suunto logs
+    at 1 Hz through a pause; an Edge 500 logs one sample a second before it resumes). The interval
+    that ends at the first sample at or after the start is paused only when it is the first one
+    (no sample in between): an interval straddling the start is mostly timed on these devices.
+    """
+    if len(t) < 2:
+        return []
+    out: list[int] = []
+    for (_, stopped_at), (resumed_at, _) in zip(spans, spans[1:], strict=False):
+        a = int(np.searchsorted(t, stopped_at, side="right"))  # first sample after the stop
+        b = int(np.searchsorted(t, resumed_at, side="left"))  # first sample at/after the start
+        for i in range(a, max(a + 1, b)):
+            if 1 <= i < len(t) and (not out or i > out[-1]):
+                out.append(i)
+    return out
+
+
+def _timer_channel(t: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
+    """Seconds the timer had run at each sample (the device's own timer: a pause rarely begins
+    and ends on a sample, so whole sample intervals cannot give it)."""
     s0 = np.array([s for s, _ in spans])
     s1 = np.array([e for _, e in spans])
     done = np.concatenate(([0.0], np.cumsum(np.where(np.isfinite(s1), s1 - s0, 0.0))))
