@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from runhub.analysis.timebase import TimeBase
+from runhub.jit import kernel
 
 PAUSE_BOUND = 3600.0
 
@@ -118,51 +119,220 @@ def window_max(tau: np.ndarray, e: np.ndarray, durations: Iterable[float]) -> tu
         if integral_axis:
             grid = np.arange(round(t0), round(tau[-1]) + 1, dtype=float)
             g = np.interp(grid, tau, e)
+    tau = np.ascontiguousarray(tau, dtype=float)
+    e = np.ascontiguousarray(e, dtype=float)
     if integral_axis:
         n = len(g)
         whole = (durs == np.floor(durs)) & (durs >= 1) & (durs <= n - 1)
-        for k in np.flatnonzero(~whole & (durs > 0) & (durs <= length)).tolist():
-            vals[k], starts[k] = _exact_one(tau, e, float(durs[k]))
+        other = np.flatnonzero(~whole & (durs > 0) & (durs <= length))
+        if len(other):
+            vals[other], starts[other] = _exact_windows(tau, e, durs[other])
         ks = np.flatnonzero(whole)
-        best, at = _scan(g, durs[ks].astype(np.int64).tolist())
-        vals[ks] = best / durs[ks]
-        starts[ks] = grid[at]  # the first best window (earliest start) on ties
+        if len(ks):
+            best, at = _best_windows(np.ascontiguousarray(g, dtype=float), durs[ks].astype(np.int64))
+            vals[ks] = best / durs[ks]
+            starts[ks] = grid[at]  # the first best window (earliest start) on ties
         return vals, starts
-    for k, d in enumerate(durs):
-        if 0 < d <= length:
-            vals[k], starts[k] = _exact_one(tau, e, d)
+    ks = np.flatnonzero((durs > 0) & (durs <= length))
+    if len(ks):
+        vals[ks], starts[ks] = _exact_windows(tau, e, durs[ks])
     return vals, starts
 
 
-def _scan(g: np.ndarray, durations: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """max_a g[a + d] - g[a] and its first argmax for each whole d (1 <= d < len(g)).
+# ---------------------------------------------------------------------------- kernels
+# Compiled (runhub.jit) because the exact search is a loop per duration that numpy can only run as
+# one vector pass over the whole series per duration (624 durations x n samples: ~30 ms of a 4 h
+# ride, half of its analysis). Compiled, the search skips most windows with bounds that are
+# provably no larger than the best window of their block, so it reads a small part of the series
+# per duration and returns exactly what the full scan returns (tests/analysis/test_mean_max_kernel.py
+# checks it against the full scan, ties and rounding included).
 
-    The hot loop of every mean-max curve: one vector subtraction into a reused buffer and one
-    argmax per duration, nothing else per iteration (numpy call overhead is a third of the
-    time on a 1 h activity)."""
+BLOCK_COARSE = 128  # starts per coarse block; measured best of 32..256 on the corpus's long rides
+BLOCK_FINE = 16
+
+
+@kernel
+def _window_bounds(g: np.ndarray, x: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-block arrays for the bounds of `_best_windows` (blocks of `block` starts, aligned):
+    gmax[p] = max g[p : p + block], gmin[j] = min g[j*block : (j+1)*block],
+    xmax[p] = max x[p : p + block - 1], xmin[j] = min x[j*block : j*block + block - 1]
+    (windows clipped at the end; an empty one is -inf / +inf)."""
     n = len(g)
+    nb = (n + block - 1) // block
+    gmax = np.empty(n)
+    xmax = np.empty(n)
+    gmin = np.empty(nb)
+    xmin = np.empty(nb)
+    for j in range(nb):
+        lo = j * block
+        m = np.inf
+        for i in range(lo, min(lo + block, n)):
+            m = min(m, g[i])
+        gmin[j] = m
+        m = np.inf
+        for i in range(lo, min(lo + block - 1, n - 1)):
+            m = min(m, x[i])
+        xmin[j] = m
+    _sliding_max(g, block, gmax)
+    _sliding_max(x, block - 1, xmax)
+    xmax[n - 1] = -np.inf
+    return gmax, gmin, xmax, xmin
+
+
+@kernel
+def _sliding_max(v: np.ndarray, w: int, out: np.ndarray) -> None:
+    """out[p] = max v[p : p + w] for p < len(v) (clipped at the end), in O(len(v)): per aligned
+    chunk of w, a running max from the left and one from the right; a window meets at most two
+    chunks, the right part of one and the left part of the next."""
+    n = len(v)
+    pre = np.empty(n)
+    suf = np.empty(n)
+    for lo in range(0, n, w):
+        hi = min(lo + w, n)
+        m = -np.inf
+        for i in range(lo, hi):
+            m = max(m, v[i])
+            pre[i] = m
+        m = -np.inf
+        for i in range(hi - 1, lo - 1, -1):
+            m = max(m, v[i])
+            suf[i] = m
+    for p in range(n):
+        q = min(p + w - 1, n - 1)
+        m = suf[p]
+        if q // w != p // w:
+            m = max(m, pre[q])
+        out[p] = m
+
+
+@kernel
+def _block_bound(
+    g: np.ndarray,
+    gmax: np.ndarray,
+    gmin: np.ndarray,
+    xmax: np.ndarray,
+    xmin: np.ndarray,
+    k: int,
+    d: int,
+    block: int,
+    margin: float,
+) -> float:
+    """An upper bound of g[i + d] - g[i] over the starts i in [k, k + block) (k aligned), the
+    smaller of two:
+    * the largest end value minus the smallest start value;
+    * the first window plus (block - 1) times the largest rise of the series between a start
+      increment and an end increment: g[i+d] - g[i] = g[k+d] - g[k] + sum over m in [k, i) of
+      (x[m+d] - x[m]), x the increments; `margin` covers the rounding of that sum.
+    The first is tight for short windows, the second for smooth series (heart rate)."""
+    u = gmax[k + d] - gmin[k // block]
+    r = xmax[k + d] - xmin[k // block]
+    if r < 0.0:
+        r = 0.0
+    v = g[k + d] - g[k] + (block - 1) * r + margin
+    return min(u, v)
+
+
+@kernel
+def _best_windows(g: np.ndarray, durations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """max over i of g[i + d] - g[i] and its first argmax, for each whole d (1 <= d < len(g)).
+
+    Exact branch and bound: for each duration the best start of the previous one gives a first
+    candidate; a block of starts whose bound (`_block_bound`) cannot beat the best so far (or
+    only tie it later in the series) is skipped, coarse blocks first, then fine blocks inside the
+    survivors; only surviving fine blocks are evaluated window by window, with the same
+    subtraction the full scan makes."""
+    n = len(g)
+    x = np.empty(max(n - 1, 1))
+    for i in range(n - 1):
+        x[i] = g[i + 1] - g[i]
+    scale = 0.0
+    for i in range(n):
+        scale = max(scale, abs(g[i]))
+    c1, c2 = BLOCK_COARSE, BLOCK_FINE
+    gmax1, gmin1, xmax1, xmin1 = _window_bounds(g, x, c1)
+    gmax2, gmin2, xmax2, xmin2 = _window_bounds(g, x, c2)
+    # rounding of g[k+d] - g[k] + sum of block - 1 increment differences, each within an ulp of
+    # the scale: a few hundred ulps, a bound far above it (2**-52 = 2.2e-16)
+    m1 = 1e-13 * scale * (c1 + 8)
+    m2 = 1e-13 * scale * (c2 + 8)
     best = np.empty(len(durations))
     at = np.empty(len(durations), dtype=np.int64)
-    buf = np.empty(n)
-    sub = np.subtract
-    for k, d in enumerate(durations):
-        m = n - d
-        w = sub(g[d:], g[:m], out=buf[:m])
-        i = w.argmax()
-        best[k] = w[i]
-        at[k] = i
+    prev = 0
+    for kd in range(len(durations)):
+        d = durations[kd]
+        last = n - 1 - d  # the last start with a whole window
+        bi = min(prev, last)
+        b = g[bi + d] - g[bi]
+        for big in range(0, last + 1, c1):
+            u = _block_bound(g, gmax1, gmin1, xmax1, xmin1, big, d, c1, m1)
+            if u < b or (u == b and big >= bi):
+                continue
+            for k in range(big, min(big + c1, last + 1), c2):
+                u = _block_bound(g, gmax2, gmin2, xmax2, xmin2, k, d, c2, m2)
+                if u < b or (u == b and k >= bi):
+                    continue
+                for i in range(k, min(k + c2, last + 1)):
+                    v = g[i + d] - g[i]
+                    if v > b or (v == b and i < bi):
+                        b = v
+                        bi = i
+        best[kd] = b
+        at[kd] = bi
+        prev = bi
     return best, at
 
 
-def _exact_one(tau: np.ndarray, e: np.ndarray, d: float) -> tuple[float, float]:
-    """Exact continuous-time best window on an irregular axis: candidates a = tau_i, tau_i - d."""
-    t0, t1 = tau[0], tau[-1]
-    a = np.concatenate((tau, tau - d))
-    a = a[(a >= t0 - 1e-12) & (a <= t1 - d + 1e-12)]
-    a = np.clip(a, t0, t1 - d)
-    f = np.interp(a + d, tau, e) - np.interp(a, tau, e)
-    i = int(f.argmax())
-    return float(f[i] / d), float(a[i])
+@kernel
+def _interp(xp: np.ndarray, fp: np.ndarray, x: float, j: int) -> tuple[float, int]:
+    """numpy.interp's value at x (same arithmetic, so the same bits), with j a search hint that
+    only moves forward; returns (value, j). xp strictly increasing."""
+    n = len(xp)
+    if x < xp[0]:
+        return fp[0], j
+    if x >= xp[n - 1]:
+        return fp[n - 1], j
+    while j + 1 < n and xp[j + 1] <= x:
+        j += 1
+    while j > 0 and xp[j] > x:
+        j -= 1
+    if xp[j] == x:
+        return fp[j], j
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    return slope * (x - xp[j]) + fp[j], j
+
+
+@kernel
+def _exact_windows(tau: np.ndarray, e: np.ndarray, durations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact continuous-time best window on an irregular axis (tau strictly increasing), for
+    each duration: the maximum of E(a + d) - E(a) lies at a = tau_i or a = tau_i - d, so both
+    families are evaluated (in that order; the first maximum wins), a clipped to
+    [tau_0, tau_last - d]. Returns (best / d, a)."""
+    n = len(tau)
+    t0, t1 = tau[0], tau[n - 1]
+    vals = np.empty(len(durations))
+    starts = np.empty(len(durations))
+    for kd in range(len(durations)):
+        d = durations[kd]
+        hi = t1 - d
+        best = -np.inf
+        best_a = t0
+        for family in range(2):
+            ja = 0
+            jb = 0
+            for i in range(n):
+                a = tau[i] - d if family else tau[i]
+                if a < t0 - 1e-12 or a > hi + 1e-12:
+                    continue
+                a = min(max(a, t0), hi)
+                eb, jb = _interp(tau, e, a + d, jb)
+                ea, ja = _interp(tau, e, a, ja)
+                f = eb - ea
+                if f > best:
+                    best = f
+                    best_a = a
+        vals[kd] = best / d
+        starts[kd] = best_a
+    return vals, starts
 
 
 def axis_for(tb: TimeBase, metric: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,138 @@
+"""The compiled mean-max search (mean_max._best_windows, _exact_windows) returns exactly what the
+plain definitions return: every window evaluated, the first maximum kept. The references here are
+those definitions written out in numpy, independent of the kernels' pruning."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runhub import formats
+from runhub.analysis import mean_max as M
+from runhub.analysis.geo import distance_stream
+from runhub.analysis.timebase import time_base
+
+CORPUS = Path(os.environ.get("RUNHUB_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus")
+
+
+def full_scan(g: np.ndarray, durations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every window g[i + d] - g[i]; the largest and the first index holding it."""
+    best = np.empty(len(durations))
+    at = np.empty(len(durations), dtype=np.int64)
+    for k, d in enumerate(durations):
+        w = g[d:] - g[: len(g) - d]
+        at[k] = int(np.argmax(w))
+        best[k] = w[at[k]]
+    return best, at
+
+
+def every_candidate(tau: np.ndarray, e: np.ndarray, d: float) -> tuple[float, float]:
+    """Both breakpoint families a = tau_i, tau_i - d (clipped to the axis), numpy.interp, the first
+    maximum of the concatenated families."""
+    t0, t1 = tau[0], tau[-1]
+    a = np.concatenate((tau, tau - d))
+    a = a[(a >= t0 - 1e-12) & (a <= t1 - d + 1e-12)]
+    a = np.clip(a, t0, t1 - d)
+    f = np.interp(a + d, tau, e) - np.interp(a, tau, e)
+    i = int(f.argmax())
+    return float(f[i] / d), float(a[i])
+
+
+series = st.integers(2, 900).flatmap(
+    lambda n: st.tuples(
+        st.sampled_from(["ties", "float", "signed", "smooth"]),
+        st.lists(st.integers(0, 2**31), min_size=n, max_size=n),
+    )
+)
+
+
+def make_series(kind: str, seeds: list[int]) -> np.ndarray:
+    rng = np.random.default_rng(seeds[0])
+    n = len(seeds)
+    if kind == "ties":  # small integers: many equal windows, the first must win
+        x = rng.integers(0, 3, n).astype(float)
+    elif kind == "float":  # power-like, with zeros
+        x = np.where(rng.random(n) < 0.2, 0.0, rng.gamma(2.0, 120.0, n))
+    elif kind == "signed":  # not monotone: the bounds must hold for any series
+        x = rng.normal(0.0, 50.0, n)
+    else:  # heart-rate-like: slow drift, integer steps
+        x = np.round(140 + np.cumsum(rng.normal(0, 0.7, n)))
+    return np.concatenate(([0.0], np.cumsum(x)))[:n]
+
+
+@settings(max_examples=150, deadline=None)
+@given(series, st.data())
+def test_best_windows_equals_the_full_scan(case, data):
+    kind, seeds = case
+    g = make_series(kind, seeds)
+    n = len(g)
+    durs = np.array(sorted(data.draw(st.sets(st.integers(1, n - 1), min_size=1, max_size=40))), dtype=np.int64)
+    if data.draw(st.booleans()):
+        durs = durs[::-1].copy()  # any order (the previous duration only seeds the search)
+    best, at = M._best_windows(g, durs)
+    ref_best, ref_at = full_scan(g, durs)
+    assert np.array_equal(best, ref_best)
+    assert np.array_equal(at, ref_at)
+
+
+def test_best_windows_on_the_whole_grid_with_plateaus():
+    # a long constant stretch: every window inside it ties; the earliest start must be returned
+    x = np.concatenate((np.full(500, 200.0), np.linspace(0, 400, 1500), np.full(2000, 250.0)))
+    g = np.concatenate(([0.0], np.cumsum(x)))
+    durs = M.grid_for(len(g) - 1)
+    durs = durs[durs <= len(g) - 1]
+    best, at = M._best_windows(g, durs)
+    ref_best, ref_at = full_scan(g, durs)
+    assert np.array_equal(best, ref_best)
+    assert np.array_equal(at, ref_at)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, 300), st.integers(0, 2**31), st.data())
+def test_exact_windows_equals_every_candidate(n, seed, data):
+    rng = np.random.default_rng(seed)
+    tau = np.cumsum(rng.choice([0.25, 0.5, 1.0, 1.3, 3.0, 7.5], n))
+    tau -= tau[0]
+    e = np.concatenate(([0.0], np.cumsum(rng.gamma(2.0, 100.0, n - 1) * np.diff(tau))))
+    length = tau[-1]
+    durs = np.array(data.draw(st.lists(st.floats(0.1, max(length, 0.1)), min_size=1, max_size=10)))
+    durs = durs[durs <= length]
+    if not len(durs):
+        return
+    vals, starts = M._exact_windows(tau, e, durs)
+    for k, d in enumerate(durs):
+        assert (vals[k], starts[k]) == every_candidate(tau, e, float(d))
+
+
+CORPUS_FILES = ["fitparse_2019-02-17-062644-ELEMNT-297E-195-0.fit", "fitparse_nick.fit", "sweatpy_4078723797.fit"]
+
+
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_best_windows_on_real_rides(name):
+    path = CORPUS / "fit" / name
+    if not path.exists():
+        pytest.skip(f"{path} is not here (set RUNHUB_CORPUS)")
+    (a, *_) = formats.decode(path.read_bytes(), filename=name)
+    tb = time_base(a)
+    checked = 0
+    for metric in ("power", "heart_rate", "speed", "cadence"):
+        x = distance_stream(a, tb) if metric == "speed" else a.channels.get(metric)
+        if x is None:
+            continue
+        tau, e = M.axis_for(tb, metric, x)
+        keep = np.concatenate((tau[1:] > tau[:-1], [True]))
+        grid = np.arange(round(tau[0]), round(tau[-1]) + 1, dtype=float)
+        g = np.interp(grid, tau[keep], e[keep])
+        durs = M.grid_for(tau[-1] - tau[0])
+        durs = durs[durs <= len(g) - 1]
+        best, at = M._best_windows(g, durs)
+        ref_best, ref_at = full_scan(g, durs)
+        assert np.array_equal(best, ref_best), metric
+        assert np.array_equal(at, ref_at), metric
+        checked += 1
+    assert checked >= 2
