@@ -26,7 +26,7 @@ from astral import Observer
 from astral import moon as astral_moon
 from astral import sun as astral_sun
 
-from runhub.analysis.mean_max import window_max
+from runhub.analysis.mean_max import best_rates
 from runhub.analysis.timebase import TimeBase
 
 PV_INTERVAL_S = 10.0
@@ -54,7 +54,7 @@ def cooper(tb: TimeBase, dist: np.ndarray) -> dict[str, Any]:
     tau = tb.t - tb.t[0]
     if tau[-1] < COOPER_S:
         return {"cooper_test": False, "cooper_distance": None, "cooper_vo2max": None}
-    v, _ = window_max(tau, dist - dist[0], [COOPER_S])
+    v = best_rates(tau, dist - dist[0], np.array([0]), np.array([len(tau) - 1]), COOPER_S)
     d12 = float(v[0] * COOPER_S)
     total = float(dist[-1] - dist[0])
     is_test = COOPER_S <= tb.timer <= 1200.0 and total > 0 and d12 >= 0.9 * total and d12 / COOPER_S >= 2.5

@@ -242,6 +242,19 @@ def _best_windows(g: np.ndarray, durations: np.ndarray) -> tuple[np.ndarray, np.
     survivors; only surviving fine blocks are evaluated window by window, with the same
     subtraction the full scan makes."""
     n = len(g)
+    best = np.empty(len(durations))
+    at = np.empty(len(durations), dtype=np.int64)
+    if len(durations) < 8:  # the bounds cost a few passes over g: only worth it for many durations
+        for kd in range(len(durations)):
+            d = durations[kd]
+            b = -np.inf
+            for i in range(n - d):
+                v = g[i + d] - g[i]
+                if v > b:
+                    b = v
+                    at[kd] = i
+            best[kd] = b
+        return best, at
     x = np.empty(max(n - 1, 1))
     for i in range(n - 1):
         x[i] = g[i + 1] - g[i]
@@ -255,8 +268,6 @@ def _best_windows(g: np.ndarray, durations: np.ndarray) -> tuple[np.ndarray, np.
     # the scale: a few hundred ulps, a bound far above it (2**-52 = 2.2e-16)
     m1 = 1e-13 * scale * (c1 + 8)
     m2 = 1e-13 * scale * (c2 + 8)
-    best = np.empty(len(durations))
-    at = np.empty(len(durations), dtype=np.int64)
     prev = 0
     for kd in range(len(durations)):
         d = durations[kd]
@@ -370,6 +381,60 @@ def mean_max(
     td, _, tt = _dedupe(tau, e, tb.t)
     clock = np.where(np.isfinite(starts), np.interp(np.nan_to_num(starts), td, tt), np.nan) - tb.t[0]
     return np.asarray(durs, dtype=float), vals, clock
+
+
+def best_rates(tau: np.ndarray, e: np.ndarray, lo: np.ndarray, hi: np.ndarray, window: float) -> np.ndarray:
+    """For each sample range [lo_k, hi_k]: the best (E(a + w) - E(a)) / w over the windows inside
+    it, w = min(window, the range's length) (E linear through (tau, e), tau non-decreasing); NaN
+    for a range of no length. One pass per range: max speed of an activity and of each lap."""
+    return _best_rates(
+        np.ascontiguousarray(tau, dtype=float),
+        np.ascontiguousarray(e, dtype=float),
+        np.asarray(lo, dtype=np.int64),
+        np.asarray(hi, dtype=np.int64),
+        float(window),
+    )
+
+
+@kernel
+def _best_rates(tau: np.ndarray, e: np.ndarray, lo: np.ndarray, hi: np.ndarray, window: float) -> np.ndarray:
+    """Exact, as `_exact_windows` (breakpoints a = tau_i and tau_i - w), on each range; equal
+    instants (a removed pause) count once, the last, as `_dedupe` keeps them."""
+    out = np.empty(len(lo))
+    for r in range(len(lo)):
+        i0, i1 = lo[r], hi[r]
+        t0, t1 = tau[i0], tau[i1]
+        w = min(window, t1 - t0)
+        if w <= 0:
+            out[r] = np.nan
+            continue
+        best = -np.inf
+        for family in range(2):
+            ja = i0
+            jb = i0
+            for i in range(i0, i1 + 1):
+                a = tau[i] - w if family else tau[i]
+                if a < t0 - 1e-12 or a > t1 - w + 1e-12:
+                    continue
+                a = min(max(a, t0), t1 - w)
+                eb, jb = _interp_range(tau, e, a + w, jb, i1)
+                ea, ja = _interp_range(tau, e, a, ja, i1)
+                best = max(best, eb - ea)
+        out[r] = best / w
+    return out
+
+
+@kernel
+def _interp_range(xp: np.ndarray, fp: np.ndarray, x: float, j: int, end: int) -> tuple[float, int]:
+    """`_interp` on xp[:end + 1] from a hint j inside it; equal instants resolve to the last."""
+    if x >= xp[end]:
+        return fp[end], j
+    while j + 1 <= end and xp[j + 1] <= x:
+        j += 1
+    if xp[j] == x:
+        return fp[j], j
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    return slope * (x - xp[j]) + fp[j], j
 
 
 def window_min(tau: np.ndarray, e: np.ndarray, durations: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:

@@ -15,8 +15,9 @@ import numpy as np
 
 from runhub.activity import Activity
 from runhub.analysis.elevation import ElevationStats, elevation_stats, range_gain_loss
-from runhub.analysis.summary import max_speed
+from runhub.analysis.summary import max_speeds
 from runhub.analysis.timebase import TimeBase
+from runhub.jit import kernel
 
 KM = 1000.0
 MILE = 1609.344
@@ -202,22 +203,27 @@ def laps(
     means = {k: cum.mean(k, t0, t1) for k in ("heart_rate", "cadence", "power")}
     alt = a.channels.get("altitude")
     hr = a.channels.get("heart_rate")
+    n = len(t)
+    i0s = np.searchsorted(t, t0, "left")
+    i1s = np.minimum(np.searchsorted(t, t1, "left"), n - 1)
+    if elev is not None:
+        gains = [_num(g) for g in range_gain_loss(elev, i0s, i1s)[0]]
+    else:
+        gains = []
+        for i0, i1 in zip(i0s.tolist(), i1s.tolist(), strict=True):
+            seg = None if alt is None else alt[i0 : i1 + 1]
+            ok = seg is not None and np.isfinite(seg).any()
+            gains.append(elevation_stats(seg, t[i0 : i1 + 1], tb.paused[i0:i1]).gain if ok else None)
+    speeds = max_speeds(tb, dist, i0s, i1s) if dist is not None else [None] * len(rng)
+    max_hrs = _range_max(hr, i0s, i1s).tolist() if hr is not None else [np.nan] * len(rng)
     out = []
     for k in range(len(rng)):
-        i0 = int(np.searchsorted(t, t0[k], "left"))
-        i1 = int(min(np.searchsorted(t, t1[k], "left"), len(t) - 1))
+        i0, i1 = int(i0s[k]), int(i1s[k])
         elapsed = float(t1[k] - t0[k])
         distance = None if dist is None else float(dd[k])
-        gain = None
-        if elev is not None:
-            gain = _num(range_gain_loss(elev, i0, i1)[0])
-        elif alt is not None and np.isfinite(alt[i0 : i1 + 1]).any():
-            gain = elevation_stats(alt[i0 : i1 + 1], t[i0 : i1 + 1], tb.paused[i0:i1]).gain
-        sub = TimeBase(t[i0 : i1 + 1], tb.dt[i0:i1], tb.paused[i0:i1], tb.weights[i0:i1], tb.moving[i0:i1], tb.gap)
-        mx = max_speed(sub, dist[i0 : i1 + 1]) if dist is not None and i1 > i0 else None
-        max_hr = None
-        if hr is not None and np.isfinite(hr[i0 : i1 + 1]).any():
-            max_hr = float(np.nanmax(hr[i0 : i1 + 1]))
+        gain = gains[k]
+        mx = speeds[k] if i1 > i0 else None
+        max_hr = max_hrs[k] if np.isfinite(max_hrs[k]) else None
         lap = a.laps[k] if k < len(a.laps) else None
         out.append(
             {
@@ -240,4 +246,19 @@ def laps(
                 "trigger": lap.trigger if lap else None,
             }
         )
+    return out
+
+
+@kernel
+def _range_max(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """max of x[lo_k : hi_k + 1] ignoring NaN (NaN when none is known), for each range; ranges may
+    share their end samples, which numpy's reduceat cannot express."""
+    out = np.empty(len(lo))
+    for r in range(len(lo)):
+        m = np.nan
+        for i in range(lo[r], hi[r] + 1):
+            v = x[i]
+            if v == v and not (m >= v):
+                m = v
+        out[r] = m
     return out

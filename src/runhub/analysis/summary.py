@@ -17,7 +17,7 @@ import numpy as np
 from runhub.activity import Activity, Summary
 from runhub.analysis.elevation import ElevationStats, elevation_stats
 from runhub.analysis.geo import distance_stream, endpoints
-from runhub.analysis.mean_max import window_max
+from runhub.analysis.mean_max import best_rates
 from runhub.analysis.timebase import TimeBase, time_base, weighted_mean
 
 MAX_SPEED_WINDOW_S = 3.0
@@ -39,16 +39,19 @@ def _stats(tb: TimeBase, x: np.ndarray | None, *, drop_zero: bool = False) -> tu
     return weighted_mean(v, w), float(known.min()), float(known.max())
 
 
+def max_speeds(
+    tb: TimeBase, dist: np.ndarray, lo: np.ndarray, hi: np.ndarray, window: float = MAX_SPEED_WINDOW_S
+) -> list[float | None]:
+    """Best mean speed over `window` seconds of non-paused time (the distance integral) inside
+    each sample range [lo_k, hi_k] (the activity, or its laps); None for a range with no time."""
+    tau = np.concatenate(([0.0], np.cumsum(np.where(tb.paused, 0.0, tb.dt))))
+    e = np.concatenate(([0.0], np.cumsum(np.where(tb.paused, 0.0, np.diff(dist)))))
+    return [v if np.isfinite(v) else None for v in best_rates(tau, e, lo, hi, window).tolist()]
+
+
 def max_speed(tb: TimeBase, dist: np.ndarray, window: float = MAX_SPEED_WINDOW_S) -> float | None:
     """Best mean speed over `window` seconds of non-paused time (the distance integral)."""
-    step = np.where(tb.paused, 0.0, tb.dt)
-    tau = np.concatenate(([0.0], np.cumsum(step)))
-    e = np.concatenate(([0.0], np.cumsum(np.where(tb.paused, 0.0, np.diff(dist)))))
-    if tau[-1] <= 0:
-        return None
-    d = min(window, float(tau[-1]))
-    vals, _ = window_max(tau, e, [d])
-    return None if not np.isfinite(vals[0]) else float(vals[0])
+    return max_speeds(tb, dist, np.array([0]), np.array([len(dist) - 1]), window)[0]
 
 
 def summarize(a: Activity, tb: TimeBase | None = None, elevation: ElevationStats | None = None) -> Summary:
