@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from runhub.jit import kernel
+
 # (Strava name, metres). Strava returns 805 / 1609 / 3219 rounded; we search the exact distance.
 STANDARD_DISTANCES: tuple[tuple[str, float], ...] = (
     ("400m", 400.0),
@@ -35,41 +37,65 @@ SPEED_CEILING: dict[str, float] = {"running": 11.0, "walking": 11.0, "hiking": 1
 
 
 def best_effort(t: np.ndarray, d: np.ndarray, length: float, ceiling: float | None = None) -> tuple | None:
-    """(elapsed seconds, start clock, end clock) of the fastest `length` metres, or None."""
+    """(elapsed seconds, start clock, end clock) of the fastest `length` metres, or None.
+    `d` non-decreasing (cumulative distance)."""
     if len(d) < 2 or d[-1] - d[0] < length - 1e-9:
         return None
-    step = np.diff(d) > 0
-    best = None
-    # family 1: windows starting at a sample where distance starts to grow
-    s = np.flatnonzero(step)
-    k = np.searchsorted(d, d[s] + length, "left")
-    ok = k < len(d)
-    s, k = s[ok], k[ok]
-    if len(s):
-        t_end = t[k - 1] + (d[s] + length - d[k - 1]) / (d[k] - d[k - 1]) * (t[k] - t[k - 1])
-        dt1 = t_end - t[s]
-        if ceiling:
-            dt1 = np.where(dt1 < length / ceiling, np.inf, dt1)
-        i = int(dt1.argmin())
-        if np.isfinite(dt1[i]):
-            best = (float(dt1[i]), float(t[s[i]]), float(t_end[i]))
-    # family 2: windows ending at a sample reached by a growing step
-    e = np.flatnonzero(step) + 1
-    x = d[e] - length
-    ok = x >= d[0]
-    e, x = e[ok], x[ok]
-    if len(e):
-        k = np.clip(np.searchsorted(d, x, "right"), 1, len(d) - 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(d[k] > d[k - 1], (x - d[k - 1]) / (d[k] - d[k - 1]), 0.0)
+    el, a, b = _best_effort(np.ascontiguousarray(t, dtype=float), np.ascontiguousarray(d, dtype=float),
+                            float(length), float(ceiling or 0.0))
+    return None if not np.isfinite(el) else (el, a, b)
+
+
+@kernel
+def _best_effort(t: np.ndarray, d: np.ndarray, length: float, ceiling: float) -> tuple[float, float, float]:
+    """Both families of candidate windows in one forward sweep each (d does not decrease, so the
+    crossing searched for moves forward only); the first fastest window of family 1, replaced by
+    a strictly faster one of family 2. A window faster than `ceiling` (m/s, 0: none) is no
+    candidate. (nan, nan, nan) when none."""
+    n = len(d)
+    floor_time = length / ceiling if ceiling > 0 else -np.inf
+    best, best_a, best_b = np.inf, np.nan, np.nan
+    # family 1: windows starting at a sample where distance starts to grow; the end is where
+    # distance first reaches d[s] + length (linear inside the step)
+    k = 0
+    for s in range(n - 1):
+        if not d[s + 1] > d[s]:
+            continue
+        target = d[s] + length
+        while k < n and d[k] < target:
+            k += 1
+        if k >= n:
+            break
+        t_end = t[k - 1] + (target - d[k - 1]) / (d[k] - d[k - 1]) * (t[k] - t[k - 1])
+        dt = t_end - t[s]
+        if dt < floor_time:
+            dt = np.inf
+        if dt < best:
+            best, best_a, best_b = dt, t[s], t_end
+    # family 2: windows ending at a sample reached by a growing step; the start is where distance
+    # last stood at d[e] - length
+    best2, a2, b2 = np.inf, np.nan, np.nan
+    k = 1
+    for e in range(1, n):
+        if not d[e] > d[e - 1]:
+            continue
+        x = d[e] - length
+        if x < d[0]:
+            continue
+        while k < n - 1 and d[k] <= x:
+            k += 1
+        frac = (x - d[k - 1]) / (d[k] - d[k - 1]) if d[k] > d[k - 1] else 0.0
         t_start = t[k - 1] + frac * (t[k] - t[k - 1])
-        dt2 = t[e] - t_start
-        if ceiling:
-            dt2 = np.where(dt2 < length / ceiling, np.inf, dt2)
-        i = int(dt2.argmin())
-        if np.isfinite(dt2[i]) and (best is None or dt2[i] < best[0]):
-            best = (float(dt2[i]), float(t_start[i]), float(t[e[i]]))
-    return best
+        dt = t[e] - t_start
+        if dt < floor_time:
+            dt = np.inf
+        if dt < best2:
+            best2, a2, b2 = dt, t_start, t[e]
+    if best2 < best:
+        return best2, a2, b2
+    if best < np.inf:
+        return best, best_a, best_b
+    return np.nan, np.nan, np.nan
 
 
 def best_efforts(
