@@ -272,8 +272,17 @@ def _best_windows(g: np.ndarray, durations: np.ndarray) -> tuple[np.ndarray, np.
     for kd in range(len(durations)):
         d = durations[kd]
         last = n - 1 - d  # the last start with a whole window
+        # first candidates: the previous duration's best window stretched to the right, to the
+        # left, or both ways (the new best usually contains the old one)
+        step = d - durations[kd - 1] if kd else 0
         bi = min(prev, last)
         b = g[bi + d] - g[bi]
+        for c in (prev - step // 2, prev - step):
+            c = min(max(c, 0), last)
+            v = g[c + d] - g[c]
+            if v > b or (v == b and c < bi):
+                b = v
+                bi = c
         for big in range(0, last + 1, c1):
             u = _block_bound(g, gmax1, gmin1, xmax1, xmin1, big, d, c1, m1)
             if u < b or (u == b and big >= bi):
