@@ -18,7 +18,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import functools
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -62,19 +63,29 @@ def cooper(tb: TimeBase, dist: np.ndarray) -> dict[str, Any]:
     return {"cooper_test": bool(is_test), "cooper_distance": d12, "cooper_vo2max": (d12 - 504.9) / 44.73}
 
 
+@functools.lru_cache(maxsize=512)
+def _sun_day(lat: float, lon: float, local_date: date) -> tuple[str, datetime | None, datetime | None]:
+    """("normal", sunrise, sunset) in UTC of a local date at a point, or ("polar_day" |
+    "polar_night", None, None) when the sun does not rise or set. Cached: the summary and the
+    night detector ask for the same day, and an import asks again for every run from home."""
+    obs = Observer(latitude=lat, longitude=lon)
+    try:
+        return "normal", astral_sun.sunrise(obs, local_date, tzinfo=UTC), astral_sun.sunset(obs, local_date, tzinfo=UTC)
+    except ValueError:
+        noon = astral_sun.noon(obs, local_date, tzinfo=UTC)
+        return ("polar_day" if astral_sun.elevation(obs, noon) > 0 else "polar_night"), None, None
+
+
 def sun_moon(lat: float, lon: float, when: datetime, utc_offset: int = 0) -> dict[str, Any]:
     """Sunrise and sunset (UTC ISO strings) of the local date at the point, and the moon phase.
     `daylight` is "polar_day" / "polar_night" when the sun does not rise or set that day."""
     local_date = (when.astimezone(UTC) + timedelta(seconds=utc_offset)).date()
-    obs = Observer(latitude=lat, longitude=lon)
-    out: dict[str, Any] = {"sunrise": None, "sunset": None, "daylight": "normal"}
-    try:
-        out["sunrise"] = astral_sun.sunrise(obs, local_date, tzinfo=UTC).isoformat()
-        out["sunset"] = astral_sun.sunset(obs, local_date, tzinfo=UTC).isoformat()
-    except ValueError:
-        noon = astral_sun.noon(obs, local_date, tzinfo=UTC)
-        out["sunrise"] = out["sunset"] = None
-        out["daylight"] = "polar_day" if astral_sun.elevation(obs, noon) > 0 else "polar_night"
+    daylight, rise, sset = _sun_day(lat, lon, local_date)
+    out: dict[str, Any] = {
+        "sunrise": rise.isoformat() if rise else None,
+        "sunset": sset.isoformat() if sset else None,
+        "daylight": daylight,
+    }
     phase_days = astral_moon.phase(local_date)
     out["moon_phase_days"] = phase_days
     out["moon_phase"] = phase_days / 28.0
@@ -88,13 +99,9 @@ def is_night(lat: float, lon: float, start: datetime, duration_s: float = 0.0, u
     is not."""
     mid = start.astimezone(UTC) + timedelta(seconds=duration_s / 2.0)
     local_date = (mid + timedelta(seconds=utc_offset)).date()
-    obs = Observer(latitude=lat, longitude=lon)
-    try:
-        rise = astral_sun.sunrise(obs, local_date, tzinfo=UTC)
-        sset = astral_sun.sunset(obs, local_date, tzinfo=UTC)
-    except ValueError:
-        noon = astral_sun.noon(obs, local_date, tzinfo=UTC)
-        return bool(astral_sun.elevation(obs, noon) <= 0)
+    daylight, rise, sset = _sun_day(lat, lon, local_date)
+    if rise is None or sset is None:
+        return daylight == "polar_night"
     return bool(mid < rise or mid > sset)
 
 
