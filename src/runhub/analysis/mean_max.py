@@ -103,25 +103,20 @@ def _dedupe(tau: np.ndarray, e: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, 
 def window_max(tau: np.ndarray, e: np.ndarray, durations: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
     """For each duration d: max over a of (E(a+d) - E(a)) / d and its argmax a (axis units).
     E piecewise linear through (tau, e); tau non-decreasing. NaN where d exceeds the axis."""
-    durs = np.asarray(list(durations), dtype=float)
+    durs = np.array(durations if isinstance(durations, np.ndarray) else list(durations), dtype=float)
     vals = np.full(len(durs), np.nan)
     starts = np.full(len(durs), np.nan)
     if len(tau) < 2:
         return vals, starts
-    t0, length = tau[0], tau[-1] - tau[0]
-    if t0 == 0 and length == len(tau) - 1 and np.array_equal(tau, np.arange(len(tau))):
-        # already a plain 1 s axis (1 Hz, no gap, no pause): E is its own grid
-        integral_axis, grid, g = True, tau, e
-    else:
-        keep = np.concatenate((tau[1:] > tau[:-1], [True]))
-        tau, e = tau[keep], e[keep]
-        integral_axis = np.all(np.abs(tau - np.round(tau)) < 1e-9) and length <= 50 * len(tau) + 86400
-        if integral_axis:
-            grid = np.arange(round(t0), round(tau[-1]) + 1, dtype=float)
-            g = np.interp(grid, tau, e)
     tau = np.ascontiguousarray(tau, dtype=float)
     e = np.ascontiguousarray(e, dtype=float)
-    if integral_axis:
+    length = tau[-1] - tau[0]
+    rising = tau[1:] > tau[:-1]
+    if not rising.all():  # keep the last of equal instants
+        keep = np.append(rising, True)
+        tau, e = tau[keep], e[keep]
+    g, g0 = _unit_grid(tau, e)
+    if len(g):
         n = len(g)
         whole = (durs == np.floor(durs)) & (durs >= 1) & (durs <= n - 1)
         other = np.flatnonzero(~whole & (durs > 0) & (durs <= length))
@@ -129,9 +124,9 @@ def window_max(tau: np.ndarray, e: np.ndarray, durations: Iterable[float]) -> tu
             vals[other], starts[other] = _exact_windows(tau, e, durs[other])
         ks = np.flatnonzero(whole)
         if len(ks):
-            best, at = _best_windows(np.ascontiguousarray(g, dtype=float), durs[ks].astype(np.int64))
+            best, at = _best_windows(g, durs[ks].astype(np.int64))
             vals[ks] = best / durs[ks]
-            starts[ks] = grid[at]  # the first best window (earliest start) on ties
+            starts[ks] = g0 + at  # the first best window (earliest start) on ties
         return vals, starts
     ks = np.flatnonzero((durs > 0) & (durs <= length))
     if len(ks):
@@ -322,6 +317,26 @@ def _interp(xp: np.ndarray, fp: np.ndarray, x: float, j: int) -> tuple[float, in
 
 
 @kernel
+def _unit_grid(tau: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, float]:
+    """E on the whole seconds of the axis (numpy.interp's values) when every axis instant is a
+    whole second (1 Hz, smart recording, pauses: the usual case), so that every candidate window
+    of a whole duration starts on the grid; an empty array otherwise, or when the grid would be
+    absurdly sparse. Returns (E on the grid, the grid's first second). tau strictly increasing."""
+    n = len(tau)
+    for i in range(n):
+        if not abs(tau[i] - np.floor(tau[i] + 0.5)) < 1e-9:
+            return np.empty(0), 0.0
+    if tau[n - 1] - tau[0] > 50 * n + 86400:
+        return np.empty(0), 0.0
+    first = np.floor(tau[0] + 0.5)
+    g = np.empty(int(np.floor(tau[n - 1] + 0.5) - first) + 1)
+    j = 0
+    for q in range(len(g)):
+        g[q], j = _interp(tau, e, first + q, j)
+    return g, first
+
+
+@kernel
 def _exact_windows(tau: np.ndarray, e: np.ndarray, durations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Exact continuous-time best window on an irregular axis (tau strictly increasing), for
     each duration: the maximum of E(a + d) - E(a) lies at a = tau_i or a = tau_i - d, so both
@@ -355,24 +370,41 @@ def _exact_windows(tau: np.ndarray, e: np.ndarray, durations: np.ndarray) -> tup
     return vals, starts
 
 
+_POLICY = {"speed": 0, "power": 1}  # any other metric: a rate (2)
+
+
 def axis_for(tb: TimeBase, metric: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(axis at each sample, cumulative integral at each sample) under the metric's policy.
     For speed pass the cumulative distance (NaN-free) as x."""
-    if metric == "speed":
-        step = np.where(tb.paused, np.minimum(tb.dt, PAUSE_BOUND), tb.dt)
-        inc = np.diff(x)
-        inc = np.where(tb.paused, 0.0, inc)
-    elif metric == "power":
-        step = np.where(tb.paused, np.minimum(tb.dt, PAUSE_BOUND), tb.dt)
-        v = np.nan_to_num(x[1:], nan=0.0)
-        inc = v * tb.weights
-    else:
-        v = x[1:]
-        ok = np.isfinite(v) & (tb.weights > 0)
-        step = np.where(ok, tb.weights, 0.0)
-        inc = np.where(ok, v, 0.0) * step
-    tau = np.concatenate(([0.0], np.cumsum(step)))
-    e = np.concatenate(([0.0], np.cumsum(inc)))
+    return _axis(_POLICY.get(metric, 2), tb.dt, tb.paused, tb.weights, np.ascontiguousarray(x, dtype=float))
+
+
+@kernel
+def _axis(policy: int, dt: np.ndarray, paused: np.ndarray, weights: np.ndarray, x: np.ndarray) -> tuple:
+    """The three policies of the module docstring in one pass (sequential sums, as np.cumsum):
+    speed (0) and power (1) run on clock time with pauses capped at PAUSE_BOUND, zero while
+    paused (speed: x is the cumulative distance; power: NaN counts as zero); a rate (2) runs on
+    the time its known samples stand for."""
+    n = len(x)
+    tau = np.empty(n)
+    e = np.empty(n)
+    tau[0] = 0.0
+    e[0] = 0.0
+    for i in range(n - 1):
+        if policy == 2:
+            v = x[i + 1]
+            ok = np.isfinite(v) and weights[i] > 0
+            step = weights[i] if ok else 0.0
+            inc = (v if ok else 0.0) * step
+        else:
+            step = min(dt[i], PAUSE_BOUND) if paused[i] else dt[i]
+            if policy == 0:
+                inc = 0.0 if paused[i] else x[i + 1] - x[i]
+            else:
+                v = x[i + 1]
+                inc = (0.0 if np.isnan(v) else v) * weights[i]
+        tau[i + 1] = tau[i] + step
+        e[i + 1] = e[i] + inc
     return tau, e
 
 
@@ -384,7 +416,7 @@ def mean_max(
     `durations` None: the storage grid up to the axis length. Durations longer than the axis
     come back NaN (SweatStack leaves them out)."""
     tau, e = axis_for(tb, metric, x)
-    durs = grid_for(tau[-1] - tau[0]) if durations is None else np.asarray(list(durations), dtype=float)
+    durs = grid_for(tau[-1] - tau[0]) if durations is None else np.array(list(durations), dtype=float)
     vals, starts = window_max(tau, e, durs)
     # axis -> clock: the later sample of equal axis instants (a window starts after a pause)
     td, _, tt = _dedupe(tau, e, tb.t)
