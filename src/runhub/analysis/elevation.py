@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from runhub.jit import kernel
+
 DEFAULT_HYSTERESIS_M = 2.0  # after smoothing (1 m suits barometric, 3-5 m raw GPS)
 DEFAULT_SMOOTHING_S = 15.0  # centred moving average window, seconds
 
@@ -117,30 +119,40 @@ def cumulative_gain_loss(x: np.ndarray, ext: list[int], legs: list[float]) -> tu
     counts a wiggle below the hysteresis twice); before the first and after the last extreme
     nothing is counted. So any range's gain is a difference of two values, and the ranges of a
     partition (splits, laps) add up to the activity's gain exactly."""
+    if not legs:
+        return np.zeros(len(x)), np.zeros(len(x))
+    return _cumulative_gain_loss(
+        np.ascontiguousarray(x, dtype=float), np.asarray(ext, dtype=np.int64), np.asarray(legs, dtype=float)
+    )
+
+
+@kernel
+def _cumulative_gain_loss(x: np.ndarray, ext: np.ndarray, legs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One walk along the legs (compiled: a running maximum that restarts at every leg)."""
     n = len(x)
     up = np.zeros(n)
     down = np.zeros(n)
-    if not legs:
-        return up, down
-    e = np.asarray(ext)
-    lg = np.asarray(legs)
-    vs = x[e[:-1]]
-    lens = np.diff(e)
-    seg = np.repeat(np.arange(len(lg)), lens)
-    pos = np.arange(e[0] + 1, e[-1] + 1)
-    lo = np.repeat(np.minimum(vs, vs + lg), lens)
-    hi = np.repeat(np.maximum(vs, vs + lg), lens)
-    sgn = np.sign(lg)[seg]
-    prog = (np.clip(x[pos], lo, hi) - vs[seg]) * sgn  # in [0, |leg|]
-    # segmented running max: offset each leg above every earlier one
-    big = float(np.abs(lg).max()) + 1.0
-    prog = np.maximum.accumulate(prog + seg * big) - seg * big
-    before_up = np.concatenate(([0.0], np.cumsum(np.where(lg > 0, lg, 0.0))))[seg]
-    before_down = np.concatenate(([0.0], np.cumsum(np.where(lg < 0, -lg, 0.0))))[seg]
-    up[pos] = before_up + np.where(sgn > 0, prog, 0.0)
-    down[pos] = before_down + np.where(sgn < 0, prog, 0.0)
-    up[e[-1] + 1 :] = up[e[-1]]
-    down[e[-1] + 1 :] = down[e[-1]]
+    gained = 0.0
+    lost = 0.0
+    for s in range(len(legs)):
+        v0 = x[ext[s]]
+        leg = legs[s]
+        lo = min(v0, v0 + leg)
+        hi = max(v0, v0 + leg)
+        prog = 0.0
+        for i in range(ext[s] + 1, ext[s + 1] + 1):
+            p = (min(max(x[i], lo), hi) - v0) * (1.0 if leg > 0 else -1.0 if leg < 0 else 0.0)
+            prog = max(prog, p) if i > ext[s] + 1 else p
+            up[i] = gained + (prog if leg > 0 else 0.0)
+            down[i] = lost + (prog if leg < 0 else 0.0)
+        if leg > 0:
+            gained += leg
+        elif leg < 0:
+            lost -= leg
+    last = ext[len(ext) - 1]
+    for i in range(last + 1, n):
+        up[i] = up[last]
+        down[i] = down[last]
     return up, down
 
 
@@ -159,31 +171,43 @@ def threshold_points(x: np.ndarray, eps: float) -> np.ndarray:
 def smooth_time(t: np.ndarray, x: np.ndarray, window: float) -> np.ndarray:
     """Centred moving average over `window` seconds on an irregular time axis: the mean of the
     piecewise-linear profile over [t - w/2, t + w/2] (clipped at the ends), via its integral."""
-    n = len(x)
-    if window <= 0 or n < 3:
+    if window <= 0 or len(x) < 3:
         return x.copy()
-    dt = np.diff(t)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = np.diff(x) / dt
-    area = np.concatenate(([0.0], np.cumsum(0.5 * (x[1:] + x[:-1]) * dt)))
-    regular = bool(np.all(dt == 1.0))
+    return _smooth_time(np.ascontiguousarray(t, dtype=float), np.ascontiguousarray(x, dtype=float), float(window))
 
-    def area_at(u: np.ndarray) -> np.ndarray:
-        # exact integral from t[0] to u (quadratic inside a step); on a 1 s axis the step holding
-        # u is floor(u - t0), the index searchsorted would find, without the search
-        k = np.floor(u - t[0]).astype(np.intp) if regular else np.searchsorted(t, u, "right") - 1
-        k = np.clip(k, 0, n - 2)
-        h = u - t[k]
-        return area[k] + x[k] * h + 0.5 * slope[k] * h * h
 
-    lo = np.maximum(t - window / 2, t[0])
-    hi = np.minimum(t + window / 2, t[-1])
-    span = hi - lo
-    ok = span > 0
-    if ok.all():
-        return (area_at(hi) - area_at(lo)) / span
-    out = x.copy()
-    out[ok] = (area_at(hi[ok]) - area_at(lo[ok])) / span[ok]
+@kernel
+def _smooth_time(t: np.ndarray, x: np.ndarray, window: float) -> np.ndarray:
+    """The exact integral of the profile from t[0] (quadratic inside a step) at both ends of every
+    sample's window; the ends only move forward, so the step holding each is found by walking.
+    Compiled: a window per sample is a loop numpy runs as a dozen whole-array passes."""
+    n = len(x)
+    area = np.empty(n)
+    slope = np.empty(n - 1)
+    area[0] = 0.0
+    for i in range(n - 1):
+        dt = t[i + 1] - t[i]
+        slope[i] = (x[i + 1] - x[i]) / dt
+        area[i + 1] = area[i] + 0.5 * (x[i + 1] + x[i]) * dt
+    out = np.empty(n)
+    klo = 0
+    khi = 0
+    for i in range(n):
+        lo = max(t[i] - window / 2, t[0])
+        hi = min(t[i] + window / 2, t[n - 1])
+        span = hi - lo
+        if not span > 0:
+            out[i] = x[i]
+            continue
+        while klo + 1 < n - 1 and t[klo + 1] <= lo:
+            klo += 1
+        while khi + 1 < n - 1 and t[khi + 1] <= hi:
+            khi += 1
+        h = lo - t[klo]
+        a_lo = area[klo] + x[klo] * h + 0.5 * slope[klo] * h * h
+        h = hi - t[khi]
+        a_hi = area[khi] + x[khi] * h + 0.5 * slope[khi] * h * h
+        out[i] = (a_hi - a_lo) / span
     return out
 
 
