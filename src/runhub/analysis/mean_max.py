@@ -263,6 +263,13 @@ def _best_windows(g: np.ndarray, durations: np.ndarray) -> tuple[np.ndarray, np.
     # the scale: a few hundred ulps, a bound far above it (2**-52 = 2.2e-16)
     m1 = 1e-13 * scale * (c1 + 8)
     m2 = 1e-13 * scale * (c2 + 8)
+    # a third bound for short windows: d times the largest increment the block's windows can hold
+    # (x over [k, k + block + d - 2]); tight where the other two are loosest
+    short1, short2 = 32, 16
+    xwin1 = np.empty(n)
+    xwin2 = np.empty(n)
+    _sliding_max(x[: n - 1], c1 + short1 - 1, xwin1)
+    _sliding_max(x[: n - 1], c2 + short2 - 1, xwin2)
     prev = 0
     for kd in range(len(durations)):
         d = durations[kd]
@@ -280,10 +287,14 @@ def _best_windows(g: np.ndarray, durations: np.ndarray) -> tuple[np.ndarray, np.
                 bi = c
         for big in range(0, last + 1, c1):
             u = _block_bound(g, gmax1, gmin1, xmax1, xmin1, big, d, c1, m1)
+            if d <= short1:
+                u = min(u, d * xwin1[big] + m1)
             if u < b or (u == b and big >= bi):
                 continue
             for k in range(big, min(big + c1, last + 1), c2):
                 u = _block_bound(g, gmax2, gmin2, xmax2, xmin2, k, d, c2, m2)
+                if d <= short2:
+                    u = min(u, d * xwin2[k] + m2)
                 if u < b or (u == b and k >= bi):
                     continue
                 for i in range(k, min(k + c2, last + 1)):
