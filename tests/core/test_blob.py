@@ -41,3 +41,27 @@ def test_truncated_and_foreign_blobs_are_refused():
         blob.decode(b"XXXX" + data[4:])
     with pytest.raises(Exception):  # noqa: B017 - zstd or length check, either refuses
         blob.decode(data[:-5])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(floats, min_size=1, max_size=6))
+def test_matrix_packing_is_the_per_channel_layout(arrs):
+    """encode packs all channels at once; the bytes are still layout v1's, channel after channel."""
+    n = min(len(a) for a in arrs)
+    arrs = [a[:n] for a in arrs]
+    assert blob._pack(arrs) == b"".join(blob._pack_channel(a) for a in arrs)
+
+
+def test_blobs_written_before_still_decode():
+    """A blob of the first writer (zstd level 3, per-channel packing), byte for byte: the level and
+    the packing changed since, the format did not."""
+    import zstandard
+
+    chs = {"time": np.arange(50.0), "power": np.where(np.arange(50) % 5 == 0, np.nan, 200.0 + np.arange(50))}
+    header = b'{"n": 50, "channels": ["time", "power"]}'
+    body = b"".join(blob._pack_channel(a) for a in chs.values())
+    old = blob.MAGIC + len(header).to_bytes(4, "little") + header + zstandard.ZstdCompressor(level=3).compress(body)
+    back = blob.decode(old)
+    for k, v in chs.items():
+        assert back[k].view(np.uint64).tolist() == v.view(np.uint64).tolist()
+    assert blob.decode(blob.encode(chs)).keys() == chs.keys()

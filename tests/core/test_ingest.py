@@ -134,3 +134,22 @@ def test_a_failed_write_leaves_no_half_activity(db, user):
                             .where(activity_streams.c.activity_id == aid)).scalar() == 0
         assert conn.execute(select(func.count()).select_from(activity_products)
                             .where(activity_products.c.activity_id == aid)).scalar() == 0
+
+
+def test_a_multi_activity_file_is_stored_and_then_a_duplicate(db, user):
+    """Every activity of a multisport FIT file gets its own 64-character content key (the column
+    is VARCHAR(64), which PostgreSQL enforces); the same bytes again are duplicates, all of them."""
+    from tests.conftest import CORPUS
+
+    path = CORPUS / "fit" / "fitparse_activity-large-fenxi2-multisport.fit"
+    if not path.exists():
+        pytest.skip(f"activity corpus not found at {CORPUS} (set RUNHUB_CORPUS)")
+    uid, _ = user
+    data = path.read_bytes()
+    first = ingest_bytes(db, uid, data, filename=path.name)
+    assert len(first) > 1 and {r.status for r in first} == {"created"}
+    with db.connect() as conn:
+        keys = conn.execute(select(activities.c.content_hash).where(activities.c.owner_id == uid)).scalars().all()
+    assert len(set(keys)) == len(first) and {len(k) for k in keys} == {64}
+    again = ingest_bytes(db, uid, data, filename=path.name)
+    assert [(r.status, r.activity_id) for r in again] == [("duplicate", r.activity_id) for r in first]

@@ -7,19 +7,32 @@ import dataclasses
 import hashlib
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, LargeBinary, Row, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    LargeBinary,
+    Row,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 
 from runhub.activity import Activity, Lap, Summary
 from runhub.analysis.longitudinal import answer, envelope, grid_index
 from runhub.analysis.mean_max import CURVE_MIN_LEN, GRID
 from runhub.store import blob
 from runhub.store.filters import in_window
+from runhub.store.statements import InsertRows, Prepared
 from runhub.store.tables import (
     activities,
     activity_curves,
@@ -95,15 +108,21 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _meta(a: Activity) -> dict[str, Any]:
+def _meta_fields(a: Activity) -> dict[str, Any]:
     meta = {name: getattr(a, name) for name in META_FIELDS}
     meta["pauses"] = [int(p) for p in a.pauses]
     meta["laps"] = [_fields(lap) for lap in a.laps]
     meta["device_summary"] = a.device_summary
-    return jsonable(meta)
+    return meta
 
 
-def _row_values(a: Activity) -> dict[str, Any]:
+def _meta(a: Activity) -> dict[str, Any]:
+    return jsonable(_meta_fields(a))
+
+
+def _row_values(a: Activity, json_value: Callable[[Any], Any] = jsonable) -> dict[str, Any]:
+    """The activity's own columns; `json_value` makes the JSON columns' values (plain JSON for
+    `conn.execute`, JSON text for the prepared statements: `_json_text`)."""
     s = a.summary
     return {
         "start_utc": a.start,
@@ -117,10 +136,37 @@ def _row_values(a: Activity) -> dict[str, Any]:
         "moving_time": s.moving_time,
         "n_samples": a.n_samples,
         "has_gps": a.has_gps,
-        "summary": jsonable(s.to_dict()),
-        "meta": _meta(a),
+        "summary": json_value(s.to_dict()),
+        "meta": json_value(_meta_fields(a)),
         "multisport_group": (a.extras or {}).get("multisport_group"),
     }
+
+
+# Columns an ingest writes (every activities column but id and deleted_at).
+_ROW_KEYS = (
+    "start_utc", "utc_offset", "timezone", "sport", "name", "distance", "elapsed_time", "timer_time",
+    "moving_time", "n_samples", "has_gps", "summary", "meta", "multisport_group",
+)  # fmt: skip
+_INSERT_ACTIVITY = Prepared(
+    insert(activities).returning(activities.c.id),
+    _ROW_KEYS + ("owner_id", "client_id", "client_key", "external_id", "content_hash", "possible_duplicate_of",
+                 "created_at", "updated_at"),
+)  # fmt: skip
+_UPDATE_ACTIVITY = Prepared(
+    update(activities).where(activities.c.id == bindparam("b_id")),
+    _ROW_KEYS + ("external_id", "content_hash", "updated_at"),
+)
+_INSERT_STREAM = Prepared(insert(activity_streams))
+_INSERT_ORIGINAL = Prepared(insert(activity_originals))
+_INSERT_PRODUCTS = InsertRows(activity_products, [c.name for c in activity_products.columns])
+_INSERT_CURVES = InsertRows(activity_curves, [c.name for c in activity_curves.columns])
+_TOUCH_USER = Prepared(
+    update(users).where(users.c.id == bindparam("b_owner")).values(data_updated_at=bindparam("b_now"))
+)
+_CLEAR = [
+    Prepared(delete(t).where(t.c.activity_id == bindparam("b_id")))
+    for t in (activity_streams, activity_products, activity_curves, activity_originals)
+]
 
 
 def insert_activity(
@@ -134,36 +180,44 @@ def insert_activity(
     now: datetime | None = None,
 ) -> int:
     now = now or datetime.now(UTC)
-    values = _row_values(a) | {
-        "owner_id": owner_id,
-        "client_id": client_id,
-        "client_key": client_id or "",
-        "external_id": a.external_id,
-        "content_hash": content_hash,
-        "possible_duplicate_of": possible_duplicate_of,
-        "created_at": now,
-        "updated_at": now,
-    }
-    activity_id = int(conn.execute(insert(activities).values(**values).returning(activities.c.id)).scalar_one())
+    values = _row_values(a, _json_text)
+    values["owner_id"] = owner_id
+    values["client_id"] = client_id
+    values["client_key"] = client_id or ""
+    values["external_id"] = a.external_id
+    values["content_hash"] = content_hash
+    values["possible_duplicate_of"] = possible_duplicate_of
+    values["created_at"] = values["updated_at"] = now
+    activity_id = int(_INSERT_ACTIVITY.execute(conn, values).scalar_one())
     _write_streams(conn, activity_id, a)
     touch_user(conn, owner_id, now)
     return activity_id
 
 
 def replace_activity(
-    conn: Connection, activity_id: int, a: Activity, *, content_hash: str | None, now: datetime | None = None
+    conn: Connection,
+    activity_id: int,
+    a: Activity,
+    *,
+    content_hash: str | None,
+    now: datetime | None = None,
+    owner_id: int | None = None,
 ) -> None:
-    """Overwrite a stored activity in place (same id): the seed's update by the same app."""
+    """Overwrite a stored activity in place (same id): the seed's update by the same app.
+    `owner_id`, when the caller knows it, saves looking it up."""
     now = now or datetime.now(UTC)
-    values = _row_values(a) | {"external_id": a.external_id, "content_hash": content_hash, "updated_at": now}
-    conn.execute(update(activities).where(activities.c.id == activity_id).values(**values))
-    conn.execute(delete(activity_streams).where(activity_streams.c.activity_id == activity_id))
-    conn.execute(delete(activity_products).where(activity_products.c.activity_id == activity_id))
-    conn.execute(delete(activity_curves).where(activity_curves.c.activity_id == activity_id))
-    conn.execute(delete(activity_originals).where(activity_originals.c.activity_id == activity_id))
+    values = _row_values(a, _json_text)
+    values["external_id"] = a.external_id
+    values["content_hash"] = content_hash
+    values["updated_at"] = now
+    values["b_id"] = activity_id
+    _UPDATE_ACTIVITY.execute(conn, values)
+    for stmt in _CLEAR:
+        stmt.execute(conn, {"b_id": activity_id})
     _write_streams(conn, activity_id, a)
-    owner = conn.execute(select(activities.c.owner_id).where(activities.c.id == activity_id)).scalar_one()
-    touch_user(conn, owner, now)
+    if owner_id is None:
+        owner_id = conn.execute(select(activities.c.owner_id).where(activities.c.id == activity_id)).scalar_one()
+    touch_user(conn, owner_id, now)
 
 
 def update_fields(conn: Connection, activity_id: int, a: Activity, now: datetime | None = None) -> None:
@@ -209,15 +263,13 @@ def _refresh_products(conn: Connection, activity_id: int, a: Activity, owner_id:
 
 def _write_streams(conn: Connection, activity_id: int, a: Activity) -> None:
     if a.channels:
-        conn.execute(insert(activity_streams).values(activity_id=activity_id, data=blob.encode(a.channels)))
+        _INSERT_STREAM.execute(conn, {"activity_id": activity_id, "data": blob.encode(a.channels)})
 
 
 def save_original(conn: Connection, activity_id: int, data: bytes, fmt: str, filename: str | None) -> None:
-    conn.execute(
-        insert(activity_originals).values(
-            activity_id=activity_id, filename=filename, format=fmt, size=len(data), data=blob.compress(data)
-        )
-    )
+    row = {"activity_id": activity_id, "filename": filename, "format": fmt, "size": len(data)}
+    row["data"] = blob.compress(data)
+    _INSERT_ORIGINAL.execute(conn, row)
 
 
 def load_original(conn: Connection, activity_id: int) -> tuple[bytes, str, str | None] | None:
@@ -243,29 +295,29 @@ def save_products(conn: Connection, activity_id: int, a: Activity, owner_id: int
             encoding, data = "f8", np.ascontiguousarray(value, dtype="<f8").tobytes()
         else:
             encoding, data = "json", _json_bytes(value)
-        rows.append(
-            {
-                "activity_id": activity_id,
-                "kind": kind,
-                "owner_id": owner_id,
-                "start_utc": a.start,
-                "sport": a.sport,
-                "encoding": encoding,
-                "data": data,
-            }
-        )
+        rows.append({"kind": kind, "encoding": encoding, "data": data})
+    common = {"activity_id": activity_id, "owner_id": owner_id, "start_utc": a.start, "sport": a.sport}
     if rows:
-        conn.execute(insert(activity_products), rows)
+        _INSERT_PRODUCTS.execute(conn, rows, common)
     if curves:
-        conn.execute(insert(activity_curves), curves)
+        _INSERT_CURVES.execute(conn, curves, common)
+
+
+# One encoder for every dump of the write path: json.dumps with arguments builds a new
+# JSONEncoder per call (~3 us of a ~7 us dump of a small product).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
+def _json_text(value: Any) -> str:
+    """Compact JSON; NaN/inf become null (the fast path of `jsonable`: dump once when plain)."""
+    try:
+        return _ENCODER.encode(value)
+    except (ValueError, TypeError):
+        return _ENCODER.encode(_jsonable(value))
 
 
 def _json_bytes(value: Any) -> bytes:
-    """Compact JSON; NaN/inf become null (the fast path of `jsonable`: dump once when plain)."""
-    try:
-        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
-    except (ValueError, TypeError):
-        return json.dumps(_jsonable(value), separators=(",", ":")).encode()
+    return _json_text(value).encode()
 
 
 def _curve_row(
@@ -511,36 +563,70 @@ def load_activity(
     return row_to_activity(row, load_channels(conn, activity_id) if streams and row.n_samples else None)
 
 
-def find_by_external_id(conn: Connection, owner_id: int, client_id: str | None, external_id: str) -> Row[Any] | None:
-    return conn.execute(
-        select(activities).where(
-            activities.c.owner_id == owner_id,
-            activities.c.client_key == (client_id or ""),
-            activities.c.external_id == external_id,
-        )
-    ).first()
+@dataclasses.dataclass
+class Existing:
+    """What ingest's dedupe needs to know about the owner's stored activities, from one query:
+    the row with the same content key and the row with the same external id (same owner and
+    client; deleted rows included), and the owner's live rows starting within the window,
+    oldest start first."""
+
+    by_content: Row[Any] | None
+    by_external_id: Row[Any] | None
+    candidates: list[Row[Any]]
 
 
-def find_by_content(conn: Connection, owner_id: int, client_id: str | None, digest: str) -> Row[Any] | None:
-    return conn.execute(
-        select(activities).where(
-            activities.c.owner_id == owner_id,
-            activities.c.client_key == (client_id or ""),
-            activities.c.content_hash == digest,
-        )
-    ).first()
+def _existing_stmt() -> Any:
+    c = activities.c
+    cols = (c.id, c.client_key, c.start_utc, c.timer_time, c.distance)
+    owner, key = c.owner_id == bindparam("b_owner"), c.client_key == bindparam("b_key")
+    return union_all(
+        select(literal_column("0").label("why"), *cols).where(owner, key, c.content_hash == bindparam("b_hash")),
+        select(literal_column("1"), *cols).where(owner, key, c.external_id == bindparam("b_ext")),
+        select(literal_column("2"), *cols).where(
+            owner, c.deleted_at.is_(None), c.start_utc >= bindparam("b_lo"), c.start_utc <= bindparam("b_hi")
+        ),
+    )
 
 
-def find_candidates(conn: Connection, owner_id: int, start: datetime, window: timedelta) -> Sequence[Row[Any]]:
-    """Live activities of the owner starting within `window` of `start` (dedupe candidates)."""
-    return conn.execute(
-        select(activities).where(
-            activities.c.owner_id == owner_id,
-            activities.c.deleted_at.is_(None),
-            activities.c.start_utc >= start - window,
-            activities.c.start_utc <= start + window,
-        )
+# each branch is one index look-up: (owner, client_key, content_hash), (owner, client_key,
+# external_id), (owner, start_utc); three queries cost three statement executions (three round
+# trips on PostgreSQL) and the old ones selected every column, JSON included, for an id
+_FIND_EXISTING = _existing_stmt()
+
+
+def find_existing(
+    conn: Connection,
+    owner_id: int,
+    client_id: str | None,
+    *,
+    content_hash: str | None,
+    external_id: str | None,
+    start: datetime,
+    window: timedelta,
+) -> Existing:
+    """The dedupe look-ups of ingest in one statement (rows carry id, client_key, start_utc,
+    timer_time and distance)."""
+    rows = conn.execute(
+        _FIND_EXISTING,
+        {
+            "b_owner": owner_id,
+            "b_key": client_id or "",
+            "b_hash": content_hash,
+            "b_ext": external_id,
+            "b_lo": start - window,
+            "b_hi": start + window,
+        },
     ).all()
+    found = Existing(None, None, [])
+    for row in rows:
+        if row.why == 0:
+            found.by_content = row
+        elif row.why == 1:
+            found.by_external_id = row
+        else:
+            found.candidates.append(row)
+    found.candidates.sort(key=lambda r: (r.start_utc, r.id))
+    return found
 
 
 def mark_deleted(conn: Connection, activity_id: int, owner_id: int, now: datetime | None = None) -> bool:
@@ -618,4 +704,4 @@ def count(conn: Connection, owner_id: int) -> int:
 
 
 def touch_user(conn: Connection, owner_id: int, now: datetime) -> None:
-    conn.execute(update(users).where(users.c.id == owner_id).values(data_updated_at=now))
+    _TOUCH_USER.execute(conn, {"b_owner": owner_id, "b_now": now})
