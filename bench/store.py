@@ -12,7 +12,9 @@ into a fresh account (so nothing is deduplicated away), N passes (default 8). Pr
   the same run (the reference of bench/ingest_files.py, whose full ingest must stay under 2x it);
 - with --split, the time per store step (function wrappers; they add a little overhead).
 
-Machines here are shared: compare figures from one run, not across runs.
+Machines here are shared: compare figures from one run, not across runs. SQLite in a temporary
+directory by default; --url (or RUNHUB_DATABASE_URL) for another database, which keeps what the
+passes stored (for PostgreSQL give it a schema of its own: ...?options=-csearch_path%3Dbench).
 
     .venv/bin/python bench/store.py [passes] [--split] [--url URL]
 """

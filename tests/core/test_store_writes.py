@@ -93,3 +93,27 @@ def test_json_columns_hold_plain_json_nan_as_null(db):
                              .where(activity_products.c.activity_id == res.activity_id)).scalar()
     assert meta["extras"] == {"ratio": None, "n": 3, "deep": [1.5, None]}
     assert kinds > 0
+
+
+def test_a_lost_race_is_retried_through_the_unique_index(db, monkeypatch):
+    """Two uploads of the same bytes at once: both look up, find nothing, both insert; the unique
+    (owner, client, content) index refuses the second, whose retry then finds the first. The
+    prepared statements must surface that refusal as SQLAlchemy's IntegrityError like before."""
+    uid, _ = make_user(db, "race")
+    a = _run(5, datetime(2024, 7, 4, 6, 0, tzinfo=UTC))
+    first = ingest_activity(db, uid, a, client_id="app", content_key="same-bytes")
+    real = repo.find_existing
+    calls = []
+
+    def blind_once(conn, *args, **kwargs):  # the first look-up misses what the other upload stored
+        calls.append(1)
+        found = real(conn, *args, **kwargs)
+        return repo.Existing(None, None, []) if len(calls) == 1 else found
+
+    monkeypatch.setattr(repo, "find_existing", blind_once)
+    second = ingest_activity(db, uid, _run(5, a.start), client_id="app", content_key="same-bytes")
+    assert len(calls) == 2
+    assert (second.status, second.activity_id) == ("duplicate", first.activity_id)
+    with db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(activities)
+                            .where(activities.c.owner_id == uid)).scalar() == 1

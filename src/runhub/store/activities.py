@@ -116,10 +116,6 @@ def _meta_fields(a: Activity) -> dict[str, Any]:
     return meta
 
 
-def _meta(a: Activity) -> dict[str, Any]:
-    return jsonable(_meta_fields(a))
-
-
 def _row_values(a: Activity, json_value: Callable[[Any], Any] = jsonable) -> dict[str, Any]:
     """The activity's own columns; `json_value` makes the JSON columns' values (plain JSON for
     `conn.execute`, JSON text for the prepared statements: `_json_text`)."""
