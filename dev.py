@@ -28,7 +28,8 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
 
 def setup() -> None:
     """Install only when the lock or pyproject changed since the last install."""
-    want = hashlib.sha256((ROOT / "requirements.lock").read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    inputs = (ROOT / "requirements.lock").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
+    want = hashlib.sha256(inputs).hexdigest()
     if STAMP.exists() and STAMP.read_text() == want:
         return
     if not (BIN / "python").exists():
@@ -38,6 +39,8 @@ def setup() -> None:
     print("installing pinned dependencies (requirements.lock)", flush=True)
     run(*pip, "-r", ROOT / "requirements.lock")
     run(*pip, "--no-deps", "-e", ROOT)
+    print("compiling the numba kernels (once; cached on disk)", flush=True)
+    run(BIN / "runhub", "warm")
     STAMP.write_text(want)
 
 

@@ -386,6 +386,14 @@ def demo(
     typer.echo(f"demo user {username!r} (password {password!r}): {created} new sample runs")
 
 
+@app.command("warm")
+def warm() -> None:
+    """Compile the numba kernels now (cached on disk; otherwise the first analysis compiles them)."""
+    from runhub.demo import warm_up
+
+    typer.echo(f"kernels ready in {warm_up():.1f} s")
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
