@@ -117,3 +117,19 @@ def test_a_lost_race_is_retried_through_the_unique_index(db, monkeypatch):
     with db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(activities)
                             .where(activities.c.owner_id == uid)).scalar() == 1
+
+
+def test_products_written_in_chunks_come_back_whole(db, monkeypatch):
+    """A multi-row INSERT holds at most MAX_ROWS rows; more products take several statements."""
+    from runhub.ingest import prepare
+    from runhub.store import products as products_repo
+
+    uid, _ = make_user(db, "chunks")
+    a = _run(6, datetime(2024, 7, 5, 6, 0, tzinfo=UTC))
+    monkeypatch.setattr(repo._INSERT_PRODUCTS, "MAX_ROWS", 3)
+    res = ingest_activity(db, uid, a, client_id="app")
+    expected = {k for k in prepare(_run(6, a.start)) if not k.startswith("mm_")}
+    assert len(expected) > 3
+    with db.connect() as conn:
+        stored = products_repo.load_activity_products(conn, res.activity_id)
+    assert set(stored) == expected

@@ -76,9 +76,9 @@ class InsertRows:
         names = list(c.positiontup) if c.positional else list(c.binds)
         where = {f"r{i}_{name}": (i, name) for i in range(k) for name in self.columns}
         entry = (c.string, bool(c.positional), [where[n] for n in names])
-        self._compiled[(dialect, k)] = entry
-        if dialect not in self._convs:
+        if dialect not in self._convs:  # before the entry: another thread may use it at once
             self._convs[dialect] = {col.name: col.type._cached_bind_processor(dialect) for col in cols}
+        self._compiled[(dialect, k)] = entry
         return entry
 
     def execute(self, conn: Connection, rows: list[dict[str, Any]], common: dict[str, Any]) -> None:
