@@ -111,9 +111,64 @@ def test_split_keeps_every_message_runhub_reads(rel: str, corpus: Path) -> None:
             raise
         pytest.skip(f"not split: {type(exc).__name__}")
     if scan.others is None:
-        pytest.skip("no split (chained file or compressed-timestamp messages)")
+        pytest.skip("no split (compressed-timestamp messages, or a chain with a broken file)")
     from garmin_fit_sdk import Profile
 
     kept_names = {Profile["types"]["mesg_num"][n] for n in fit.KEEP_MESSAGES}
     part = fitfast.parse(scan.others)
     assert part == {k: v for k, v in whole.items() if k in kept_names}
+
+
+def _fitdecode_walk(data: bytes) -> tuple[int, int, bool] | None:
+    """(record messages, the data size walked, whole) of the first FIT file, by fitdecode (lenient,
+    CRC unchecked: only the message structure counts here); None when fitdecode cannot walk it."""
+    import fitdecode
+
+    n = 0
+    end = data[0]
+    try:
+        with fitdecode.FitReader(data, check_crc=fitdecode.CrcCheck.DISABLED,
+                                 error_handling=fitdecode.ErrorHandling.IGNORE, keep_raw_chunks=True) as reader:
+            for frame in reader:
+                if isinstance(frame, fitdecode.FitCRC):
+                    return n, end, True
+                if isinstance(frame, fitdecode.FitDataMessage | fitdecode.FitDefinitionMessage):
+                    end = frame.chunk.offset + len(frame.chunk.bytes)
+                    n += isinstance(frame, fitdecode.FitDataMessage) and frame.name == "record"
+    except fitdecode.FitEOFError:
+        return n, end, False
+    except Exception:  # noqa: BLE001  (a field of size 0 stops even the lenient reader)
+        return None
+    return n, end, True
+
+
+@pytest.mark.parametrize("rel", _readable())
+def test_walk_counts_what_fitdecode_reads(rel: str, corpus: Path) -> None:
+    """The compiled message walk against fitdecode's: the same record count and the same end of the
+    last whole message, on every corpus file, whole and cut in its middle."""
+    data = _load(rel)
+    if len(data) < 14 or data[8:12] != b".FIT" or len(data) > 80_000:
+        pytest.skip("not a FIT file, or too long for fitdecode in a unit test")
+    for case in (data, data[:len(data) // 2], data[:len(data) // 3 + 7]):
+        try:
+            scan = fit._scan(case)
+        except ValueError:
+            continue  # an undefined local message: fitdecode's lenient walk goes on, ours stops
+        truth = _fitdecode_walk(case)
+        if truth is None:
+            continue
+        records, end, whole = truth
+        assert (scan.records, scan.end) == (records, end)
+        assert scan.broken_at is None or not whole  # (a cut between two messages breaks none)
+
+
+def test_cut_file_with_a_wrong_header_crc_is_refused(corpus: Path) -> None:
+    """The shortcut for a file cut inside its record data trusts the header only when its CRC holds;
+    a wrong one is refused, as fitdecode refuses it."""
+    data = bytearray(_load("fit/fitparse_activity-small-fenix2-run.fit")[:60_000])
+    assert fit._scan(bytes(data)).plain_cut
+    data[12] ^= 0x01
+    with pytest.raises(FormatError, match="CRC"):
+        fit.decode(bytes(data))
+    with pytest.raises(FormatError, match="CRC"):
+        fit.decode(bytes(data), engine="fitdecode")

@@ -5,10 +5,11 @@ bench/fit_decode.py), but 0.1.0 refuses valid files whose 14-byte header carries
 (it leaves the header out of the file CRC), stops at a truncated file without keeping what
 came before, and panics on some garbage definitions. The first two are handled here before
 fitfast sees the bytes (the CRC checked the FIT way; a truncated file cut to its last whole
-message). Whatever fitfast still refuses is decoded again by fitdecode, strictly (CRC checked,
-errors raised), which gives the definitive verdict and the byte offset for the error message.
-fitdecode is also the test oracle: both engines feed the same `_Messages` shape, and tests
-compare their output.
+message). Whatever fitfast still refuses is judged from its structure (fit_verdict.py: the
+message walk, definitions and CRCs, in fitdecode's order) when that decides it, and otherwise
+decoded again by fitdecode, strictly (CRC checked, errors raised), which gives the definitive
+verdict and the byte offset for the error message. fitdecode is also the test oracle: both
+engines feed the same `_Messages` shape, and tests compare their output (and the verdict's).
 
 Both engines produce plain messages: {name: [dict]}, enum values as profile names, date_time
 fields as Unix seconds, positions in degrees; record fields as float64 columns.
@@ -16,7 +17,6 @@ fields as Unix seconds, positions in degrees; record fields as float64 columns.
 
 from __future__ import annotations
 
-import functools
 import math
 import struct
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import Activity, Lap, Summary
-from runhub.formats import FormatError, register
+from runhub.formats import FormatError, fit_verdict, fit_walk, register
 from runhub.formats._common import mask_impossible, quarantine_backward_distance
 
 MEDIA_TYPE = "application/vnd.ant.fit"
@@ -94,7 +94,8 @@ def _read_fitfast(data: bytes) -> _Messages:
 
     Three things are done here by hand because fitfast 0.1.0 cannot (see `_fitfast_bytes` and
     `_scan`): files whose header CRC is 0x0000, files truncated inside a message, and the split
-    that spares parse() from turning every record into a dict (it costs twice records()).
+    that spares parse() from turning every record into a dict (it costs twice records()), chained
+    files included.
     """
     import fitfast
 
@@ -103,15 +104,22 @@ def _read_fitfast(data: bytes) -> _Messages:
         scan: _Scan | None = _scan(buf)
     except ValueError:  # not walkable (an undefined local message...): fitfast alone decides
         scan = None
-    try:
-        records = fitfast.records(buf, "record")
-    except fitfast.FitDecodeError as exc:
-        # only a file fitfast finds cut short, and the walk finds cut inside a message, is read up
-        # to its break here; anything else (garbage definitions...) goes to fitdecode's verdict
-        if "EOF" not in str(exc) or scan is None or scan.broken_at is None:
-            raise
+    if scan is not None and scan.plain_cut and scan.records:
+        # cut inside a data message whose definition whole messages used before, under a sound header:
+        # fitfast would read every whole message and stop at the cut with "unexpected EOF" (the
+        # branch below), so it reads the whole messages alone, once (nick.fit: 10 of its 30 ms)
         buf, warning = _truncated_prefix(buf, scan)
         records = fitfast.records(buf, "record")
+    else:
+        try:
+            records = fitfast.records(buf, "record")
+        except fitfast.FitDecodeError as exc:
+            # only a file fitfast finds cut short, and the walk finds cut inside a message, is read up
+            # to its break here; anything else (garbage definitions...) goes to the verdict
+            if "EOF" not in str(exc) or scan is None or scan.broken_at is None:
+                raise
+            buf, warning = _truncated_prefix(buf, scan)
+            records = fitfast.records(buf, "record")
     msgs = fitfast.parse(scan.others if scan is not None and scan.others is not None else buf)
     msgs.pop("record", None)
     units = {}
@@ -122,62 +130,12 @@ def _read_fitfast(data: bytes) -> _Messages:
 
 
 # ---------------------------------------------------------------------------- fitfast helpers
-# Written by hand because no library does them: the standard library has no CRC-16/ARC (the FIT
-# CRC), fitdecode's is pure Python byte by byte, and fitfast has no option to skip its own checks.
-
-_CRC_TABLE = np.zeros(256, dtype=np.uint16)
-for _b in range(256):
-    _c = _b
-    for _ in range(8):
-        _c = (_c >> 1) ^ 0xA001 if _c & 1 else _c >> 1
-    _CRC_TABLE[_b] = _c
-_CRC_LIST = _CRC_TABLE.tolist()
-
-
-def _crc_bytes(data: bytes, crc: int = 0) -> int:
-    """FIT CRC (CRC-16/ARC) byte by byte; for short inputs."""
-    table = _CRC_LIST
-    for b in data:
-        crc = (crc >> 8) ^ table[(crc ^ b) & 0xFF]
-    return crc
-
-
-@functools.cache
-def _crc_shift_tables(length: int) -> tuple[list[int], list[int]]:
-    """The CRC after `length` zero bytes is linear in the CRC before: two 256-entry tables for it."""
-    basis = [_crc_bytes(bytes(length), 1 << i) for i in range(16)]
-
-    def apply(x: int) -> int:
-        out = 0
-        for i in range(16):
-            if x >> i & 1:
-                out ^= basis[i]
-        return out
-
-    return [apply(x) for x in range(256)], [apply(x << 8) for x in range(256)]
+# The FIT CRC and the message walk are compiled kernels (fit_walk.py says why).
 
 
 def fit_crc(data: bytes) -> int:
-    """FIT CRC of `data`, fast: CRC-16/ARC is linear, so blocks are run side by side in numpy and
-    chained (crc(A+B) = shift(crc(A), len B) ^ crc(B)); leading zero bytes leave it unchanged.
-    Blocks of about sqrt(n) bytes (a power of two, 16..256) balance the numpy and Python loops."""
-    n = len(data)
-    if n < 1024:
-        return _crc_bytes(data)
-    block = 1 << max(4, min(8, round(math.log2(math.sqrt(n)))))
-    k = -(-n // block)
-    arr = np.zeros(k * block, dtype=np.uint8)
-    arr[k * block - n:] = np.frombuffer(data, dtype=np.uint8)
-    blocks = arr.reshape(k, block)
-    state = np.zeros(k, dtype=np.uint16)
-    table = _CRC_TABLE
-    for j in range(block):
-        state = (state >> 8) ^ table[(state ^ blocks[:, j]) & 0xFF]
-    lo, hi = _crc_shift_tables(block)
-    crc = 0
-    for c in state.tolist():
-        crc = lo[crc & 0xFF] ^ hi[crc >> 8] ^ c
-    return crc
+    """FIT CRC (CRC-16/ARC) of `data`."""
+    return int(fit_walk.crc16(np.frombuffer(data, dtype=np.uint8), 0, len(data), 0))
 
 
 def _fitfast_bytes(data: bytes) -> tuple[bytes, str | None]:
@@ -192,9 +150,10 @@ def _fitfast_bytes(data: bytes) -> tuple[bytes, str | None]:
     if len(data) != hs + size + 2:  # chained or truncated: left to fitfast / the scanner / fitdecode
         return data, None
     stored = struct.unpack_from("<H", data, hs + size)[0]
-    if fit_crc(data[:hs + size]) != stored:
-        return data, None  # a wrong CRC: fitfast refuses, and fitdecode gives the verdict
-    return data[:hs + size] + struct.pack("<H", fit_crc(data[hs:hs + size])), None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    if fit_walk.crc16(buf, 0, hs + size, 0) != stored:
+        return data, None  # a wrong CRC: fitfast refuses, and the verdict says why
+    return data[:hs + size] + struct.pack("<H", fit_walk.crc16(buf, hs, hs + size, 0)), None
 
 
 # The messages build_activities reads besides records: file_id, sport, session, lap, event,
@@ -202,6 +161,8 @@ def _fitfast_bytes(data: bytes) -> tuple[bytes, str | None]:
 # developer_data_id. The split hands fitfast.parse only these (a VIRB file is 99 % camera and
 # sensor messages).
 KEEP_MESSAGES = frozenset((0, 12, 18, 19, 21, 23, 34, 49, 162, 206, 207))
+_KEEP = np.zeros(0x10000, dtype=np.bool_)
+_KEEP[sorted(KEEP_MESSAGES)] = True
 
 
 @dataclass
@@ -210,113 +171,50 @@ class _Scan:
     records: int  # whole record messages
     broken_at: int | None  # offset of the message that runs past the data, if any
     others: bytes | None  # a FIT file with every message but the record data (None: no split)
+    plain_cut: bool = False  # cut inside a data message of a kind read whole before (see _read_fitfast)
 
 
 def _scan(data: bytes, split: bool = True) -> _Scan:
-    """Walk the message headers of a single-segment FIT file (definitions give the sizes).
+    """Walk the message headers of a FIT file (definitions give the sizes).
 
     Used to find the last whole message of a truncated file and to cut out the record data (and
     every message runhub does not read), so that fitfast.parse decodes only the few others. A
     kept message with a compressed-timestamp header needs the records' timestamps: then no split.
+    end, records and broken_at are those of the first FIT file of a chain; a chain is split file by
+    file, when every file of it is whole. ValueError when a data message of the first file uses an
+    undefined local type (the walk cannot go on).
     """
     hs = data[0]
     size = struct.unpack_from("<I", data, 4)[0]
-    end = min(hs + size, len(data))
-    chained = len(data) > hs + size + 2
-    sizes = [-1] * 16
-    is_record = [False] * 16
-    glob_of = [-1] * 16
-    pos = hs
-    n_rec = 0
-    keep: list[tuple[int, int]] = []
-    last = hs
-    split = split and not chained
-    while pos < end:
-        h = data[pos]
-        if h & 0x80:  # compressed timestamp header: local type in bits 5-6
-            loc = (h >> 5) & 0x3
-            sz = sizes[loc]
-            if sz < 0:
-                raise ValueError(f"undefined local message {loc} at byte {pos}")
-            nxt = pos + 1 + sz
-            if nxt > end:
-                return _scan_result(data, last, n_rec, pos, keep if split else None)
-            if is_record[loc]:
-                n_rec += 1
-            elif glob_of[loc] in KEEP_MESSAGES:
-                split = False
-        elif h & 0x40:  # definition
-            if pos + 6 > end:
-                return _scan_result(data, last, n_rec, pos, keep if split else None)
-            nf = data[pos + 5]
-            nxt = pos + 6 + 3 * nf
-            if nxt > end:
-                return _scan_result(data, last, n_rec, pos, keep if split else None)
-            big = data[pos + 2] == 1
-            glob = struct.unpack_from(">H" if big else "<H", data, pos + 3)[0]
-            sz = sum(data[pos + 7:nxt:3])  # the size byte of each field definition
-            if h & 0x20:  # developer fields follow
-                if nxt + 1 > end:
-                    return _scan_result(data, last, n_rec, pos, keep if split else None)
-                nd = data[nxt]
-                dev_end = nxt + 1 + 3 * nd
-                if dev_end > end:
-                    return _scan_result(data, last, n_rec, pos, keep if split else None)
-                sz += sum(data[nxt + 2:dev_end:3])
-                nxt = dev_end
-            loc = h & 0x0F
-            sizes[loc] = sz
-            is_record[loc] = glob == 20
-            glob_of[loc] = glob
-            if split and glob in KEEP_MESSAGES:  # a data message always follows its own definition
-                if keep and keep[-1][1] == pos:
-                    keep[-1] = (keep[-1][0], nxt)
-                else:
-                    keep.append((pos, nxt))
-        else:
-            loc = h & 0x0F
-            sz = sizes[loc]
-            if sz < 0 or h & 0x10:
-                raise ValueError(f"undefined local message {loc} at byte {pos}")
-            # a run of data messages of one local type: their header bytes sit one message size
-            # apart, so the run's length is counted on a strided slice at C speed
-            step = sz + 1
-            nxt = pos + step
-            if nxt > end:
-                return _scan_result(data, last, n_rec, pos, keep if split else None)
-            if data[nxt:nxt + 1] == data[pos:pos + 1]:
-                lim = pos + 256 * step
-                window = data[pos:lim if lim < end else end:step]
-                k = len(window) - len(window.lstrip(window[:1]))
-                if pos + k * step > end:
-                    k -= 1
-                nxt = pos + k * step
-            else:
-                k = 1
-            if is_record[loc]:
-                n_rec += k
-            elif split and glob_of[loc] in KEEP_MESSAGES:
-                if keep and keep[-1][1] == pos:
-                    keep[-1] = (keep[-1][0], nxt)
-                else:
-                    keep.append((pos, nxt))
-        pos = last = nxt
-    return _scan_result(data, last, n_rec, None, keep if split else None)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    outcome, at, last, records, known, others = fit_walk.walk(buf, hs, min(hs + size, len(data)), split, _KEEP)
+    if outcome == fit_walk.UNDEFINED:
+        h = data[at]
+        raise ValueError(f"undefined local message {(h >> 5) & 0x3 if h & 0x80 else h & 0x0F} at byte {at}")
+    broken = outcome == fit_walk.BROKEN
+    plain_cut = broken and bool(known) and _header_crc_ok(data)
+    pos = hs + size + 2
+    parts = [others] if len(others) and (outcome == fit_walk.WHOLE or pos >= len(data)) else None
+    while parts is not None and pos < len(data):  # the next file of a chain
+        hs = data[pos]
+        if len(data) - pos < 14 or hs not in (12, 14) or data[pos + 8:pos + 12] != b".FIT":
+            parts = None
+            break
+        size = struct.unpack_from("<I", data, pos + 4)[0]
+        if pos + hs + size + 2 > len(data):
+            parts = None
+            break
+        more = fit_walk.walk(buf[pos:], hs, hs + size, True, _KEEP)
+        parts = parts + [more[5]] if more[0] == fit_walk.WHOLE and len(more[5]) else None
+        pos += hs + size + 2
+    return _Scan(int(last), int(records), int(at) if broken else None,
+                 b"".join(p.tobytes() for p in parts) if parts else None, plain_cut)
 
 
-def _scan_result(data: bytes, last: int, n_rec: int, broken_at: int | None,
-                 keep: list[tuple[int, int]] | None) -> _Scan:
-    others = None
-    if keep is not None:
-        hs = data[0]
-        body = b"".join(data[a:b] for a, b in keep)
-        head = bytearray(data[:hs])
-        struct.pack_into("<I", head, 4, len(body))
-        if hs == 14:
-            struct.pack_into("<H", head, 12, _crc_bytes(bytes(head[:12])))
-        out = bytes(head) + body
-        others = out + struct.pack("<H", fit_crc(out))
-    return _Scan(last, n_rec, broken_at, others)
+def _header_crc_ok(data: bytes) -> bool:
+    """A 12-byte header, or a 14-byte one whose CRC is 0 (not computed) or right."""
+    stored = struct.unpack_from("<H", data, 12)[0] if data[0] == 14 else 0
+    return stored == 0 or fit_crc(data[:12]) == stored
 
 
 def _truncated_prefix(data: bytes, scan: _Scan) -> tuple[bytes, str]:
@@ -328,7 +226,7 @@ def _truncated_prefix(data: bytes, scan: _Scan) -> tuple[bytes, str]:
     head = bytearray(data[:hs])
     struct.pack_into("<I", head, 4, scan.end - hs)
     if hs == 14:
-        struct.pack_into("<H", head, 12, _crc_bytes(bytes(head[:12])))
+        struct.pack_into("<H", head, 12, fit_crc(bytes(head[:12])))
     out = bytes(head) + data[hs:scan.end]
     warning = (f"the file is truncated (a message at byte {scan.broken_at} runs past the end of the data); "
                f"kept the {scan.records} whole records before the break")
@@ -408,6 +306,9 @@ def read_messages(data: bytes, filename: str | None = None, engine: str = "auto"
         except BaseException as exc:  # fitfast raises FitDecodeError, and pyo3 PanicException on a Rust panic
             if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError) or engine == "fitfast":
                 raise
+        refusal = fit_verdict.verdict(data)  # most refusals follow from the structure alone
+        if refusal is not None:
+            raise _err(refusal[0], filename, refusal[1])
     import fitdecode
 
     try:
@@ -501,14 +402,19 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         end = s0 + elapsed if elapsed else (s1 if s1 is not None else math.inf)
         if s1 is not None:
             end = max(end, s1)
+        # the session's records, as views where they are one run (nothing below writes into them)
         if len(sessions) == 1:
-            sel = np.ones(len(ts), dtype=bool)
+            cols = dict(rec)
         else:
             nxt = _num(sessions[k + 1].get("start_time")) if k + 1 < len(sessions) else math.inf
             sel = (ts >= s0) & (ts < (nxt if nxt is not None else math.inf))
             if k == 0:
                 sel |= ts < s0
-        cols = {name: arr[sel] for name, arr in rec.items()}
+            rows = np.flatnonzero(sel)
+            if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+                cols = {name: arr[rows[0]:rows[-1] + 1] for name, arr in rec.items()}
+            else:
+                cols = {name: arr[sel] for name, arr in rec.items()}
         t = cols.get("timestamp", np.zeros(0))
         t, cols = _dedupe_times(t, cols)
         start_unix = min(s0, float(t[0])) if len(t) else s0
@@ -649,15 +555,20 @@ def _dedupe_times(t: np.ndarray, cols: dict[str, np.ndarray]) -> tuple[np.ndarra
     # each dropped row merges into the last kept row before it; the first dropped value wins
     owner = np.maximum.accumulate(np.where(keep, np.arange(len(t)), 0))
     dropped = np.flatnonzero(~keep)
-    for arr in cols.values():
+    out = {}
+    for name, arr in cols.items():
         rows = dropped[~np.isnan(arr[dropped])]
-        if len(rows) == 0:
-            continue
-        own, first = np.unique(owner[rows], return_index=True)
-        src = rows[first]
-        fill = np.isnan(arr[own])
-        arr[own[fill]] = arr[src[fill]]
-    return t[keep], {k: v[keep] for k, v in cols.items()}
+        if len(rows):
+            # owners of increasing rows never decrease: the first row of each owner's run is its first
+            o = owner[rows]
+            first = np.flatnonzero(np.concatenate(([True], o[1:] != o[:-1])))
+            own, src = o[first], rows[first]
+            fill = np.isnan(arr[own])
+            if fill.any():
+                arr = arr.copy()  # the columns may be views of the decoded records
+                arr[own[fill]] = arr[src[fill]]
+        out[name] = arr[keep]
+    return t[keep], out
 
 
 def _channels(cols: dict[str, np.ndarray], t: np.ndarray, start: float, units: dict[str, str],
