@@ -548,7 +548,7 @@ def _implied_session(m: _Messages, ts: np.ndarray) -> dict[str, Any]:
 def _dedupe_times(t: np.ndarray, cols: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Keep strictly increasing timestamps: a record repeating (or going back to) an earlier second is
     merged into the previous sample only where that sample lacks the value, never averaged."""
-    if len(t) < 2 or (np.diff(t) > 0).all():
+    if len(t) < 2 or (t[1:] > t[:-1]).all():
         return t, cols
     prev_max = np.maximum.accumulate(t)[:-1]
     keep = np.concatenate(([True], t[1:] > prev_max))
@@ -571,13 +571,18 @@ def _dedupe_times(t: np.ndarray, cols: dict[str, np.ndarray]) -> tuple[np.ndarra
     return t[keep], out
 
 
+def _all_nan(arr: np.ndarray) -> bool:
+    """np.isnan(arr).all(), answered at the first element for the usual column that starts with a value."""
+    return arr.size == 0 or (math.isnan(arr[0]) and bool(np.isnan(arr).all()))
+
+
 def _channels(cols: dict[str, np.ndarray], t: np.ndarray, start: float, units: dict[str, str],
               extras: dict[str, Any]) -> dict[str, np.ndarray]:
     if len(t) == 0:
         return {}
     ch: dict[str, np.ndarray] = {"time": (t - start).astype(np.float64)}
     for src, dst in RECORD_CHANNELS.items():
-        if src in cols and not np.isnan(cols[src]).all():
+        if src in cols and not _all_nan(cols[src]):
             ch[dst] = cols[src].astype(np.float64)
     for dst, (enh, plain) in ENHANCED.items():
         arr = None
@@ -592,9 +597,9 @@ def _channels(cols: dict[str, np.ndarray], t: np.ndarray, start: float, units: d
                 arr[use_plain] = p[use_plain]
         elif plain in cols:
             arr = cols[plain].copy()
-        if arr is not None and not np.isnan(arr).all():
+        if arr is not None and not _all_nan(arr):
             ch[dst] = arr
-    if "cadence" in cols and not np.isnan(cols["cadence"]).all():
+    if "cadence" in cols and not _all_nan(cols["cadence"]):
         cad = cols["cadence"].copy()
         if "fractional_cadence" in cols:
             frac = cols["fractional_cadence"]
@@ -609,7 +614,7 @@ def _channels(cols: dict[str, np.ndarray], t: np.ndarray, start: float, units: d
         zero = (ch["latitude"] == 0) & (ch["longitude"] == 0)
         ch["latitude"][zero] = np.nan
         ch["longitude"][zero] = np.nan
-        if np.isnan(ch["latitude"]).all():
+        if _all_nan(ch["latitude"]):
             del ch["latitude"], ch["longitude"]
     elif "latitude" in ch or "longitude" in ch:
         ch.pop("latitude", None)
@@ -619,7 +624,7 @@ def _channels(cols: dict[str, np.ndarray], t: np.ndarray, start: float, units: d
     for name, arr in cols.items():
         if name in used or name in SKIP_RECORD_FIELDS or not isinstance(name, str):
             continue
-        if np.isnan(arr).all():
+        if _all_nan(arr):
             continue
         canon = DEVELOPER_CHANNELS.get(name.lower())
         if canon and canon not in ch:
@@ -699,6 +704,7 @@ def _laps(laps: list[dict[str, Any]], t: np.ndarray, start: float) -> list[Lap]:
     marked = any(lap.get("intensity") == "interval" for lap in laps)
     intervals = not marked and any(lap.get("intensity") in ("rest", "recovery") for lap in laps)
     out: list[Lap] = []
+    ends: list[float] = []
     timer = 0.0
     dist = 0.0
     last_end = -math.inf
@@ -722,10 +728,9 @@ def _laps(laps: list[dict[str, Any]], t: np.ndarray, start: float) -> list[Lap]:
         ltype = INTENSITY_TYPES.get(str(intensity), "general") if intensity is not None else "general"
         if intensity == "active" and not intervals:
             ltype = "general"
-        idx = int(np.searchsorted(t, end_unix, side="right")) - 1 if len(t) else None
+        ends.append(end_unix)
         out.append(Lap(
             end_time=end_time,
-            end_index=idx if idx is not None and idx >= 0 else None,
             end_timer=round(timer, 3),
             end_distance=round(dist, 2),
             lap_type=ltype,
@@ -733,6 +738,9 @@ def _laps(laps: list[dict[str, Any]], t: np.ndarray, start: float) -> list[Lap]:
             basis="time",
             totals=_jsonable(lap),
         ))
+    if len(t) and out:  # the last sample at or before each lap's end, in one search
+        for lap_, idx in zip(out, (np.searchsorted(t, ends, side="right") - 1).tolist(), strict=True):
+            lap_.end_index = idx if idx >= 0 else None
     # lap end_timer/end_distance must not decrease; the device's own sums always increase
     return out
 

@@ -15,13 +15,19 @@ import numpy as np
 
 from runhub.jit import kernel
 
-# CRC-16/ARC (reflected polynomial 0xA001, initial 0), the table the FIT SDK uses
-CRC_TABLE = np.zeros(256, dtype=np.int64)
+# CRC-16/ARC (reflected polynomial 0xA001, initial 0): CRC_TABLES[0] is the table the FIT SDK uses;
+# CRC_TABLES[k][b] is the CRC of byte b followed by k zero bytes, for 8 bytes a step ("slicing by 8":
+# the 8 look-ups of a step are independent, ~4x the byte-at-a-time loop)
+CRC_TABLES = np.zeros((8, 256), dtype=np.int64)
 for _b in range(256):
     _c = _b
     for _ in range(8):
         _c = (_c >> 1) ^ 0xA001 if _c & 1 else _c >> 1
-    CRC_TABLE[_b] = _c
+    CRC_TABLES[0, _b] = _c
+for _k in range(1, 8):
+    for _b in range(256):
+        _c = CRC_TABLES[_k - 1, _b]
+        CRC_TABLES[_k, _b] = (_c >> 8) ^ CRC_TABLES[0, _c & 0xFF]
 
 # `walk` outcomes
 WHOLE = 0  # every message up to the end of the data is whole
@@ -34,9 +40,16 @@ RECORD = 20  # global message number of `record`
 @kernel
 def crc16(buf, start, stop, crc):  # noqa: ANN001, ANN201
     """FIT CRC of buf[start:stop], continuing from `crc` (0 to start)."""
-    table = CRC_TABLE
-    for i in range(start, stop):
-        crc = (crc >> 8) ^ table[(crc ^ buf[i]) & 0xFF]
+    t = CRC_TABLES
+    i = start
+    while i + 8 <= stop:
+        x0 = (crc ^ np.int64(buf[i])) & 0xFF
+        x1 = ((crc >> 8) ^ np.int64(buf[i + 1])) & 0xFF
+        crc = (t[7, x0] ^ t[6, x1] ^ t[5, buf[i + 2]] ^ t[4, buf[i + 3]]
+               ^ t[3, buf[i + 4]] ^ t[2, buf[i + 5]] ^ t[1, buf[i + 6]] ^ t[0, buf[i + 7]])
+        i += 8
+    for j in range(i, stop):
+        crc = (crc >> 8) ^ t[0, (crc ^ np.int64(buf[j])) & 0xFF]
     return crc
 
 
