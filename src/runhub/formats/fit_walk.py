@@ -2,9 +2,9 @@
 
 Why hand-written and compiled: no installed library computes CRC-16/ARC (the FIT CRC) at C speed
 (the standard library has none, fitdecode's is pure Python byte by byte, fitfast does not expose
-its own), and no library walks FIT message headers without decoding every field. As Python loops
-they cost ~37 ms (CRC, numpy blocks) and ~21 ms (walk) per pass over the 4.4 MB FIT corpus; compiled,
-well under 2 ms together (bench/fit_decode.py).
+its own), and no library walks FIT message headers without decoding every field. Measured on the
+52 corpus files (5.5 MB), one pass: the walk (with the split-off file it builds) 21 ms as a Python
+loop, 2.6 ms compiled; the CRC of every byte 71 ms as numpy blocks, 3.5 ms compiled (slicing by 8).
 
 Both take the file as a uint8 array (`np.frombuffer(data, np.uint8)`, no copy).
 """
