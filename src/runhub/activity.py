@@ -228,6 +228,17 @@ def validate(a: Activity) -> None:
     n = a.n_samples
     _validate_pauses(a.pauses, n)
     _validate_laps(a.laps, n)
+    validate_summary(a)
+    if a.humidity is not None and not 0 <= a.humidity <= 100:
+        raise ActivityError(f"{a.humidity} is outside 0..100", "humidity")
+    if a.wind_speed is not None and not 0 <= a.wind_speed <= 120:
+        raise ActivityError(f"{a.wind_speed} m/s is outside 0..120", "wind_speed")
+    if a.body_weight is not None and not 20 <= a.body_weight <= 400:
+        raise ActivityError(f"{a.body_weight} kg is outside 20..400", "body_weight")
+
+
+def validate_summary(a: Activity) -> None:
+    """The summary's figures in range: after analysis recomputes them, only they can have changed."""
     s = a.summary
     for name, lo, hi in (
         ("distance", 0.0, 2.0e7),
@@ -240,12 +251,6 @@ def validate(a: Activity) -> None:
         v = getattr(s, name)
         if v is not None and (not math.isfinite(v) or not lo <= v <= hi):
             raise ActivityError(f"{v} is outside {lo}..{hi}", f"summary.{name}")
-    if a.humidity is not None and not 0 <= a.humidity <= 100:
-        raise ActivityError(f"{a.humidity} is outside 0..100", "humidity")
-    if a.wind_speed is not None and not 0 <= a.wind_speed <= 120:
-        raise ActivityError(f"{a.wind_speed} m/s is outside 0..120", "wind_speed")
-    if a.body_weight is not None and not 20 <= a.body_weight <= 400:
-        raise ActivityError(f"{a.body_weight} kg is outside 20..400", "body_weight")
 
 
 def _first_bad(mask: np.ndarray) -> int:

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from runhub import formats
-from runhub.activity import Activity, ActivityError
+from runhub.activity import Activity, ActivityError, validate_summary
 from runhub.analysis import analyse
 from runhub.formats import FormatError
 from runhub.store import Database
@@ -192,7 +192,7 @@ def ingest_activity(
     try:
         a.validate()
         products = prepare(a)
-        a.validate()
+        validate_summary(a)  # the channels are as validated; analysis changed only the summary
     except ActivityError as exc:
         return _failed(filename, exc)
     return store_analysed(
