@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -247,14 +248,21 @@ def import_(
     user: Annotated[str | None, typer.Option("--user", help="Owner (default: the only user).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line per file.")] = False,
     sport: Annotated[str | None, typer.Option(help="Sport for files that do not say (CSV).")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(help="Processes that decode and analyse ahead of the store (default: one per CPU, up to 8, "
+                     "for 16 files or more; else 1)."),
+    ] = None,
 ) -> None:
     """Import activity files (FIT, TCX, GPX, CSV, Smashrun JSON, .gz, .zip)."""
-    from runhub.ingest import IngestResult, ingest_bytes
+    from runhub.ingest import IngestResult, ingest_paths
 
     settings = get_settings()
     db = open_db(settings)
     owner = user_id_for(db, user)
     files = _expand(paths)
+    if jobs is None:
+        jobs = min(os.cpu_count() or 1, 8) if len(files) >= 16 else 1
     results: list[IngestResult] = []
     with Progress(
         TextColumn("{task.description}"),
@@ -265,21 +273,10 @@ def import_(
         disable=as_json or not console.is_terminal,
     ) as progress:
         task = progress.add_task("importing", total=len(files))
-        for path in files:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                file_results = [IngestResult("failed", filename=str(path), error=f"{path}: {exc.strerror}")]
-            else:
-                file_results = ingest_bytes(
-                    db,
-                    owner,
-                    data,
-                    filename=str(path),
-                    client_id="runhub-cli",
-                    sport=sport,
-                    max_bytes=settings.max_upload_bytes,
-                )
+        stream = ingest_paths(
+            db, owner, files, client_id="runhub-cli", sport=sport, max_bytes=settings.max_upload_bytes, workers=jobs
+        )
+        for path, file_results in stream:
             for r in file_results:
                 r.filename = r.filename or str(path)
                 if as_json:

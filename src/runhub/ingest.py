@@ -15,8 +15,11 @@ max(MATCH_DISTANCE_METERS, MATCH_RELATIVE) (or both have no distance).
 from __future__ import annotations
 
 import hashlib
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Row
@@ -87,18 +90,29 @@ def dedupe_key(digest: str, k: int, n: int) -> str:
     return digest if n == 1 else hashlib.sha256(f"{digest}:{k}".encode()).hexdigest()
 
 
-def ingest_bytes(
-    db: Database,
-    owner_id: int,
+@dataclass
+class Analysed:
+    """One activity of an upload, decoded, validated and analysed: the pure half of ingest (no
+    database), so it may run in another process; `store_analysed` is the other half."""
+
+    activity: Activity
+    products: dict[str, Any]
+    content_key: str
+    original: bytes | None
+    fmt: str
+    filename: str | None
+
+
+def analyse_upload(
     data: bytes,
     *,
     filename: str | None = None,
-    client_id: str | None = None,
     sport: str | None = None,
     max_bytes: int | None = None,
     overrides: dict[str, Any] | None = None,
-) -> list[IngestResult]:
-    """Ingest one upload; an archive gives one result per member."""
+) -> list[Analysed | IngestResult]:
+    """Sniff, decode, validate and analyse one upload (an archive: each member, in order): an
+    `Analysed` per activity, a failed result per refusal."""
     if max_bytes is not None and len(data) > max_bytes:
         return [
             IngestResult(
@@ -119,21 +133,10 @@ def ingest_bytes(
             members = unpack(data, filename, **({"max_member_bytes": max_bytes} if max_bytes else {}))
         except FormatError as exc:
             return [_failed(filename, exc)]
-        results: list[IngestResult] = []
+        steps: list[Analysed | IngestResult] = []
         for name, member in members:
-            results.extend(
-                ingest_bytes(
-                    db,
-                    owner_id,
-                    member,
-                    filename=name,
-                    client_id=client_id,
-                    sport=sport,
-                    max_bytes=None,
-                    overrides=overrides,
-                )
-            )
-        return results
+            steps.extend(analyse_upload(member, filename=name, sport=sport, overrides=overrides))
+        return steps
     try:
         options: dict[str, Any] = {"filename": filename}
         if sport and fmt == "csv":
@@ -152,25 +155,106 @@ def ingest_bytes(
             )
         ]
     digest = hashlib.sha256(data).hexdigest()
-    results = []
+    steps = []
     for k, a in enumerate(decoded):
         if overrides:
             for key, value in overrides.items():
                 setattr(a, key, value)
-        key = dedupe_key(digest, k, len(decoded))
-        results.append(
-            ingest_activity(
-                db,
-                owner_id,
-                a,
-                client_id=client_id,
-                original=data if k == 0 else None,
-                fmt=fmt,
-                filename=filename,
-                content_key=key,
-            )
-        )
-    return results
+        try:
+            products = _analysed(a)
+        except ActivityError as exc:
+            steps.append(_failed(filename, exc))
+            continue
+        original = data if k == 0 else None
+        steps.append(Analysed(a, products, dedupe_key(digest, k, len(decoded)), original, fmt, filename))
+    return steps
+
+
+def ingest_bytes(
+    db: Database,
+    owner_id: int,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    client_id: str | None = None,
+    sport: str | None = None,
+    max_bytes: int | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> list[IngestResult]:
+    """Ingest one upload; an archive gives one result per member."""
+    steps = analyse_upload(data, filename=filename, sport=sport, max_bytes=max_bytes, overrides=overrides)
+    return [_store(db, owner_id, step, client_id) for step in steps]
+
+
+def ingest_paths(
+    db: Database,
+    owner_id: int,
+    paths: Sequence[Path],
+    *,
+    client_id: str | None = None,
+    sport: str | None = None,
+    max_bytes: int | None = None,
+    workers: int = 1,
+) -> Iterator[tuple[Path, list[IngestResult]]]:
+    """Ingest files in order, yielding each file's results as it is stored. With workers > 1 the
+    pure half (read, decode, validate, analyse) of the files ahead runs in that many processes
+    while this one stores, one transaction per activity as always and in file order, so dedupe
+    sees the files in the order given. At most 2 x workers files are in flight (memory stays
+    bounded on a lifetime of files)."""
+    if workers <= 1:
+        for path in paths:
+            yield path, [_store(db, owner_id, step, client_id) for step in _analyse_path(path, sport, max_bytes)]
+        return
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    # spawn, not fork: this process holds database connections a forked child must not inherit
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque[tuple[Path, Future[list[Analysed | IngestResult]]]] = deque()
+        queue = iter(paths)
+        for path in queue:
+            pending.append((path, pool.submit(_analyse_path, path, sport, max_bytes)))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            path, future = pending.popleft()
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(_analyse_path, nxt, sport, max_bytes)))
+            yield path, [_store(db, owner_id, step, client_id) for step in future.result()]
+
+
+def _analyse_path(path: Path, sport: str | None, max_bytes: int | None) -> list[Analysed | IngestResult]:
+    """analyse_upload of a file on disk (a worker process's task)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return [IngestResult("failed", filename=str(path), error=f"{path}: {exc.strerror}")]
+    return analyse_upload(data, filename=str(path), sport=sport, max_bytes=max_bytes)
+
+
+def _store(db: Database, owner_id: int, step: Analysed | IngestResult, client_id: str | None) -> IngestResult:
+    if isinstance(step, IngestResult):
+        return step
+    return store_analysed(
+        db,
+        owner_id,
+        step.activity,
+        step.products,
+        client_id=client_id,
+        original=step.original,
+        fmt=step.fmt,
+        filename=step.filename,
+        content_key=step.content_key,
+    )
+
+
+def _analysed(a: Activity) -> dict[str, Any]:
+    """Validate and analyse; the products. ActivityError when the activity cannot be true."""
+    a.validate()
+    products = prepare(a)
+    validate_summary(a)  # the channels are as validated; analysis changed only the summary
+    return products
 
 
 def ingest_activity(
@@ -190,9 +274,7 @@ def ingest_activity(
     `replace_id` is an explicit full update (Smashrun PUT): that activity is overwritten.
     """
     try:
-        a.validate()
-        products = prepare(a)
-        validate_summary(a)  # the channels are as validated; analysis changed only the summary
+        products = _analysed(a)
     except ActivityError as exc:
         return _failed(filename, exc)
     return store_analysed(

@@ -159,3 +159,45 @@ def test_export_all_writes_every_format_and_each_file_reads_back(env, tmp_path):
             assert abs(dist - want) < (0.01 * want if fmt == "gpx" else 1.0), fmt
             if fmt != "csv":
                 assert list(back.pauses) == list(orig.pauses) and len(orig.pauses) == 1, fmt
+
+
+def test_import_in_parallel_stores_what_the_serial_import_stores(env, tmp_path):
+    """`--jobs 2` decodes and analyses in worker processes while the parent stores in file order: the
+    same statuses per file (a copy later in the folder is still the duplicate, a broken file still
+    fails) and the same stored runs as `--jobs 1`."""
+    from datetime import UTC, datetime
+
+    from runhub import demo, formats
+
+    folder = tmp_path / "lifetime"
+    folder.mkdir()
+    for k, fmt in enumerate(("fit", "gpx", "tcx", "fit", "json")):
+        run = demo.make_run(500 + k, datetime(2024, 3, 1 + k, 7, 0, tzinfo=UTC), minutes=8.0)
+        (folder / f"{k}-run.{fmt}").write_bytes(formats.encode(run, fmt))
+    (folder / "5-copy.fit").write_bytes((folder / "0-run.fit").read_bytes())
+    broken = bytearray((folder / "3-run.fit").read_bytes())
+    broken[len(broken) // 2] ^= 0xFF  # the file CRC no longer matches: refused
+    (folder / "6-broken.fit").write_bytes(bytes(broken))
+    exported = {}
+    for jobs in ("1", "2"):
+        username = f"cli-jobs{jobs}-{os.getpid()}"
+        cli(env, "user", "create", username, "--password", "s3cret-pass")
+        proc = cli(env, "import", str(folder), "--user", username, "--json", "--jobs", jobs, check=False)
+        lines = [json.loads(line) for line in proc.stdout.splitlines()]
+        statuses = [(Path(r["path"]).name, r["status"]) for r in lines]
+        kinds = ("fit", "gpx", "tcx", "fit", "json")
+        assert statuses[:5] == [(f"{k}-run.{f}", "created") for k, f in enumerate(kinds)]
+        assert statuses[5] == ("5-copy.fit", "duplicate")
+        assert statuses[6] == ("6-broken.fit", "failed")
+        assert proc.returncode == 1
+        out = tmp_path / f"export-{jobs}"
+        cli(env, "export", "--all", str(out), "--format", "json", "--user", username)
+        exported[jobs] = {p.name: json.loads(p.read_text()) for p in sorted(out.iterdir())}
+        exported[jobs]["statuses"] = statuses
+    assert len(exported["1"]) == len(exported["2"]) >= 6
+    strip = {"activityId", "userId", "createdAt", "updatedAt"}
+    for a, b in zip(exported["1"].values(), exported["2"].values(), strict=True):
+        if isinstance(a, dict):
+            a = {k: v for k, v in a.items() if k not in strip}
+            b = {k: v for k, v in b.items() if k not in strip}
+        assert a == b
