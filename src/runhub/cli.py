@@ -251,7 +251,7 @@ def import_(
     jobs: Annotated[
         int | None,
         typer.Option(help="Processes that decode and analyse ahead of the store (default: one per CPU, up to 8, "
-                     "for 16 files or more; else 1)."),
+                     "for 500 files or more, where it pays for their start-up; else 1: all in this process)."),
     ] = None,
 ) -> None:
     """Import activity files (FIT, TCX, GPX, CSV, Smashrun JSON, .gz, .zip)."""
@@ -262,7 +262,9 @@ def import_(
     owner = user_id_for(db, user)
     files = _expand(paths)
     if jobs is None:
-        jobs = min(os.cpu_count() or 1, 8) if len(files) >= 16 else 1
+        # measured on a 2-CPU machine: 1,104 files 21.0 -> 17.2 s with 2 processes, 368 files 6.3 -> 6.9 s
+        # (each process starts numba and runhub, ~2.5 s)
+        jobs = min(os.cpu_count() or 1, 8) if len(files) >= 500 else 1
     results: list[IngestResult] = []
     with Progress(
         TextColumn("{task.description}"),
