@@ -38,7 +38,7 @@ RECORD = 20  # global message number of `record`
 
 
 @kernel
-def crc16(buf, start, stop, crc):  # noqa: ANN001, ANN201
+def crc16(buf: np.ndarray, start: int, stop: int, crc: int) -> int:
     """FIT CRC of buf[start:stop], continuing from `crc` (0 to start)."""
     t = CRC_TABLES
     i = start
@@ -54,7 +54,7 @@ def crc16(buf, start, stop, crc):  # noqa: ANN001, ANN201
 
 
 @kernel
-def walk(buf, hs, end, split, keep):  # noqa: ANN001, ANN201
+def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> tuple:
     """Walk the message headers of one FIT file from byte `hs` (just past its header) to `end`;
     definitions give the sizes.
 
@@ -173,7 +173,7 @@ def walk(buf, hs, end, split, keep):  # noqa: ANN001, ANN201
 
 
 @kernel
-def _others(buf, hs, spans, n_spans):  # noqa: ANN001, ANN202
+def _others(buf: np.ndarray, hs: int, spans: np.ndarray, n_spans: int) -> np.ndarray:
     """The FIT file of the kept spans: the original header with the new data size (and header CRC),
     the spans, and the file CRC."""
     body = 0
