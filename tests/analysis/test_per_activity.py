@@ -240,8 +240,8 @@ def test_v20_polyline():
     assert encoded_polyline(lat, lon) == "_p~iF~ps|U_ulLnnqC_mqNvxq`@"
 
 
-def test_numpy_polyline_encoder_matches_the_polyline_package():
-    # our encoder is vectorised for speed; the maintained package is the oracle, including
+def test_polyline_encoder_matches_the_polyline_package():
+    # our encoder is compiled for speed; the maintained package is the oracle, including
     # half-way rounding (x.xxxxx5), negative deltas and large jumps (many 5-bit chunks)
     import polyline
 
