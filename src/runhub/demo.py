@@ -121,6 +121,7 @@ def warm_up() -> float:
     run.channels["power"] = np.round(250 + 40 * np.sin(np.arange(n) / 60.0))
     irregular = make_run(8, datetime(2024, 6, 2, 6, 30, tzinfo=UTC), minutes=6.0)
     irregular.channels["time"] = irregular.channels["time"] + 0.25 * (np.arange(irregular.n_samples) % 2)
-    for a in (run, irregular, *formats.decode(formats.encode(run, "fit"))):
+    decoded = [a for fmt in ("fit", "gpx", "tcx") for a in formats.decode(formats.encode(run, fmt))]
+    for a in (run, irregular, *decoded):
         analyse(a)
     return time.perf_counter() - t0
