@@ -1,4 +1,4 @@
-"""GPX's two readers agree: the vectorised byte scan (gpx._scan) and the lxml tree walk (gpx._walk).
+"""GPX's two readers agree: the compiled byte scan (gpx._scan, xml_scan) and the lxml tree walk (gpx._walk).
 
 The scan is hand-written for speed; the walk reads by the XML library. Every corpus GPX and the
 hand-made variants below (prefixes, segments, OpenTracks pause markers, self-closing and blank
@@ -111,17 +111,26 @@ def test_corpus_both_paths(path) -> None:
 
 # ---------------------------------------------------------------- generated files, both paths
 
-_VALUE = st.sampled_from(["", " ", "12", " 7.5 ", "-3e2", "x", "1_0", "nan", "inf", "0"])
+_VALUE = st.sampled_from(["", " ", "12", " 7.5 ", "-3e2", "x", "1_0", "nan", "inf", "0", "-0", "3.2799999713897705",
+                          "-122.07117696292698", "40.18894976936280727386474609375", "\n  12\n  ", "\u00a0", "1e-5",
+                          ".5", "5."])
 _TIME = st.sampled_from(["2020-01-01T10:00:00Z", "2020-01-01T10:00:01.25Z", "2020-01-01T11:00:00+01:00",
-                         "", "bad", "2020-01-01T10:00:02.123456Z", "2020-01-01 10:00:03Z"])
+                         "", "bad", "2020-01-01T10:00:02.123456Z", "2020-01-01 10:00:03Z", "2020-01-01T10:00:04",
+                         "2020-01-01T10:00:05.1234567Z", "2020-02-30T10:00:00Z", " 2020-01-01T10:00:06Z\n",
+                         "2020-01-01T05:00:07.5-05:00", "2020-01-01T10:00:08+0000"])
+_LATLON = st.sampled_from(['lat="{lat}" lon="{lon}"', "lon='{lon}' lat='{lat}'", 'lat = "{lat}"\n lon="{lon}"',
+                           'x="a>b" lat="{lat}" lon="{lon}"', 'lat="{lat}" y=\' lon="7"\' lon="{lon}"',
+                           'lat="{lat}"', 'g:lat="1" lat="{lat}" lon="{lon}"'])
 _EXT = st.sampled_from(["hr", "HR", "heartrate", "cad", "cadence", "atemp", "temp", "power", "PowerInWatts",
                         "watts", "speed", "course", "extensions"])
 
 
 @st.composite
 def _point(draw) -> bytes:
-    lat = draw(st.sampled_from(["50.1", "50.2", "-90", "95", "100", "200", "abc", "1e1"]))
-    lon = draw(st.sampled_from(["5.1", "5.2", "-180", "181"]))
+    lat = draw(st.sampled_from(["50.1", "50.2", "-90", "95", "100", "200", "abc", "1e1", "50.12345678901234567",
+                                " 50.3 "]))
+    lon = draw(st.sampled_from(["5.1", "5.2", "-180", "181", "-105.15878458605"]))
+    latlon = draw(_LATLON).format(lat=lat, lon=lon)
     tag = draw(st.sampled_from(["trkpt", "g:trkpt"]))
     body = []
     for _ in range(draw(st.integers(0, 5))):
@@ -142,7 +151,9 @@ def _point(draw) -> bytes:
             body.append(f"<{pre}{draw(st.sampled_from(['ele', 'time', 'name']))}/>")
         else:
             body.append("\n  ")
-    return f'<{tag} lat="{lat}" lon="{lon}">{"".join(body)}</{tag}>'.encode()
+    if not body and draw(st.booleans()):
+        return f"<{tag} {latlon}/>".encode()
+    return f'<{tag} {latlon}>{"".join(body)}</{tag}>'.encode()
 
 
 @st.composite
@@ -152,10 +163,13 @@ def _gpx(draw) -> bytes:
         segs = []
         for _ in range(draw(st.integers(0, 3))):
             segs.append(b"<trkseg>" + b"".join(draw(st.lists(_point(), max_size=5))) + b"</trkseg>")
-        name = draw(st.sampled_from([b"", b"<name>A &amp; B</name>", b"<name> </name>"]))
+        name = draw(st.sampled_from([b"", b"<name>A &amp; B</name>", b"<name> </name>", b"<name>a\r\nb &#150;</name>",
+                                     b"<desc>x</desc><type>9</type>", b"<name/>"]))
         trks.append(b"<trk>" + name + b"".join(segs) + b"</trk>")
+    creator = draw(st.sampled_from([b'creator="c"', b"creator='a &amp; b'", b'creator="a\nb"', b'note=" creator=\'x\'"',
+                                    b'creator = "&#65;"']))
     return (b'<gpx xmlns="http://www.topografix.com/GPX/1/1" xmlns:g="http://www.topografix.com/GPX/1/1" '
-            b'xmlns:x="urn:x" creator="c">' + b"".join(trks) + b"</gpx>")
+            b'xmlns:x="urn:x" ' + creator + b">" + b"".join(trks) + b"</gpx>")
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -168,9 +182,9 @@ def test_generated_files_both_paths(data: bytes) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text("0123456789.-+e x", max_size=6), min_size=1, max_size=20))
-def test_short_numbers_read_as_float_reads_them(texts: list[str]) -> None:
-    """_common.floats reads short values by hand (digit columns): the same double as float(),
-    sign of zero included, and NaN where float() refuses, as the tree path's xml_float."""
+def test_numbers_read_as_float_reads_them(texts: list[str]) -> None:
+    """_common.floats, which reads the values the compiled pass leaves to Python: the same double
+    as float(), sign of zero included, and NaN where float() refuses, as the tree path's xml_float."""
     from runhub.formats._common import floats
 
     got = floats(np.array([t.encode() for t in texts], dtype="S6"))

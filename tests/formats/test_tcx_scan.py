@@ -1,5 +1,5 @@
-"""TCX's trackpoints read two ways give the same activities: the vectorised byte scan
-(tcx._scan_tracks, hand-written for speed) and lxml's tree walk (tcx._trackpoint).
+"""TCX's trackpoints read two ways give the same activities: the compiled byte scan
+(tcx._scan_tracks on xml_scan, hand-written for speed) and lxml's tree walk (tcx._trackpoint).
 
 Every corpus TCX and hand-made variants (repeated and blank elements, Cadence vs RunCadence order,
 a Position without longitude, a Trackpoint without Time, prefixes, comments) must agree; the
@@ -110,9 +110,11 @@ def test_corpus_both_paths(path) -> None:
 
 # ---------------------------------------------------------------- generated files, both paths
 
-_V = st.sampled_from(["", " ", "12", " 7.5 ", "-3e2", "x", "nan", "0", "100"])
+_V = st.sampled_from(["", " ", "12", " 7.5 ", "-3e2", "x", "nan", "0", "100", "3.2799999713897705", "-0",
+                      "37.341675935313106", "0.6000000238418579", "\n  5\n ", "1_0", "12345678901234567890.5"])
 _T = st.sampled_from(["2020-01-01T10:00:00Z", "2020-01-01T10:00:01.5Z", "2020-01-01T11:00:02+01:00", "", "bad",
-                      "2020-01-01T10:00:03Z", "2020-01-01T10:00:03Z"])
+                      "2020-01-01T10:00:03Z", "2020-01-01T10:00:03Z", "2020-01-01T10:00:04.849800+00:00",
+                      "2020-01-01T10:00:05", " 2020-01-01T10:00:06.000Z ", "2020-01-01T10:00:07.1234567Z"])
 
 
 @st.composite

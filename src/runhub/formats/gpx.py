@@ -3,8 +3,9 @@
 Every file is first checked by libxml2 (hardened: no DTD, no entities, no network, size-capped;
 see _common.well_formed). Points are then read by local element names, so every vendor's
 namespace prefix works, in one of two ways that give identical results (tests/formats/
-test_gpx_scan.py): _scan, a vectorised byte scan, for the files written by devices and apps (no
-comments, CDATA or entity references in points); _walk, lxml's tree, for everything else. Each
+test_gpx_scan.py): _scan, one compiled pass over the bytes (xml_scan), for the files written by
+devices and apps (no comments, CDATA or entity references in the values read); _walk, lxml's
+tree, for everything else. Each
 trkseg (and trk) after the first starts with a pause. GPX carries no distance, so it is computed
 on the WGS84 ellipsoid (geodesy.cumulative_distance) and does not accrue across a pause: a
 resume somewhere else is not a distance run. A GPX without timestamps is a route.
@@ -12,7 +13,6 @@ resume somewhere else is not a distance run. A GPX without timestamps is a route
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from datetime import UTC, datetime
@@ -23,24 +23,15 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import Activity
-from runhub.formats import FormatError, register
+from runhub.formats import FormatError, register, xml_scan
 from runhub.formats._common import (
-    byte_flags,
     check_start,
-    first_flag,
-    floats,
-    iso_times,
     localname,
     mask_impossible,
-    name_end_flags,
-    nonblank,
     parse_time,
     parse_xml,
-    place_last,
-    scan_tags,
     strictly_increasing,
     well_formed,
-    words_of,
     xml_float,
 )
 from runhub.geodesy import cumulative_distance, pause_steps
@@ -77,27 +68,6 @@ class _Raw:
         self.has_rte = False
 
 
-def _text(tags: Any, i: int) -> str | None:
-    """An element's own text (before any child), entities decoded; None when empty."""
-    if not tags.opening[i]:
-        return None
-    if not tags.ends_sure(np.array([i])):
-        raise _Unsure
-    nxt = tags.pos[i + 1] if i + 1 < len(tags.pos) else len(tags.data)
-    return html.unescape(tags.data[tags.end[i] + 1:nxt].decode("utf-8", "replace")).strip() or None
-
-
-_ATTR = {k: re.compile(rb"(?<![\w.:-])" + k + rb"\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
-         for k in (b"lat", b"lon", b"creator")}
-
-
-def _attr(tag_bytes: bytes, key: bytes) -> str | None:
-    m = _ATTR[key].search(tag_bytes)
-    if not m:
-        return None
-    return html.unescape((m.group(1) if m.group(1) is not None else m.group(2)).decode("utf-8", "replace"))
-
-
 _NAMES = (b"gpx", b"trk", b"trkseg", b"trkpt", b"rte", b"name", b"desc", b"type", b"ele", b"time", b"extensions",
           *(k.encode() for k in EXTENSIONS))
 _CODE = {name: i + 1 for i, name in enumerate(_NAMES)}
@@ -107,202 +77,76 @@ _CHANNELS = tuple(dict.fromkeys(EXTENSIONS.values()))
 _EXT_CHANNEL = np.full(len(_NAMES) + 1, -1, dtype=np.int8)  # tag code -> index in _CHANNELS
 for _name, _channel in EXTENSIONS.items():
     _EXT_CHANNEL[_CODE[_name.encode()]] = _CHANNELS.index(_channel)
-
-
-class _Unsure(Exception):
-    """The scan cannot be sure of a value: the tree walk reads the file."""
-
-
-def _scan(data: bytes) -> _Raw | None:
-    """The fast path (see _common.scan_tags): None sends the file to the lxml tree walk."""
-    try:
-        return _scan_tags(data)
-    except _Unsure:
-        return None
-
-
-_ATTR_KEYS = {key: np.frombuffer(key.ljust(8, b"\0"), dtype="<u8")[0] for key in (b' lat="', b' lon="')}
-_KEY_MASK = np.uint64((1 << 48) - 1)  # the 6 bytes of ' lat="'
-
-
-_QUOTE = byte_flags(ord('"'))
-_VALUE_WORDS = 3  # lat/lon values up to 24 bytes are read by _attributes_adjacent
-
-
-def _attributes_adjacent(tags: Any, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """lat and lon when every trkpt tag starts `<trkpt lat="..." lon="..."` (or lon first): the
-    first attribute right after the name, the second right after the first's closing quote, so
-    neither can sit inside another value. Read 8 bytes at a time; None: _attributes decides."""
-    buf = tags.buf
-    first, end = tags.pos[pts] + 1, tags.end[pts]
-    if int(end.max()) + 8 * _VALUE_WORDS + 16 > len(buf):
-        return None
-    words = words_of(buf)
-    key_at = first + first_flag([words[first], words[first + 8]], name_end_flags, 16)
-    values, keys = [], []
-    for _ in range(2):
-        key = words[key_at] & _KEY_MASK
-        off = key_at + 6
-        size = first_flag([words[off + 8 * j] for j in range(_VALUE_WORDS)], _QUOTE, 8 * _VALUE_WORDS)
-        if (size == 8 * _VALUE_WORDS).any() or (off + size >= end).any():
-            return None
-        v = max(int(size.max()), 1)
-        vals = np.lib.stride_tricks.sliding_window_view(buf, v)[off].copy()
-        vals[np.arange(v) >= size[:, None]] = 0
-        if (vals == ord("&")).any():
-            return None
-        keys.append(key)
-        values.append(floats(vals.view(f"S{v}").ravel()))
-        key_at = off + size + 1
-    lat_first = keys[0] == _ATTR_KEYS[b' lat="']
-    if not (lat_first | (keys[0] == _ATTR_KEYS[b' lon="'])).all():
-        return None
-    if not (keys[1] == np.where(lat_first, _ATTR_KEYS[b' lon="'], _ATTR_KEYS[b' lat="'])).all():
-        return None
-    return np.where(lat_first, values[0], values[1]), np.where(lat_first, values[1], values[0])
-
-
-def _attributes(tags: Any, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """lat and lon of each trkpt start tag: exactly one ` lat="..."` and one ` lon="..."` in each,
-    outside any other attribute's value; any other spelling (single quotes in the tag, spaces
-    around '=', entities) returns None.
-
-    Found from the '=' of the document: each is read with the 4 bytes before it as one integer,
-    so the work is per attribute, not per byte of every trkpt tag.
-    """
-    buf = tags.buf
-    if len(buf) < 16:
-        return None
-    pstart, pend = tags.pos[pts], tags.end[pts]
-    eq = np.flatnonzero(buf == ord("="))
-    eq = eq[(eq >= 4) & (eq + 4 <= len(buf))]
-    words = words_of(buf)
-    at = words[eq - 4] & _KEY_MASK
-    dq = np.flatnonzero(buf == ord('"'))
-    sq = np.flatnonzero(buf == ord("'"))
-    if len(sq) and (np.searchsorted(sq, pend) != np.searchsorted(sq, pstart)).any():
-        return None  # single quotes: a ' lat="' could sit inside a value, let the tree decide
-    out = []
-    for key in (b' lat="', b' lon="'):
-        hit = eq[at == _ATTR_KEYS[key]] - 4  # where ' lat="' starts
-        owner = np.searchsorted(pstart, hit, side="right") - 1
-        inside = owner >= 0
-        inside[inside] = hit[inside] < pend[owner[inside]]
-        hit, owner = hit[inside], owner[inside]
-        if len(hit) != len(pts) or (len(hit) > 1 and not (np.diff(owner) > 0).all()):
-            return None  # a trkpt without exactly one
-        # outside other values: an even number of '"' between the tag's start and the key
-        if ((np.searchsorted(dq, hit) - np.searchsorted(dq, pstart)) % 2).any():
-            return None
-        off = hit + 6
-        close = dq[np.minimum(np.searchsorted(dq, off), len(dq) - 1)]
-        size = close - off
-        if (close < off).any() or (close >= pend).any():
-            return None
-        v = max(int(size.max()), 1)
-        if int(off.max()) + v > len(buf):
-            return None
-        vals = np.lib.stride_tricks.sliding_window_view(buf, v)[off].copy()
-        vals[np.arange(v) >= size[:, None]] = 0
-        if (vals == ord("&")).any():
-            return None
-        out.append(floats(vals.view(f"S{v}").ravel()))
-    return out[0], out[1]
-
-
+_ATTRS = (b"lat", b"lon", b"creator")  # located by the scan: trkpt's position, gpx's creator
+_LAT, _LON, _CREATOR = range(3)
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']""")
 
 
-def _scan_tags(data: bytes) -> _Raw | None:
+def _scan(data: bytes) -> _Raw | None:
+    """The fast path: one compiled pass over the bytes (xml_scan), the same values as _walk;
+    None sends the file to the lxml tree walk (comments, CDATA, entities in values read here,
+    no track point)."""
     m = _ENCODING.match(data[:200].lstrip(b"\xef\xbb\xbf"))
     if m and m.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
         return None  # names and descriptions in another encoding: lxml decodes them
-    tags = scan_tags(data, _NAMES, _FOLDED)
-    if tags is None or len(tags.pos) == 0 or tags.code[0] != _CODE[b"gpx"] or not tags.opening[0]:
+    tags = xml_scan.scan(data, _NAMES, _FOLDED, _ATTRS, (1, 2, 3, 4))
+    if tags is None or tags.n == 0 or tags.code[0] != _CODE[b"gpx"] or not tags.opening[0]:
         return None
-    # only start tags matter below (closing tags carry no name, text or ancestor), so every array
-    # is over them: half the work. `st` maps a start tag's number to its index among all tags.
-    st = np.flatnonzero(~tags.closing)
-    level, code, opening = tags.level[st], tags.code[st], tags.opening[st]
-    idx = np.arange(len(st))
-
-    def ancestor(lv: int) -> np.ndarray:  # number of the latest start tag at level lv, for every start tag
-        return np.maximum.accumulate(np.where(level == lv, idx, -1))
-
-    a1, a2, a3, a4 = ancestor(1), ancestor(2), ancestor(3), ancestor(4)
-
-    def named(i: np.ndarray, name: bytes) -> np.ndarray:
-        return (i >= 0) & (code[np.maximum(i, 0)] == _CODE[name])
-
-    is_trk = (level == 1) & (code == _CODE[b"trk"])
-    is_pt = (level == 3) & (code == _CODE[b"trkpt"]) & named(a2, b"trkseg") & named(a1, b"trk")
-    pts_s = np.flatnonzero(is_pt)
-    pts = st[pts_s]
-    if len(pts) == 0:
+    level, code, opening = tags.level, tags.code, tags.opening
+    a1, a2, a3, a4 = tags.anc  # each tag's ancestor (or itself) at levels 1-4; -1 above that level
+    code_of = np.append(code, 0)  # code_of[a]: the code of ancestor a, 0 for none (a = -1)
+    pts = np.flatnonzero((level == 3) & (code == _CODE[b"trkpt"]) & (code_of[a2] == _CODE[b"trkseg"])
+                         & (code_of[a1] == _CODE[b"trk"]))
+    n_pts = len(pts)
+    if n_pts == 0:
         return None  # the tree path says what the file is instead
     raw = _Raw()
-    raw.n_trk = int(is_trk.sum())
+    raw.n_trk = int(((level == 1) & (code == _CODE[b"trk"])).sum())
     raw.has_rte = bool(((level == 1) & (code == _CODE[b"rte"])).any())
     meta = {_CODE[b"name"]: "name", _CODE[b"desc"]: "desc", _CODE[b"type"]: "trk_type"}
-    for i in st[np.flatnonzero((level == 2) & named(a1, b"trk") & np.isin(code, list(meta)))]:
-        key = meta[int(tags.code[i])]
+    for i in np.flatnonzero((level == 2) & (code_of[a1] == _CODE[b"trk"]) & np.isin(code, list(meta))).tolist():
+        key = meta[int(code[i])]
         if getattr(raw, key) is None:
-            setattr(raw, key, _text(tags, int(i)))
-    if not tags.ends_sure(np.array([0])):
+            setattr(raw, key, tags.text(i).strip() or None)
+    raw.creator = tags.attr(0, _CREATOR)
+    lat, lon = tags.attr_numbers(pts, _LAT), tags.attr_numbers(pts, _LON)
+    if lat is None or lon is None:
         return None
-    raw.creator = _attr(data[tags.pos[0]:tags.end[0] + 1], b"creator")
-    # lat/lon: the attributes of each trkpt start tag, read where they surely are attributes (see
-    # _attributes_adjacent, _attributes); anything in doubt (entities, a look-alike in another value)
-    # takes the tree path
-    if not tags.ends_sure(pts):
-        return None
-    latlon = _attributes_adjacent(tags, pts) or _attributes(tags, pts)
-    if latlon is None:
-        return None
-    lat, lon = latlon
-    point_of = np.where(a3 >= 0, np.searchsorted(pts_s, a3), -1)  # which point a tag is inside (if any)
-    in_pt = (point_of >= 0) & (point_of < len(pts)) & (pts_s[np.clip(point_of, 0, len(pts) - 1)] == a3)
-    n_pts = len(pts)
-
-    def column(sel: np.ndarray) -> np.ndarray | None:
-        """Texts of the selected tags placed at their point, the last one winning (blank included)."""
-        values = tags.text_after(st[sel])
-        if values is None:
-            return None
-        return place_last(point_of[sel], np.where(opening[sel], values, b""), n_pts)  # <ele/>: no text
-
-    child = (level == 4) & in_pt
-    ele = column(np.flatnonzero(child & (code == _CODE[b"ele"])))
-    tim = column(np.flatnonzero(child & (code == _CODE[b"time"])))
-    if ele is None or tim is None:
-        return None
+    number = np.full(len(code) + 1, -1)
+    number[pts] = np.arange(n_pts)
+    point_of = number[a3]  # the point a tag is in (or is), -1 for none
+    child = (level == 4) & (point_of >= 0)
     cols = {c: np.full(n_pts, np.nan) for c in COLUMNS}
-    cols["altitude"] = floats(ele)
-    times = iso_times(tim)
-    # extension values: all read in one pass; per channel the last non-blank one of a point wins
-    ext = np.flatnonzero(opening & (level >= 5) & in_pt & named(a4, b"extensions") & (code >= _FIRST_EXT))
-    texts = tags.text_after(st[ext])
-    if texts is None:
+
+    def last_child(name: bytes) -> np.ndarray:  # per point, its last child so named (-1: none)
+        sel = np.flatnonzero(child & (code == _CODE[name]))
+        return xml_scan.last_of(sel, point_of[sel], n_pts)
+
+    ele, times = tags.numbers(last_child(b"ele")), tags.times(last_child(b"time"))
+    if ele is None or times is None:
         return None
-    keep = nonblank(texts)
-    ext, ext_values = ext[keep], floats(texts[keep])
+    cols["altitude"] = ele[0]
+    # extension values: all read in one go; per channel the last non-blank one of a point wins
+    ext = np.flatnonzero((code >= _FIRST_EXT) & (level >= 5) & opening & (point_of >= 0)
+                         & (code_of[a4] == _CODE[b"extensions"]))
+    got = tags.numbers(ext)
+    if got is None:
+        return None
+    ext_values, blank = got
+    ext, ext_values = ext[~blank], ext_values[~blank]
     channel_of = _EXT_CHANNEL[code[ext]]
     for k, channel in enumerate(_CHANNELS):
-        mine = channel_of == k
-        if mine.any():
-            where, vals = point_of[ext[mine]], ext_values[mine]
-            if len(where) > 1 and not (np.diff(where) > 0).all():
-                _, last = np.unique(where[::-1], return_index=True)
-                last = len(where) - 1 - last
-                where, vals = where[last], vals[last]
-            cols[channel][where] = vals
+        mine = np.flatnonzero(channel_of == k)
+        if len(mine):
+            last = xml_scan.last_of(mine, point_of[ext[mine]], n_pts)
+            cols[channel] = np.where(last >= 0, ext_values[last], np.nan)
     # OpenTracks before v4.18 wrote a pause as lat=100 and a resume as lat=200
     marker = (lat == 100.0) | (lat == 200.0)
     raw.legacy_pause = bool(marker.any())
     valid = (lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180)
     cols["latitude"] = np.where(valid, lat, np.nan)
     cols["longitude"] = np.where(valid, lon, np.nan)
-    seg = a2[pts_s]
+    seg = a2[pts]
     new_seg = np.ones(n_pts, dtype=bool)
     new_seg[1:] = seg[1:] != seg[:-1]
     # a marker starts a new segment for the next real point; markers themselves are not points

@@ -21,18 +21,14 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import Activity, Lap, timer_seconds
-from runhub.formats import FormatError, register
+from runhub.formats import FormatError, register, xml_scan
 from runhub.formats._common import (
     check_start,
-    floats,
-    iso_times,
     localname,
     mask_impossible,
     parse_time,
     parse_xml,
-    place_last,
     quarantine_backward_distance,
-    scan_tags,
     strictly_increasing,
     well_formed,
     xml_float,
@@ -72,88 +68,80 @@ Points = dict[str, np.ndarray]  # "time" and COLUMNS, one entry per timed trackp
 
 
 def _scan_tracks(data: bytes) -> tuple[bytes, list[Points]] | None:
-    """The fast path for trackpoints (see _common.scan_tags): each Track's points as arrays, by
-    the Track's document order, and the file with every Track's content cut out, so that lxml
-    builds only the small tree of activities, laps and totals. None: the tree path reads it all.
+    """The fast path for trackpoints (one compiled pass over the bytes, xml_scan): each Track's
+    points as arrays, by the Track's document order, and the file with every Track's content
+    cut out, so that lxml builds only the small tree of activities, laps and totals. None: the
+    tree path reads it all.
 
     The values follow _trackpoint exactly: the last Time, AltitudeMeters, DistanceMeters,
     Position and HeartRateBpm child wins; in a Position the first LatitudeDegrees and
     LongitudeDegrees; in a HeartRateBpm the first Value; cadence is the last in document order of
     Cadence and an Extensions' RunCadence, as Speed and Watts are the last in the Extensions.
     """
-    tags = scan_tags(data, _NAMES)
-    if tags is None or len(tags.pos) == 0:
+    tags = xml_scan.scan(data, _NAMES)
+    if tags is None or tags.n == 0:
         return None
-    code, start = tags.code, ~tags.closing
-    parent = tags.parents()
-    pcode = np.where(parent >= 0, code[np.maximum(parent, 0)], 0)
-    tracks = np.flatnonzero(start & (code == _C["Track"]))
+    code, parent, level = tags.code, tags.parent, tags.level
+    code_of = np.append(code, 0)  # code_of[p]: the code of tag p, 0 for none (p = -1)
+    tracks = np.flatnonzero(code == _C["Track"])
     inner = tracks[tags.opening[tracks]]
-    if not tags.ends_sure(inner):  # the cut starts at each Track start tag's '>'
-        return None
-    closer = tags.closers(inner)
+    closer = tags.close[inner]  # the cut: from each Track start tag's '>' to its end tag's '<'
     # a Track inside another Track would be cut out with its parent: leave such files to the tree
-    if len(inner) > 1 and (closer[:-1] > inner[1:]).any():
+    if len(inner) > 1 and (closer[:-1] > tags.pos[inner[1:]]).any():
         return None
-    pts = np.flatnonzero(start & (code == _C["Trackpoint"]) & (pcode == _C["Track"]))
+    pts = np.flatnonzero((code == _C["Trackpoint"]) & (code_of[parent] == _C["Track"]))
     n = len(pts)
-    num = np.full(len(code), -1, dtype=np.int64)
-    num[pts] = np.arange(n)
-    owner = np.where(parent >= 0, num[np.maximum(parent, 0)], -1)  # the point a direct child belongs to
-    child = start & (owner >= 0)
+    number = np.full(tags.n + 1, -1, dtype=np.int64)
+    number[pts] = np.arange(n)
+    owner = number[parent]  # the point a direct child belongs to (-1: none)
+    child = owner >= 0
 
-    def last_child(name: str) -> tuple[np.ndarray, np.ndarray]:
+    def last_child(name: str) -> np.ndarray:  # per point, its last child so named (-1: none)
         sel = np.flatnonzero(child & (code == _C[name]))
-        return sel, owner[sel]
-
-    def values(sel: np.ndarray, who: np.ndarray) -> np.ndarray | None:
-        text = tags.text_after(sel)
-        if text is None:
-            return None
-        return place_last(who, np.where(tags.opening[sel], text, b""), n)
+        return xml_scan.last_of(sel, owner[sel], n)
 
     cols: dict[str, np.ndarray] = {}
-    for name, channel in (("Time", "time"), ("AltitudeMeters", "altitude"), ("DistanceMeters", "distance")):
-        v = values(*last_child(name))
-        if v is None:
+    times = tags.times(last_child("Time"))
+    if times is None:
+        return None
+    cols["time"] = times
+    for name, channel in (("AltitudeMeters", "altitude"), ("DistanceMeters", "distance")):
+        got = tags.numbers(last_child(name))
+        if got is None:
             return None
-        cols[channel] = iso_times(v) if channel == "time" else floats(v)
+        cols[channel] = got[0]
     # Position / HeartRateBpm: the last such child of the point, then its first named child
     for holder, names in (("Position", (("LatitudeDegrees", "latitude"), ("LongitudeDegrees", "longitude"))),
                           ("HeartRateBpm", (("Value", "heart_rate"),))):
-        sel, who = last_child(holder)
-        last = np.full(n, -1, dtype=np.int64)
-        if len(sel):
-            last[who] = sel  # sel is in document order: the last assignment per point stays
-        mine = np.full(len(code), -1, dtype=np.int64)
+        last = last_child(holder)
+        mine = np.full(tags.n + 1, -1, dtype=np.int64)  # holder tag -> its point
         ok = last >= 0
         mine[last[ok]] = np.flatnonzero(ok)
         for sub, channel in names:
-            grand = np.flatnonzero(start & (code == _C[sub]) & (parent >= 0))
-            grand = grand[mine[parent[grand]] >= 0]
+            grand = np.flatnonzero(code == _C[sub])
             pt_of = mine[parent[grand]]
-            first = np.unique(pt_of, return_index=True)[1] if len(pt_of) else np.zeros(0, dtype=np.int64)
-            v = values(grand[first], pt_of[first])
-            if v is None:
+            grand, pt_of = grand[pt_of >= 0], pt_of[pt_of >= 0]
+            got = tags.numbers(xml_scan.first_of(grand, pt_of, n))
+            if got is None:
                 return None
-            cols[channel] = floats(v)
+            cols[channel] = got[0]
     # Extensions: descendants named Speed, Watts, RunCadence of an Extensions child of a point
-    levels = tags.level[pts]
+    levels = level[pts]
     if len(pts) and not (levels == levels[0]).all():
         return None
     ext_level = int(levels[0]) + 1 if len(pts) else 0
-    anc = np.maximum.accumulate(np.where(start & (tags.level == ext_level), np.arange(len(code)), -1))
-    in_ext = start & (tags.level > ext_level) & (anc >= 0)
-    in_ext &= (code[np.maximum(anc, 0)] == _C["Extensions"]) & (owner[np.maximum(anc, 0)] >= 0)
-    ext_owner = np.where(in_ext, owner[np.maximum(anc, 0)], -1)
+    anc = np.maximum.accumulate(np.where(level == ext_level, np.arange(tags.n), -1))  # ancestor at ext_level
+    in_ext = (level > ext_level) & (code_of[anc] == _C["Extensions"]) & (number[parent[np.maximum(anc, 0)]] >= 0)
+    in_ext &= anc >= 0
+    ext_owner = np.where(in_ext, number[parent[np.maximum(anc, 0)]], -1)
     for channel, names in (("speed", ("Speed",)), ("power", ("Watts",)), ("cadence", ("Cadence", "RunCadence"))):
         sel = np.flatnonzero((in_ext & np.isin(code, [_C[x] for x in names if x != "Cadence"]))
                              | ((child & (code == _C["Cadence"])) if channel == "cadence" else False))
         who = np.where(ext_owner[sel] >= 0, ext_owner[sel], owner[sel])
-        v = values(sel, who)
-        if v is None:
+        got = tags.numbers(xml_scan.last_of(sel, who, n))
+        if got is None:
             return None
-        cols[channel] = floats(v)
+        cols[channel] = got[0]
     both = ~np.isnan(cols["latitude"]) & ~np.isnan(cols["longitude"])
     cols["latitude"] = np.where(both, cols["latitude"], np.nan)
     cols["longitude"] = np.where(both, cols["longitude"], np.nan)
@@ -167,7 +155,7 @@ def _scan_tracks(data: bytes) -> tuple[bytes, list[Points]] | None:
     parts, at = [], 0
     for i, c in zip(inner.tolist(), closer.tolist(), strict=True):
         parts.append(data[at:tags.end[i] + 1])
-        at = int(tags.pos[c])
+        at = c
     parts.append(data[at:])
     return b"".join(parts), out
 
