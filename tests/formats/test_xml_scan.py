@@ -303,3 +303,56 @@ def test_utc_stamp_matches_datetime() -> None:
                  datetime(2000, 2, 29, 12, tzinfo=UTC), datetime(1900, 3, 1, tzinfo=UTC)):
         text = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         _check_times([text])
+
+
+def test_exact_halfway_decimals_round_to_even() -> None:
+    """(2M + 1) / 2**k with M of 53 bits lies exactly between two doubles: written in decimal
+    (2M + 1) * 5**k / 10**k, float() rounds it to the even neighbour, and so must the kernel."""
+    rng = random.Random(3)
+    texts = []
+    for k in range(9):
+        for _ in range(200):
+            m = (2 * rng.randrange(2 ** 52, 2 ** 53) + 1) * 5 ** k
+            if m >= 2 ** 62:
+                continue
+            s = str(m)
+            texts.append(s[:len(s) - k] + "." + s[len(s) - k:] if k else s)
+    texts += ["9007199254740993", "9007199254740995", "-9007199254740993"]
+    _check_numbers(texts)
+
+
+# ---------------------------------------------------------------- the check and the scan at once
+
+_BIG_POINTS = "".join(f'<trkpt lat="50.{i:05d}" lon="5.1"><time>2020-01-01T10:{i // 60 % 60:02d}:{i % 60:02d}Z</time>'
+                      f"</trkpt>\n" for i in range(3000))
+BIG_GPX = f'<gpx creator="t"><trk><trkseg>{_BIG_POINTS}</trkseg></trk></gpx>'.encode()
+
+
+def test_the_check_runs_beside_big_files_and_its_verdict_comes_first() -> None:
+    from runhub.formats import FormatError, gpx
+    from runhub.formats._common import _BOTH_AT_ONCE, well_formed, well_formed_while
+
+    assert len(BIG_GPX) > _BOTH_AT_ONCE
+    assert well_formed_while(BIG_GPX, "gpx", None, None, lambda data: len(data)) == len(BIG_GPX)
+    broken = BIG_GPX.replace(b"</trk>", b"</trx>")  # the scan reads it happily; libxml2 does not
+    with pytest.raises(FormatError) as direct:
+        well_formed(broken, "gpx", None)
+    for scan in (gpx._scan, lambda data: 1 / 0):
+        with pytest.raises(FormatError) as got:
+            well_formed_while(broken, "gpx", None, None, scan)
+        assert str(got.value) == str(direct.value)
+    with pytest.raises(FormatError) as got:
+        gpx.decode(broken)
+    assert str(got.value) == str(direct.value)
+    with pytest.raises(ZeroDivisionError):  # a scan's own error, on a file the check accepts
+        well_formed_while(BIG_GPX, "gpx", None, None, lambda data: 1 / 0)
+
+
+def test_the_size_limit_comes_before_any_scan() -> None:
+    from runhub.formats import FormatError
+    from runhub.formats._common import well_formed_while
+
+    calls = []
+    with pytest.raises(FormatError, match="byte limit"):
+        well_formed_while(BIG_GPX, "gpx", None, 1024, calls.append)
+    assert calls == []

@@ -1,14 +1,14 @@
 """GPX 1.0/1.1 with Garmin TrackPointExtension v1/v2, power and cluetrust gpxdata: decode and encode.
 
-Every file is first checked by libxml2 (hardened: no DTD, no entities, no network, size-capped;
-see _common.well_formed). Points are then read by local element names, so every vendor's
-namespace prefix works, in one of two ways that give identical results (tests/formats/
-test_gpx_scan.py): _scan, one compiled pass over the bytes (xml_scan), for the files written by
-devices and apps (no comments, CDATA or entity references in the values read); _walk, lxml's
-tree, for everything else. Each
-trkseg (and trk) after the first starts with a pause. GPX carries no distance, so it is computed
-on the WGS84 ellipsoid (geodesy.cumulative_distance) and does not accrue across a pause: a
-resume somewhere else is not a distance run. A GPX without timestamps is a route.
+Every file is checked by libxml2 (hardened: no DTD, no entities, no network, size-capped; see
+_common.well_formed, run beside the scan by well_formed_while) before anything read is used.
+Points are read by local element names, so every vendor's namespace prefix works, in one of two
+ways that give identical results (tests/formats/test_gpx_scan.py): _scan, one compiled pass
+over the bytes (xml_scan), for the files written by devices and apps (no comments, CDATA or
+entity references in the values read); _walk, lxml's tree, for everything else. Each trkseg
+(and trk) after the first starts with a pause. GPX carries no distance, so it is computed on
+the WGS84 ellipsoid (geodesy.cumulative_distance) and does not accrue across a pause: a resume
+somewhere else is not a distance run. A GPX without timestamps is a route.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from runhub.formats._common import (
     parse_time,
     parse_xml,
     strictly_increasing,
-    well_formed,
+    well_formed_while,
     xml_float,
 )
 from runhub.geodesy import cumulative_distance, pause_steps
@@ -209,8 +209,7 @@ def _walk(data: bytes, filename: str | None, max_bytes: int | None) -> _Raw:
 
 def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = None,
            **_options: Any) -> list[Activity]:
-    well_formed(data, "gpx", filename, max_bytes)
-    raw = _scan(data) or _walk(data, filename, max_bytes)
+    raw = well_formed_while(data, "gpx", filename, max_bytes, _scan) or _walk(data, filename, max_bytes)
     if len(raw.times) == 0:
         what = "a route (rte), not a recorded activity" if raw.has_rte else "no track points"
         raise _err(f"nothing to import: the file has {what}", filename, "trk")

@@ -2,12 +2,12 @@
 
 Read by hand on lxml (hardened, see _common.parse_xml): the TCX libraries on PyPI drop laps
 without trackpoints, the lap totals and the track breaks, which runhub must keep. Trackpoints
-come from a vectorised byte scan where the file allows (_scan_tracks; the same values as the
-tree walk in _trackpoint, tests/formats/test_tcx_scan.py), so lxml builds only the small tree of
-activities, laps and totals. Every Track
-after the first within a lap is a pause (Garmin starts a new Track when the timer resumes);
-a new lap's first Track is not. A MultiSportSession gives one activity per leg, linked as one
-multisport group.
+come from a compiled byte scan (xml_scan) where the file allows (_scan_tracks, run beside
+libxml2's check; the same values as the tree walk in _trackpoint, tests/formats/
+test_tcx_scan.py), so lxml builds only the small tree of activities, laps and totals. Every
+Track after the first within a lap is a pause (Garmin starts a new Track when the timer
+resumes); a new lap's first Track is not. A MultiSportSession gives one activity per leg,
+linked as one multisport group.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from runhub.formats._common import (
     quarantine_backward_distance,
     strictly_increasing,
     well_formed,
+    well_formed_while,
     xml_float,
 )
 
@@ -130,10 +131,10 @@ def _scan_tracks(data: bytes) -> tuple[bytes, list[Points]] | None:
     if len(pts) and not (levels == levels[0]).all():
         return None
     ext_level = int(levels[0]) + 1 if len(pts) else 0
-    anc = np.maximum.accumulate(np.where(level == ext_level, np.arange(tags.n), -1))  # ancestor at ext_level
-    in_ext = (level > ext_level) & (code_of[anc] == _C["Extensions"]) & (number[parent[np.maximum(anc, 0)]] >= 0)
-    in_ext &= anc >= 0
-    ext_owner = np.where(in_ext, number[parent[np.maximum(anc, 0)]], -1)
+    holder = np.maximum.accumulate(np.where(level == ext_level, np.arange(tags.n), -1))  # ancestor at ext_level
+    holder_point = np.append(owner, -1)[holder]  # the point that ancestor is a child of (-1: none)
+    in_ext = (level > ext_level) & (code_of[holder] == _C["Extensions"]) & (holder_point >= 0)
+    ext_owner = np.where(in_ext, holder_point, -1)
     for channel, names in (("speed", ("Speed",)), ("power", ("Watts",)), ("cadence", ("Cadence", "RunCadence"))):
         sel = np.flatnonzero((in_ext & np.isin(code, [_C[x] for x in names if x != "Cadence"]))
                              | ((child & (code == _C["Cadence"])) if channel == "cadence" else False))
@@ -167,8 +168,11 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
 
 def _decode(data: bytes, filename: str | None, max_bytes: int | None, *, fast: bool) -> list[Activity]:
     """`fast`: trackpoints from the byte scan where the file allows; else every element by lxml."""
-    well_formed(data, "tcx", filename, max_bytes)
-    scanned = _scan_tracks(data) if fast else None
+    if fast:
+        scanned = well_formed_while(data, "tcx", filename, max_bytes, _scan_tracks)
+    else:
+        well_formed(data, "tcx", filename, max_bytes)
+        scanned = None
     points: dict[Any, Points] | None = None
     if scanned is not None:
         small, by_track = scanned

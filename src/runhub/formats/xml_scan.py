@@ -5,20 +5,27 @@ byte spans, compiled too (runhub.jit).
 Why hand-written: lxml builds a Python proxy per element touched, about 1 us each, and a 1-hour
 GPX or TCX has 40,000+ elements. The numpy byte scan this replaces read the same facts in some
 forty whole-buffer passes (every '<', '>', '"', '=', 8-byte words for names and attributes, byte
-windows for texts): 15.6 ms of the 29 ms decode of a 1-hour Strava GPX (1.25 MB). This pass reads
-each byte once, in a loop numpy cannot express without a Python step per byte, and reads numbers
-and times without building strings.
+windows for texts), and numpy's string-to-float cast took ~0.5 us a long value. Measured on the
+first hour of the Strava GPX (1.25 MB, 32,000 start tags): 14.2 ms for the numpy scan, 4.0 ms
+now (1.9 ms of it this pass); the 3.7 MB gpsbabel TCX: 35.9 -> 12.1 ms. No library does this
+either: the pass must give exactly what lxml's tree gives, by local name, and refuse the rest.
+The kernels call no other kernel per tag or per byte: numba does not inline across cached
+kernels, and the name look-up as its own kernel made the pass 2.9 ms instead of 2.0.
 
-The document must have passed _common.well_formed first (libxml2, hardened): the tokenizer relies
-on it (attribute values are quoted and hold no '<', every end tag closes the open element) and
-checks only what it needs to stay in bounds. What it does not read exactly, it refuses, and the
-caller walks lxml's tree instead: comments and CDATA, processing instructions inside the root
-(their text would split or join an element's text), entity references in a text or value read
-here (`Tags.numbers` and `Tags.times` return None), a name with an empty part.
+The document must pass _common.well_formed (libxml2, hardened) before anything read here is
+used: the tokenizer relies on it (attribute values are quoted and hold no '<', every end tag
+closes the open element) and checks only what it needs to stay in bounds. What it does not read
+exactly, it refuses, and the caller walks lxml's tree instead: comments and CDATA, processing
+instructions inside the root (their text would split or join an element's text), entity
+references in a text or value read as a number or time (`Tags.numbers` and `Tags.times` return
+None), a name with an empty part. Like the numpy scan before it, it takes a name's prefix as
+given and does not look for its declaration: well_formed does not check namespaces, so a file
+with an undeclared prefix is read here where lxml's tree would refuse it.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -51,6 +58,9 @@ _CLASS[ord("/")] = _CLASS[ord(">")] = _NAME_END
 _CLASS[ord("=")] = _ATTR_NAME_END
 
 _MAX_EXACT = 2 ** 53  # digits forming an integer up to this are exact in float64
+_MAX_DIGITS = 2 ** 62 // 10  # a mantissa from here on takes no more digits (stays below 2**62)
+_POW5 = np.array([5 ** k for k in range(23)], dtype=np.int64)
+_POW5_BITS = np.array([(5 ** k).bit_length() for k in range(23)], dtype=np.int64)
 _POW10 = 10.0 ** np.arange(23)  # every one exact in float64
 _US_PER_DIGIT = np.array([0, 100000, 10000, 1000, 100, 10, 1])  # microseconds of the last of n fraction digits
 _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
@@ -245,11 +255,14 @@ def tokenize(buf: np.ndarray, head: np.ndarray, chain: np.ndarray, names: np.nda
 @kernel
 def decimals(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> tuple:
     """Each buf[start[i]:stop[i]] (start -1: no text) as float() reads it, with a status: READ,
-    BLANK (NaN) or PYTHON for any form but XML white space around [-]digits[.digits].
+    BLANK (NaN) or PYTHON for any form but XML white space around [-]digits[.digits] with digits
+    making an integer m < 2**62 and at most 22 after the point.
 
-    Exact: the digits form an integer m <= 2**53 and the point a power 10**k with k <= 22, both
-    exact in float64, so m / 10**k is one correctly rounded division, the very double float()
-    returns (Clinger's fast path); a longer mantissa is left to Python.
+    Exact: with m <= 2**53, m and 10**k are both exact in float64, so m / 10**k is one correctly
+    rounded division, the very double float() returns (Clinger's fast path). A longer mantissa
+    (the 17 digits of a float32 printed as a double, common in TCX) is divided by 5**k in
+    integers, 54 bits and a sticky remainder, rounded half to even, then scaled by 2**-k: the
+    correctly rounded quotient again, which is what float() returns.
     """
     count = len(start)
     out = np.full(count, np.nan)
@@ -276,10 +289,10 @@ def decimals(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> tuple:
         for j in range(a, b):
             c = np.int64(buf[j])
             if 48 <= c <= 57:
-                m = m * 10 + (c - 48)
-                if m > _MAX_EXACT:
+                if m >= _MAX_DIGITS:
                     ok = False
                     break
+                m = m * 10 + (c - 48)
                 digits += 1
                 if dot:
                     k += 1
@@ -291,10 +304,50 @@ def decimals(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> tuple:
         if not ok or digits == 0 or k > 22:
             status[i] = PYTHON
             continue
-        v = np.float64(m) / _POW10[k]
+        if m <= _MAX_EXACT:
+            v = np.float64(m) / _POW10[k]
+        else:
+            v = _long_quotient(m, k)
         out[i] = -v if neg else v
         status[i] = READ
     return out, status
+
+
+@kernel
+def _long_quotient(m: int, k: int) -> float:
+    """m / 10**k correctly rounded (half to even), for 2**53 < m < 2**62 and 0 <= k <= 22.
+
+    m / 10**k = (m / 5**k) * 2**-k, and the scaling is exact: the quotient by 5**k (below 2**52)
+    is taken in integers to 54 significant bits, the bits past them kept as a sticky flag."""
+    d = _POW5[k]
+    q = m // d
+    r = m - q * d
+    bits = math.frexp(np.float64(q))[1]  # q's bit length (q >= 2), the float rounding corrected
+    if (np.int64(1) << (bits - 1)) > q:
+        bits -= 1
+    if bits > 54:
+        e = 54 - bits
+        mant = q >> (bits - 54)
+        sticky = (q & ((np.int64(1) << (bits - 54)) - 1)) != 0 or r != 0
+    else:
+        e = 54 - bits  # fraction bits to produce, a chunk at a time: r << step stays below 2**62
+        mant = q
+        step = 62 - _POW5_BITS[k]
+        need = e
+        while need > 0:
+            c = min(step, need)
+            r <<= c
+            f = r // d
+            r -= f * d
+            mant = (mant << c) | f
+            need -= c
+        sticky = r != 0
+    # mant: the quotient times 2**e truncated to 54 bits; round its last bit off, half to even
+    half = mant & 1
+    mant >>= 1
+    if half and (sticky or mant & 1):
+        mant += 1
+    return math.ldexp(np.float64(mant), 1 - e - k)
 
 
 @kernel
@@ -486,7 +539,7 @@ class Tags:
         span = self.attr_span[idx, k]
         if self.attr_amp[idx, k].any():
             return None
-        return _numbers(self.data, self.buf, span[:, 0], span[:, 1])[0]
+        return _numbers(self.data, self.buf, span[:, 0].copy(), span[:, 1].copy())[0]
 
     def text(self, i: int) -> str:
         """Start tag i's own text, as lxml's .text gives it ('' for none)."""
@@ -536,8 +589,10 @@ def _numbers(data: bytes, buf: np.ndarray, start: np.ndarray, stop: np.ndarray) 
 
 def scan(data: bytes, names: tuple[bytes, ...], folded: frozenset[bytes] = frozenset(),
          attrs: tuple[bytes, ...] = (), levels: tuple[int, ...] = ()) -> Tags | None:
-    """The start tags of well-formed XML (call _common.well_formed first), or None outside the
-    subset read here (the caller then walks lxml's tree).
+    """The start tags of well-formed XML, or None outside the subset read here (the caller then
+    walks lxml's tree). Nothing read may be used before _common.well_formed has passed the
+    document (_common.well_formed_while runs the two at once); on any other bytes the pass
+    stays in bounds and its answer means nothing.
 
     A tag's code is 1 + the index of its local name in `names` (0 for another name); names in
     `folded` (lower case) match in any ASCII letter case, the others exactly (no non-ASCII
