@@ -122,6 +122,12 @@ def warm_up() -> float:
     irregular = make_run(8, datetime(2024, 6, 2, 6, 30, tzinfo=UTC), minutes=6.0)
     irregular.channels["time"] = irregular.channels["time"] + 0.25 * (np.arange(irregular.n_samples) % 2)
     decoded = [a for fmt in ("fit", "gpx", "tcx") for a in formats.decode(formats.encode(run, fmt))]
+    # a value longer than the XML scan reads by itself (it is handed to Python: its kernel too)
+    decoded += formats.decode(
+        b'<?xml version="1.0"?><gpx version="1.1" creator="runhub"><trk><trkseg>'
+        b'<trkpt lat="40.18894976936280727386474609375" lon="4.5"><time>2024-06-01T06:30:00Z</time></trkpt>'
+        b'<trkpt lat="40.1890" lon="4.5001"><time>2024-06-01T06:30:01Z</time></trkpt></trkseg></trk></gpx>'
+    )
     for a in (run, irregular, *decoded):
         analyse(a)
     return time.perf_counter() - t0
