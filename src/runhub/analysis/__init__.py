@@ -84,9 +84,9 @@ def analyse(activity: Activity) -> Analysis:
     ch = a.channels
     alt = ch.get("altitude")
     elev = elevation_stats(alt, tb.t, tb.paused) if alt is not None and np.isfinite(alt).any() else None
-    s = summarize(a, tb, elev)
-    products: dict[str, Any] = {"facts": facts(a, s)}
     dist = distance_stream(a, tb)
+    s = summarize(a, tb, elev, dist)
+    products: dict[str, Any] = {"facts": facts(a, s)}
     cum = Cumulative.build(a, tb, dist)
     if dist is not None and dist[-1] > dist[0]:
         products["splits_km"] = splits(a, tb, dist, KM, cum, elev=elev)

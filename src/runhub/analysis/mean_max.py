@@ -104,34 +104,7 @@ def window_max(tau: np.ndarray, e: np.ndarray, durations: Iterable[float]) -> tu
     """For each duration d: max over a of (E(a+d) - E(a)) / d and its argmax a (axis units).
     E piecewise linear through (tau, e); tau non-decreasing. NaN where d exceeds the axis."""
     durs = np.array(durations if isinstance(durations, np.ndarray) else list(durations), dtype=float)
-    vals = np.full(len(durs), np.nan)
-    starts = np.full(len(durs), np.nan)
-    if len(tau) < 2:
-        return vals, starts
-    tau = np.ascontiguousarray(tau, dtype=float)
-    e = np.ascontiguousarray(e, dtype=float)
-    length = tau[-1] - tau[0]
-    rising = tau[1:] > tau[:-1]
-    if not rising.all():  # keep the last of equal instants
-        keep = np.append(rising, True)
-        tau, e = tau[keep], e[keep]
-    g, g0 = _unit_grid(tau, e)
-    if len(g):
-        n = len(g)
-        whole = (durs == np.floor(durs)) & (durs >= 1) & (durs <= n - 1)
-        other = np.flatnonzero(~whole & (durs > 0) & (durs <= length))
-        if len(other):
-            vals[other], starts[other] = _exact_windows(tau, e, durs[other])
-        ks = np.flatnonzero(whole)
-        if len(ks):
-            best, at = _best_windows(g, durs[ks].astype(np.int64))
-            vals[ks] = best / durs[ks]
-            starts[ks] = g0 + at  # the first best window (earliest start) on ties
-        return vals, starts
-    ks = np.flatnonzero((durs > 0) & (durs <= length))
-    if len(ks):
-        vals[ks], starts[ks] = _exact_windows(tau, e, durs[ks])
-    return vals, starts
+    return _window_max(np.ascontiguousarray(tau, dtype=float), np.ascontiguousarray(e, dtype=float), durs)
 
 
 # ---------------------------------------------------------------------------- kernels
@@ -382,6 +355,7 @@ def _exact_windows(tau: np.ndarray, e: np.ndarray, durations: np.ndarray) -> tup
 
 
 _POLICY = {"speed": 0, "power": 1}  # any other metric: a rate (2)
+GRID_SECONDS = GRID.astype(float)
 
 
 def axis_for(tb: TimeBase, metric: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -399,6 +373,8 @@ def _axis(policy: int, dt: np.ndarray, paused: np.ndarray, weights: np.ndarray, 
     n = len(x)
     tau = np.empty(n)
     e = np.empty(n)
+    if n == 0:
+        return tau, e
     tau[0] = 0.0
     e[0] = 0.0
     for i in range(n - 1):
@@ -419,6 +395,133 @@ def _axis(policy: int, dt: np.ndarray, paused: np.ndarray, weights: np.ndarray, 
     return tau, e
 
 
+@kernel
+def _window_max(tau: np.ndarray, e: np.ndarray, durs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`window_max`: the last of equal axis instants kept, then the whole durations searched on
+    the unit grid (`_best_windows`) when there is one, every other duration exactly
+    (`_exact_windows`). One compiled call: the numpy glue around the two searches cost ~15 array
+    calls per curve, four curves per activity."""
+    m = len(durs)
+    vals = np.full(m, np.nan)
+    starts = np.full(m, np.nan)
+    n0 = len(tau)
+    if n0 < 2:
+        return vals, starts
+    length = tau[n0 - 1] - tau[0]
+    kept = 1
+    for i in range(n0 - 1):
+        if tau[i + 1] > tau[i]:
+            kept += 1
+    if kept < n0:  # keep the last of equal instants
+        tk = np.empty(kept)
+        ek = np.empty(kept)
+        k = 0
+        for i in range(n0):
+            if i == n0 - 1 or tau[i + 1] > tau[i]:
+                tk[k] = tau[i]
+                ek[k] = e[i]
+                k += 1
+        tau, e = tk, ek
+    g, g0 = _unit_grid(tau, e)
+    n = len(g)
+    whole = np.zeros(m, dtype=np.bool_)
+    if n:
+        for k in range(m):
+            d = durs[k]
+            whole[k] = d == np.floor(d) and d >= 1 and d <= n - 1
+    other = 0
+    for k in range(m):
+        if not whole[k] and durs[k] > 0 and durs[k] <= length:
+            other += 1
+    if other:
+        idx = np.empty(other, dtype=np.int64)
+        j = 0
+        for k in range(m):
+            if not whole[k] and durs[k] > 0 and durs[k] <= length:
+                idx[j] = k
+                j += 1
+        ov, os = _exact_windows(tau, e, durs[idx])
+        for j in range(other):
+            vals[idx[j]] = ov[j]
+            starts[idx[j]] = os[j]
+    nw = 0
+    for k in range(m):
+        if whole[k]:
+            nw += 1
+    if nw:
+        idx = np.empty(nw, dtype=np.int64)
+        dk = np.empty(nw, dtype=np.int64)
+        j = 0
+        for k in range(m):
+            if whole[k]:
+                idx[j] = k
+                dk[j] = np.int64(durs[k])
+                j += 1
+        best, at = _best_windows(g, dk)
+        for j in range(nw):
+            vals[idx[j]] = best[j] / durs[idx[j]]
+            starts[idx[j]] = g0 + at[j]  # the first best window (earliest start) on ties
+    return vals, starts
+
+
+@kernel
+def _mean_max(
+    policy: int,
+    dt: np.ndarray,
+    paused: np.ndarray,
+    weights: np.ndarray,
+    x: np.ndarray,
+    t: np.ndarray,
+    durs: np.ndarray,
+    up_to_length: bool,
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """`mean_max` in one compiled call: the axis, the durations up to its length (`grid_for`,
+    when `up_to_length`: durs is the grid), `_window_max`, and the starts mapped to clock
+    seconds. Returns (durations used, values, starts)."""
+    tau, e = _axis(policy, dt, paused, weights, x)
+    n = len(tau)
+    if n == 0:
+        raise IndexError("mean_max of an empty series")
+    count = len(durs)
+    if up_to_length:
+        count = np.searchsorted(durs, tau[n - 1] - tau[0], side="right")
+    vals, starts = _window_max(tau, e, durs[:count])
+    # axis -> clock: the later sample of equal axis instants (a window starts after a pause)
+    kept = 0
+    for i in range(n):
+        if i == n - 1 or tau[i + 1] > tau[i]:
+            kept += 1
+    td = np.empty(kept)
+    tt = np.empty(kept)
+    k = 0
+    for i in range(n):
+        if i == n - 1 or tau[i + 1] > tau[i]:
+            td[k] = tau[i]
+            tt[k] = t[i]
+            k += 1
+    clock = np.empty(count)
+    for k in range(count):
+        a = starts[k]
+        clock[k] = _interp_at(td, tt, a) - t[0] if np.isfinite(a) else np.nan
+    return count, vals, clock
+
+
+@kernel
+def _interp_at(xp: np.ndarray, fp: np.ndarray, x: float) -> float:
+    """numpy.interp at one finite x (the same arithmetic, so the same bits), by bisection; xp
+    strictly increasing."""
+    n = len(xp)
+    if x < xp[0]:
+        return fp[0]
+    if x >= xp[n - 1]:
+        return fp[n - 1]
+    j = np.searchsorted(xp, x, side="right") - 1
+    if xp[j] == x:
+        return fp[j]
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    return slope * (x - xp[j]) + fp[j]
+
+
 def mean_max(
     tb: TimeBase, metric: str, x: np.ndarray, durations: Iterable[float] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -426,13 +529,19 @@ def mean_max(
 
     `durations` None: the storage grid up to the axis length. Durations longer than the axis
     come back NaN (SweatStack leaves them out)."""
-    tau, e = axis_for(tb, metric, x)
-    durs = grid_for(tau[-1] - tau[0]) if durations is None else np.array(list(durations), dtype=float)
-    vals, starts = window_max(tau, e, durs)
-    # axis -> clock: the later sample of equal axis instants (a window starts after a pause)
-    td, _, tt = _dedupe(tau, e, tb.t)
-    clock = np.where(np.isfinite(starts), np.interp(np.nan_to_num(starts), td, tt), np.nan) - tb.t[0]
-    return np.asarray(durs, dtype=float), vals, clock
+    grid = durations is None
+    durs = GRID_SECONDS if grid else np.array(list(durations), dtype=float)
+    count, vals, clock = _mean_max(
+        _POLICY.get(metric, 2),
+        tb.dt,
+        tb.paused,
+        tb.weights,
+        np.ascontiguousarray(x, dtype=float),
+        np.ascontiguousarray(tb.t, dtype=float),
+        durs,
+        grid,
+    )
+    return (durs[:count].copy() if grid else durs), vals, clock
 
 
 def best_rates(tau: np.ndarray, e: np.ndarray, lo: np.ndarray, hi: np.ndarray, window: float) -> np.ndarray:
@@ -446,6 +555,35 @@ def best_rates(tau: np.ndarray, e: np.ndarray, lo: np.ndarray, hi: np.ndarray, w
         np.asarray(hi, dtype=np.int64),
         float(window),
     )
+
+
+def paused_rates(
+    paused: np.ndarray, dt: np.ndarray, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, window: float
+) -> np.ndarray:
+    """`best_rates` of the cumulative `x` on the timer axis (paused intervals cut out of both the
+    axis and x): the max speed of an activity and of its laps."""
+    return _paused_rates(paused, dt, x, lo.astype(np.int64), hi.astype(np.int64), float(window))
+
+
+@kernel
+def _paused_rates(
+    paused: np.ndarray, dt: np.ndarray, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, window: float
+) -> np.ndarray:
+    """The axis and integral as concatenate(([0.0], cumsum(where(paused, 0.0, step)))) make them
+    (same sums, in order), then `_best_rates`; compiled, one call instead of eight array passes."""
+    n = len(x)
+    tau = np.empty(n)
+    e = np.empty(n)
+    if n:
+        tau[0] = 0.0
+        e[0] = 0.0
+    for i in range(n - 1):
+        s = 0.0 if paused[i] else dt[i]
+        v = 0.0 if paused[i] else x[i + 1] - x[i]
+        # cumsum starts from the first value itself (not 0.0 + it: the sign of a zero stays)
+        tau[i + 1] = tau[i] + s if i else s
+        e[i + 1] = e[i] + v if i else v
+    return _best_rates(tau, e, lo, hi, window)
 
 
 @kernel
