@@ -71,7 +71,7 @@ def analyse(activity: Activity) -> Analysis:
     from runhub.analysis.extended import cooper, encoded_polyline, is_night, pace_variability, sun_moon
     from runhub.analysis.geo import distance_stream
     from runhub.analysis.mean_max import mean_max
-    from runhub.analysis.splits import KM, MILE, Cumulative, laps, splits
+    from runhub.analysis.splits import KM, MILE, Cumulative, laps, split_lists
     from runhub.analysis.summary import summarize
     from runhub.analysis.timebase import time_base
     from runhub.analysis.zones import HIST_BINS, histogram
@@ -89,8 +89,7 @@ def analyse(activity: Activity) -> Analysis:
     products: dict[str, Any] = {"facts": facts(a, s)}
     cum = Cumulative.build(a, tb, dist)
     if dist is not None and dist[-1] > dist[0]:
-        products["splits_km"] = splits(a, tb, dist, KM, cum, elev=elev)
-        products["splits_mi"] = splits(a, tb, dist, MILE, cum, elev=elev)
+        products["splits_km"], products["splits_mi"] = split_lists(a, tb, dist, (KM, MILE), cum, elev=elev)
         if a.sport.split(".")[0] in FOOT_SPORTS:
             products["best_efforts"] = best_efforts(tb.t, dist, a.sport, cum.moving)
     products["laps"] = laps(a, tb, dist, cum, elev)

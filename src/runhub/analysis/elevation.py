@@ -74,14 +74,48 @@ def hysteresis_extrema(x: np.ndarray, h: float) -> tuple[list[int], list[float]]
     them: a reversal must exceed h to confirm an extreme; the last leg runs to the last extreme."""
     if len(x) < 2:
         return [0] if len(x) else [], []
-    tp = turning_points(x)  # extrema only: the loop runs over few points
-    pts = x[tp].tolist()
-    legs: list[float] = []
-    ext = [int(tp[0])]
-    anchor = cand = pts[0]
+    ext, legs = _hysteresis(np.ascontiguousarray(x, dtype=float), float(h))
+    return ext.tolist(), legs.tolist()
+
+
+@kernel
+def _hysteresis(x: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """`hysteresis_extrema` on len(x) >= 2, over the turning points (`turning_points`: the first,
+    the last, and the end of the last step before every change of the sign of the step).
+    Compiled: on a noisy profile the turning points are a large part of the samples, and the
+    Python loop over them was most of a long activity's elevation time."""
+    n = len(x)
+    tp = np.empty(n, dtype=np.int64)
+    m = 0
+    tp[m] = 0
+    m += 1
+    if n > 2:
+        prev_sign = 0.0  # none yet (a nonzero step's sign is never 0)
+        last = -1  # the last nonzero step
+        for i in range(n - 1):
+            d = x[i + 1] - x[i]
+            if d != 0:
+                sg = np.sign(d)
+                # the extremum sits at the end of the last nonzero step before the change
+                if prev_sign != 0.0 and sg != prev_sign and last + 1 < n - 1:
+                    tp[m] = last + 1
+                    m += 1
+                prev_sign = sg
+                last = i
+    tp[m] = n - 1
+    m += 1
+    ext = np.empty(m, dtype=np.int64)
+    legs = np.empty(m)
+    ne = 0
+    nl = 0
+    ext[ne] = tp[0]
+    ne += 1
+    anchor = x[tp[0]]
+    cand = anchor
     ci = 0
     direction = 0
-    for k, v in enumerate(pts[1:], 1):
+    for k in range(1, m):
+        v = x[tp[k]]
         if direction == 0:
             if v - anchor > h:
                 direction, cand, ci = 1, v, k
@@ -91,20 +125,26 @@ def hysteresis_extrema(x: np.ndarray, h: float) -> tuple[list[int], list[float]]
             if v > cand:
                 cand, ci = v, k
             elif cand - v > h:
-                legs.append(cand - anchor)
-                ext.append(int(tp[ci]))
+                legs[nl] = cand - anchor
+                nl += 1
+                ext[ne] = tp[ci]
+                ne += 1
                 anchor, cand, ci, direction = cand, v, k, -1
         else:
             if v < cand:
                 cand, ci = v, k
             elif v - cand > h:
-                legs.append(cand - anchor)
-                ext.append(int(tp[ci]))
+                legs[nl] = cand - anchor
+                nl += 1
+                ext[ne] = tp[ci]
+                ne += 1
                 anchor, cand, ci, direction = cand, v, k, 1
     if direction != 0:
-        legs.append(cand - anchor)
-        ext.append(int(tp[ci]))
-    return ext, legs
+        legs[nl] = cand - anchor
+        nl += 1
+        ext[ne] = tp[ci]
+        ne += 1
+    return ext[:ne].copy(), legs[:nl].copy()
 
 
 def hysteresis_legs(x: np.ndarray, h: float) -> list[float]:
@@ -225,42 +265,146 @@ def elevation_stats(
     (default: one sample per second) for the time-based smoothing, which runs on the timer axis.
     Min/max are of the recorded altitude, as devices report them.
     """
-    alt = np.asarray(alt, dtype=float)
+    alt = np.ascontiguousarray(alt, dtype=float)
     n = len(alt)
-    if t is None:
-        t = np.arange(n, dtype=float)
-    ok = np.isfinite(alt)
-    if not ok.any():
+    tt = np.arange(n, dtype=float) if t is None else np.ascontiguousarray(t, dtype=float)
+    use_paused = paused is not None and len(paused) > 0
+    r = _elevation(
+        alt,
+        tt,
+        np.ascontiguousarray(paused, dtype=np.bool_) if use_paused else _NO_PAUSE,
+        use_paused,
+        float(hysteresis),
+        float(smoothing),
+    )
+    found, lo, hi, net, ascent, descent, idx, legs, cum_gain, cum_loss, gain, loss, climb, drop = r
+    if not found:
         return ElevationStats()
-    stats = ElevationStats(min=float(alt[ok].min()), max=float(alt[ok].max()))
-    idx = np.flatnonzero(ok)
-    a = alt[idx]
-    tt = np.asarray(t, dtype=float)
-    dt = np.diff(tt)
-    if paused is not None and len(paused):
-        dt = np.where(paused, 0.0, dt)
+    return ElevationStats(
+        gain=gain,
+        loss=loss,
+        min=lo,
+        max=hi,
+        max_climb=climb,
+        max_descent=drop,
+        ascent=ascent,
+        descent=descent,
+        net=net,
+        legs=legs.tolist(),
+        index=idx,
+        cum_gain=cum_gain,
+        cum_loss=cum_loss,
+    )
+
+
+_NO_PAUSE = np.zeros(0, dtype=np.bool_)
+
+
+@kernel
+def _elevation(
+    alt: np.ndarray, t: np.ndarray, paused: np.ndarray, use_paused: bool, hysteresis: float, smoothing: float
+) -> tuple:
+    """`elevation_stats` in one compiled call (the numpy form: ~40 array calls and a Python loop
+    over the turning points): the known samples, pause jumps removed, the timer axis, smoothing,
+    ascent/descent, hysteresis legs and their running gain/loss, each value by the same
+    operations in the same order as before (sums in sequence, as cumsum and Python's sum)."""
+    n = len(alt)
+    count = 0
+    lo = np.inf
+    hi = -np.inf
+    for i in range(n):
+        v = alt[i]
+        if np.isfinite(v):
+            count += 1
+            lo = min(lo, v)
+            hi = max(hi, v)
+    empty_i = np.zeros(0, dtype=np.int64)
+    empty_f = np.zeros(0)
+    if count == 0:
+        return False, np.nan, np.nan, 0.0, 0.0, 0.0, empty_i, empty_f, empty_f, empty_f, 0.0, 0.0, 0.0, 0.0
+    idx = np.empty(count, dtype=np.int64)
+    a = np.empty(count)
+    k = 0
+    for i in range(n):
+        if np.isfinite(alt[i]):
+            idx[k] = i
+            a[k] = alt[i]
+            k += 1
+    # the timer axis at every sample (paused steps count 0), cumsum's order
+    timer_all = np.empty(n)
+    if n:
+        timer_all[0] = 0.0
+    for i in range(n - 1):
+        step = 0.0 if (use_paused and paused[i]) else t[i + 1] - t[i]
+        timer_all[i + 1] = timer_all[i] + step if i else step
+    if use_paused:
         # a step between kept samples that spans a pause: drop its altitude change
-        cp = np.concatenate(([0], np.cumsum(paused.astype(np.int64))))
-        crosses = np.diff(cp[idx]) > 0
-        jumps = np.where(crosses, np.diff(a), 0.0)
-        a = a - np.concatenate(([0.0], np.cumsum(jumps)))
-    stats.net = float(a[-1] - a[0])
-    timer = np.concatenate(([0.0], np.cumsum(dt)))[idx]
-    if smoothing > 0 and len(a) >= 3:
+        cp = np.empty(n, dtype=np.int64)
+        cp[0] = 0
+        for i in range(n - 1):
+            cp[i + 1] = cp[i] + (1 if paused[i] else 0)
+        acc = 0.0
+        shifted = np.empty(count)
+        shifted[0] = a[0] - 0.0
+        for j in range(count - 1):
+            jump = a[j + 1] - a[j] if cp[idx[j + 1]] - cp[idx[j]] > 0 else 0.0
+            acc = acc + jump if j else jump
+            shifted[j + 1] = a[j + 1] - acc
+        a = shifted
+    net = a[count - 1] - a[0]
+    timer = np.empty(count)
+    for j in range(count):
+        timer[j] = timer_all[idx[j]]
+    if smoothing > 0 and count >= 3:
         # drop duplicate timer instants (across pauses) so the axis strictly increases
-        keep = np.concatenate(([True], np.diff(timer) > 0))
-        a = smooth_time(timer[keep], a[keep], smoothing)
-        idx = idx[keep]
-    stats.ascent = float((a - np.minimum.accumulate(a)).max())
-    stats.descent = float((np.maximum.accumulate(a) - a).max())
-    ext, legs = hysteresis_extrema(a, hysteresis)
-    stats.legs = legs
-    stats.index = idx
-    stats.cum_gain, stats.cum_loss = cumulative_gain_loss(a, ext, legs)
-    ups = [v for v in legs if v > 0]
-    downs = [-v for v in legs if v < 0]
-    stats.gain = float(sum(ups))
-    stats.loss = float(sum(downs))
-    stats.max_climb = float(max(ups, default=0.0))
-    stats.max_descent = float(max(downs, default=0.0))
-    return stats
+        kept = 1
+        for j in range(count - 1):
+            if timer[j + 1] - timer[j] > 0:
+                kept += 1
+        tk = np.empty(kept)
+        ak = np.empty(kept)
+        ik = np.empty(kept, dtype=np.int64)
+        tk[0] = timer[0]
+        ak[0] = a[0]
+        ik[0] = idx[0]
+        q = 1
+        for j in range(count - 1):
+            if timer[j + 1] - timer[j] > 0:
+                tk[q] = timer[j + 1]
+                ak[q] = a[j + 1]
+                ik[q] = idx[j + 1]
+                q += 1
+        a = _smooth_time(tk, ak, smoothing) if kept >= 3 else ak
+        idx = ik
+    m = len(a)
+    ascent = -np.inf
+    descent = -np.inf
+    run_min = a[0]
+    run_max = a[0]
+    for j in range(m):
+        run_min = min(run_min, a[j])
+        run_max = max(run_max, a[j])
+        ascent = max(ascent, a[j] - run_min)
+        descent = max(descent, run_max - a[j])
+    if m >= 2:
+        ext, legs = _hysteresis(a, hysteresis)
+    else:
+        ext = np.zeros(1, dtype=np.int64)
+        legs = empty_f
+    if len(legs):
+        cum_gain, cum_loss = _cumulative_gain_loss(a, ext, legs)
+    else:
+        cum_gain = np.zeros(m)
+        cum_loss = np.zeros(m)
+    gain = 0.0
+    loss = 0.0
+    climb = 0.0
+    drop = 0.0
+    for v in legs:
+        if v > 0:
+            gain += v
+            climb = max(climb, v)
+        elif v < 0:
+            loss += -v
+            drop = max(drop, -v)
+    return True, lo, hi, net, ascent, descent, idx, legs, cum_gain, cum_loss, gain, loss, climb, drop
