@@ -74,7 +74,7 @@ def analyse(activity: Activity) -> Analysis:
     from runhub.analysis.splits import KM, MILE, Cumulative, laps, split_lists
     from runhub.analysis.summary import summarize
     from runhub.analysis.timebase import time_base
-    from runhub.analysis.zones import HIST_BINS, histogram
+    from runhub.analysis.zones import HIST_BINS, histogram, speed_histogram
 
     a = activity
     if not a.has_streams or a.n_samples < 2:
@@ -106,14 +106,12 @@ def analyse(activity: Activity) -> Analysis:
         if metric == "speed":
             if dist is None:
                 continue
-            with np.errstate(invalid="ignore", divide="ignore"):
-                v = np.diff(dist) / tb.dt
+            h = speed_histogram(dist, tb.dt, tb.weights, width)
         else:
             x = ch.get(metric)
             if x is None:
                 continue
-            v = x[1:]
-        h = histogram(v, tb.weights, width)
+            h = histogram(x[1:], tb.weights, width)
         if len(h):
             products[f"hist_{metric}"] = h
     ext: dict[str, Any] = {}
