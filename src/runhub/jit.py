@@ -6,6 +6,10 @@ and compiled by numba, because numpy cannot express them without a Python-level 
 or loaded from numba's on-disk cache, on the kernel's first call: importing runhub stays cheap,
 and only a process that runs a kernel pays numba's start-up (about a second, once).
 
+A kernel calls only kernels of its own module: numba's on-disk cache is invalidated by a change to
+the kernel's own file only, so a kernel from another file could run stale after an edit there (numba's
+caching notes, "Cache invalidation"). A small helper two modules need is written in each.
+
 `NUMBA_DISABLE_JIT=1` runs every kernel as the plain Python it is written in (for debugging).
 """
 

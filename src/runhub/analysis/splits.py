@@ -155,13 +155,7 @@ def split_lists(
     else:
         alt_t = alt_v = _EMPTY
     hr = cum.sums.get("heart_rate")
-    has_elev = (
-        elev is not None
-        and elev.index is not None
-        and elev.cum_gain is not None
-        and elev.cum_loss is not None
-        and len(elev.index) > 0
-    )
+    has_elev = _has_turning_points(elev)
     rows, counts = _split_rows(
         t,
         np.ascontiguousarray(dist, dtype=float),
@@ -306,6 +300,19 @@ def _first_at_least(dist: np.ndarray, mark: float, j: int) -> int:
     return j
 
 
+def _has_turning_points(elev: ElevationStats | None) -> bool:
+    """The elevation stats carry the cumulative gain and loss at turning points a split can read."""
+    return (
+        elev is not None
+        and elev.index is not None
+        and elev.cum_gain is not None
+        and elev.cum_loss is not None
+        and len(elev.index) > 0
+    )
+
+
+# The same kernel as mean_max._interp_at, kept per module on purpose: numba's on-disk cache does not
+# see a change to a kernel defined in another file (see runhub.jit).
 @kernel
 def _interp_at(xp: np.ndarray, fp: np.ndarray, x: float) -> float:
     """numpy.interp at one x (the same arithmetic, so the same bits), by bisection; xp strictly
@@ -371,13 +378,7 @@ def laps(
     t0 = np.array([r[0] for r in rng])
     t1 = np.array([r[1] for r in rng])
     hr = a.channels.get("heart_rate")
-    has_elev = (
-        elev is not None
-        and elev.index is not None
-        and elev.cum_gain is not None
-        and elev.cum_loss is not None
-        and len(elev.index) > 0
-    )
+    has_elev = _has_turning_points(elev)
     sums = [cum.sums.get(name, (_EMPTY, _EMPTY)) for name in _AVERAGED]
     # one compiled pass for the interpolated integrals and indexes (the numpy form: ~30 array calls)
     rows = _lap_rows(

@@ -253,6 +253,16 @@ def tokenize(buf: np.ndarray, head: np.ndarray, chain: np.ndarray, names: np.nda
 
 
 @kernel
+def _trimmed(buf: np.ndarray, a: int, b: int) -> tuple[int, int]:
+    """The span buf[a:b] without the XML white space around it."""
+    while a < b and _CLASS[buf[a]] & _SPACE:
+        a += 1
+    while b > a and _CLASS[buf[b - 1]] & _SPACE:
+        b -= 1
+    return a, b
+
+
+@kernel
 def decimals(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> tuple:
     """Each buf[start[i]:stop[i]] (start -1: no text) as float() reads it, with a status: READ,
     BLANK (NaN) or PYTHON for any form but XML white space around [-]digits[.digits] with digits
@@ -272,10 +282,7 @@ def decimals(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> tuple:
         b = stop[i]
         if a < 0:
             continue
-        while a < b and _CLASS[buf[a]] & _SPACE:
-            a += 1
-        while b > a and _CLASS[buf[b - 1]] & _SPACE:
-            b -= 1
+        a, b = _trimmed(buf, a, b)
         if a == b:
             continue
         neg = buf[a] == 45  # '-'
@@ -393,10 +400,7 @@ def iso_seconds(buf: np.ndarray, start: np.ndarray, stop: np.ndarray) -> tuple:
         b = stop[i]
         if a < 0:
             continue
-        while a < b and _CLASS[buf[a]] & _SPACE:
-            a += 1
-        while b > a and _CLASS[buf[b - 1]] & _SPACE:
-            b -= 1
+        a, b = _trimmed(buf, a, b)
         if a == b:
             continue
         status[i] = PYTHON
