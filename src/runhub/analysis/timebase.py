@@ -10,10 +10,10 @@ Project-wide conventions (every module in `analysis/` goes through this one):
   is sample i+1.
 * **Pauses.** The source's timer events (`Activity.pauses`, or a recorded `timer` channel
   that stops advancing) mark the paused intervals. Only when a source says nothing about
-  pauses, a gap longer than `gap_threshold` (max(15 s, 3 x median step)) counts as one; a
+  pauses, a gap longer than the gap threshold (max(15 s, 3 x median step)) counts as one; a
   source that states where its timer ran (`extras["pause_source"]`, FIT timer events) is
   believed, so a dropout with the timer running stays timer time, as the device counts it.
-* **Weights.** `w_i = min(dt_i, gap_threshold)` on non-paused intervals, 0 on paused ones: a
+* **Weights.** `w_i = min(dt_i, gap threshold)` on non-paused intervals, 0 on paused ones: a
   value never stands for a long dropout; a NaN sample simply contributes no weight (its
   interval is left out, never redistributed).
 * **Elapsed** = t_last - min(t_first, 0): from the activity's start (a FIT session starts before
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runhub.activity import Activity, pause_mask
+from runhub.activity import Activity
 from runhub.jit import kernel
 
 # Moving thresholds in m/s. Running: Strava's "faster than a 30-minute-mile pace"; cycling,
@@ -50,13 +50,6 @@ MIN_GAP_THRESHOLD = 15.0  # s; algorithms.md 1.2: 10-15 s for 1 Hz devices, >= 3
 def moving_threshold(sport: str) -> float:
     """Speed (m/s) at or above which an interval counts as moving, by the sport's family."""
     return MOVING_THRESHOLDS.get(sport.split(".")[0].split("+")[0], DEFAULT_MOVING_THRESHOLD)
-
-
-def gap_threshold(t: np.ndarray) -> float:
-    """Seconds above which a recording step is a gap (not a regular or smart-recording step)."""
-    if len(t) < 2:
-        return MIN_GAP_THRESHOLD
-    return max(MIN_GAP_THRESHOLD, 3.0 * float(np.median(np.diff(t))))
 
 
 @dataclass
@@ -98,36 +91,9 @@ class TimeBase:
         return v[ok], self.weights[ok]
 
 
-def pauses_of(a: Activity, t: np.ndarray) -> np.ndarray:
-    """Paused intervals: the source's pause events or timer channel; else gaps > threshold."""
-    n = len(t)
-    mask = pause_mask(a) if a.pauses else np.zeros(max(n - 1, 0), dtype=bool)
-    timer = a.channels.get("timer")
-    if timer is not None and n > 1:
-        dtimer = np.diff(timer)
-        with np.errstate(invalid="ignore"):
-            # the timer stood still (or nearly) while the clock ran: a pause
-            mask |= np.isfinite(dtimer) & (np.diff(t) - dtimer > 0.5 * np.diff(t)) & (np.diff(t) > 1.0)
-    if not a.pauses and timer is None and not a.extras.get("pause_source") and n > 1:
-        mask |= np.diff(t) > gap_threshold(t)
-    return mask
-
-
-def interval_speed(a: Activity, dt: np.ndarray) -> np.ndarray | None:
-    """Speed of each interval (m/s) from the distance stream, else the speed channel; NaN unknown."""
-    d = a.channels.get("distance")
-    if d is not None and np.isfinite(d).sum() >= 2:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.diff(d) / dt
-    s = a.channels.get("speed")
-    if s is not None:
-        return s[1:].copy()
-    return None
-
-
 def time_base(a: Activity) -> TimeBase:
-    """Build the time base of an activity with streams (`pauses_of`, `gap_threshold`,
-    `interval_speed` and the weights, in one compiled pass: `_time_base`)."""
+    """Build the time base of an activity with streams: the conventions above, in one compiled
+    pass (`_time_base`)."""
     t = np.ascontiguousarray(a.channels["time"], dtype=float)
     ch = a.channels
     timer = ch.get("timer")
@@ -165,10 +131,15 @@ def _time_base(
     gap_rule: bool,
     threshold: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    """(dt, paused, weights, moving, gap) as `pauses_of`, `gap_threshold` and `interval_speed`
-    define them, element by element with the same operations (so the same bits). Compiled: the
-    numpy form is ~25 array calls and two medians (~90 us per activity, most of a short one's
-    time base). `timer`, `dist` empty when the activity has no such channel."""
+    """(dt, paused, weights, moving, gap), element by element with the operations of the numpy
+    definitions tests/analysis/test_timebase_kernel.py holds it to (so the same bits). Compiled:
+    the numpy form is ~25 array calls and two medians (~90 us per activity, most of a short
+    one's time base). `timer`, `dist` empty when the activity has no such channel.
+
+    Paused: the source's pause events; the timer channel standing (nearly) still while the clock
+    runs; only when the source says nothing of pauses, a step longer than the gap threshold
+    (max(15 s, 3 x the median step)). Moving: not paused, and the interval speed (distance step /
+    dt, else the speed channel's sample) not known to be below the sport's threshold."""
     n = len(t)
     m = max(n - 1, 0)
     dt = np.empty(m)
@@ -186,7 +157,7 @@ def _time_base(
     for k in range(len(pauses)):
         j = pauses[k] - 1
         if j < 0:
-            j += m  # numpy's wrap-around of pause_mask's fancy index
+            j += m  # numpy's wrap-around of activity.pause_mask's fancy index
         if not 0 <= j < m:
             raise IndexError("pause index out of range")
         paused[j] = True
@@ -227,11 +198,3 @@ def _time_base(
                 mv = False
         moving[i] = mv
     return dt, paused, weights, moving, gap
-
-
-def weighted_mean(x: np.ndarray, w: np.ndarray) -> float | None:
-    """Time-weighted mean, None when no time is known."""
-    tot = float(w.sum())
-    if tot <= 0:
-        return None
-    return float((x * w).sum() / tot)
