@@ -103,11 +103,6 @@ class Cumulative:
         return [x / w if w > 1e-9 else None for x, w in zip(dx.tolist(), dw.tolist(), strict=True)]
 
 
-def _nums(x: np.ndarray) -> list[float | None]:
-    """Finite floats of an array as Python floats, None for the rest."""
-    return [v if math.isfinite(v) else None for v in x.tolist()]
-
-
 def crossing_times(t: np.ndarray, dist: np.ndarray, marks: np.ndarray) -> np.ndarray:
     """First clock time the cumulative distance reaches each mark (linear inside a step)."""
     j = np.clip(np.searchsorted(dist, marks, "left"), 1, len(dist) - 1)
