@@ -136,3 +136,81 @@ def test_best_windows_on_real_rides(name):
         assert np.array_equal(at, ref_at), metric
         checked += 1
     assert checked >= 2
+
+
+def reference_window_max(tau: np.ndarray, e: np.ndarray, durs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """window_max as numpy glue around the two searches (before it was one compiled call): the last
+    of equal instants kept, whole durations on the unit grid, the others exactly."""
+    vals = np.full(len(durs), np.nan)
+    starts = np.full(len(durs), np.nan)
+    if len(tau) < 2:
+        return vals, starts
+    length = tau[-1] - tau[0]
+    rising = tau[1:] > tau[:-1]
+    if not rising.all():
+        keep = np.append(rising, True)
+        tau, e = tau[keep], e[keep]
+    g, g0 = M._unit_grid(tau, e)
+    if len(g):
+        n = len(g)
+        whole = (durs == np.floor(durs)) & (durs >= 1) & (durs <= n - 1)
+        other = np.flatnonzero(~whole & (durs > 0) & (durs <= length))
+        if len(other):
+            vals[other], starts[other] = M._exact_windows(tau, e, durs[other])
+        ks = np.flatnonzero(whole)
+        if len(ks):
+            best, at = M._best_windows(g, durs[ks].astype(np.int64))
+            vals[ks] = best / durs[ks]
+            starts[ks] = g0 + at
+        return vals, starts
+    ks = np.flatnonzero((durs > 0) & (durs <= length))
+    if len(ks):
+        vals[ks], starts[ks] = M._exact_windows(tau, e, durs[ks])
+    return vals, starts
+
+
+def reference_mean_max(tb, metric: str, x: np.ndarray, durations) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """mean_max as numpy glue: the axis, the grid up to its length, window_max, starts to clock."""
+    tau, e = M.axis_for(tb, metric, x)
+    durs = M.grid_for(tau[-1] - tau[0]) if durations is None else np.array(list(durations), dtype=float)
+    vals, starts = reference_window_max(tau, e, durs)
+    keep = np.concatenate((tau[1:] > tau[:-1], [True]))
+    td, tt = tau[keep], tb.t[keep]
+    clock = np.where(np.isfinite(starts), np.interp(np.nan_to_num(starts), td, tt), np.nan) - tb.t[0]
+    return np.asarray(durs, dtype=float), vals, clock
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(2, 1200),
+    st.integers(0, 2**31),
+    st.sampled_from(["power", "heart_rate", "speed", "cadence"]),
+    st.sampled_from(["grid", "whole", "fractional"]),
+    st.booleans(),
+)
+def test_mean_max_equals_its_numpy_glue(n, seed, metric, durations, irregular):
+    from datetime import UTC, datetime
+
+    from runhub.activity import Activity
+
+    rng = np.random.default_rng(seed)
+    steps = rng.choice([1.0, 1.0, 2.0, 0.5, 4.0, 30.0], n - 1) if irregular else np.ones(n - 1)
+    t = np.concatenate(([0.0], np.cumsum(steps)))
+    ch = {"time": t, "distance": np.concatenate(([0.0], np.cumsum(rng.choice([0.0, 2.0, 3.1, 4.5], n - 1))))}
+    x = rng.gamma(2.0, 120.0, n).round() if metric != "heart_rate" else np.round(140 + np.cumsum(rng.normal(0, 1, n)))
+    x[rng.random(n) < 0.05] = np.nan
+    ch[metric if metric != "speed" else "power"] = x
+    a = Activity(start=datetime(2024, 5, 1, 8, tzinfo=UTC), channels=ch)
+    if n > 4 and rng.random() < 0.5:
+        a.pauses = sorted({int(i) for i in rng.integers(1, n, size=2)})
+    tb = time_base(a)
+    series = distance_stream(a, tb) if metric == "speed" else ch[metric]
+    durs = None
+    if durations == "whole":
+        durs = sorted({int(d) for d in rng.integers(1, max(2, int(t[-1]) + 5), 12)})
+    elif durations == "fractional":
+        durs = sorted(set(np.round(rng.uniform(0.2, t[-1] + 3.0, 8), 2).tolist()))
+    got = M.mean_max(tb, metric, series, durs)
+    want = reference_mean_max(tb, metric, series, durs)
+    for k in range(3):
+        assert got[k].tobytes() == want[k].tobytes(), ("durations", "values", "starts")[k]
