@@ -19,38 +19,26 @@ from runhub.analysis.summary import max_speeds
 from runhub.analysis.timebase import TimeBase, time_base
 
 
-class RefCumulative:
-    """Cumulative.build in numpy: running integrals at each sample, read by linear interpolation."""
-
-    def __init__(self, a: Activity, tb: TimeBase) -> None:
-        zero = np.zeros(1)
-        self.t = tb.t
-        self.moving = np.concatenate((zero, np.cumsum(np.where(tb.moving, tb.dt, 0.0))))
-        self.sums = {}
-        for name in ("heart_rate", "cadence", "power"):
-            x = a.channels.get(name)
-            if x is None:
-                continue
-            v = x[1:]
-            ok = np.isfinite(v) & (tb.weights > 0)
-            if name == "cadence":
-                ok &= v > 0
-            w = np.where(ok, tb.weights, 0.0)
-            self.sums[name] = (
-                np.concatenate((zero, np.cumsum(np.where(ok, v, 0.0) * w))),
-                np.concatenate((zero, np.cumsum(w))),
-            )
-
-    def at(self, arr: np.ndarray, times: np.ndarray) -> np.ndarray:
-        return np.interp(times, self.t, arr)
-
-    def mean(self, name: str, t0: np.ndarray, t1: np.ndarray) -> list[float | None]:
-        if name not in self.sums:
-            return [None] * len(t0)
-        xs, ws = self.sums[name]
-        dx = self.at(xs, t1) - self.at(xs, t0)
-        dw = self.at(ws, t1) - self.at(ws, t0)
-        return [x / w if w > 1e-9 else None for x, w in zip(dx.tolist(), dw.tolist(), strict=True)]
+def ref_cumulative(a: Activity, tb: TimeBase) -> Cumulative:
+    """Cumulative.build in numpy (the running integrals; reading them, `at` and `mean`, is
+    unchanged numpy in Cumulative itself)."""
+    zero = np.zeros(1)
+    moving = np.concatenate((zero, np.cumsum(np.where(tb.moving, tb.dt, 0.0))))
+    sums = {}
+    for name in ("heart_rate", "cadence", "power"):
+        x = a.channels.get(name)
+        if x is None:
+            continue
+        v = x[1:]
+        ok = np.isfinite(v) & (tb.weights > 0)
+        if name == "cadence":
+            ok &= v > 0
+        w = np.where(ok, tb.weights, 0.0)
+        sums[name] = (
+            np.concatenate((zero, np.cumsum(np.where(ok, v, 0.0) * w))),
+            np.concatenate((zero, np.cumsum(w))),
+        )
+    return Cumulative(tb.t, moving, None, sums)
 
 
 def _nums(x: np.ndarray) -> list[float | None]:
@@ -58,7 +46,7 @@ def _nums(x: np.ndarray) -> list[float | None]:
 
 
 def ref_splits(a: Activity, tb: TimeBase, dist: np.ndarray, length: float, elev: Any) -> list[dict[str, Any]]:
-    cum = RefCumulative(a, tb)
+    cum = ref_cumulative(a, tb)
     t = tb.t
     d = dist - dist[0]
     total = float(d[-1])
@@ -101,7 +89,7 @@ def ref_splits(a: Activity, tb: TimeBase, dist: np.ndarray, length: float, elev:
 
 
 def ref_laps(a: Activity, tb: TimeBase, dist: np.ndarray | None, elev: Any) -> list[dict[str, Any]]:
-    cum = RefCumulative(a, tb)
+    cum = ref_cumulative(a, tb)
     t = tb.t
     rng = lap_bounds(a, tb, dist)
     t0 = np.array([r[0] for r in rng])

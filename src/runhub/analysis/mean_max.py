@@ -396,6 +396,28 @@ def _axis(policy: int, dt: np.ndarray, paused: np.ndarray, weights: np.ndarray, 
 
 
 @kernel
+def _last_of_equal(tau: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(tau, v) with only the last of equal axis instants (a removed pause leaves several): an
+    axis that strictly increases. The arrays themselves when it does already."""
+    n = len(tau)
+    kept = 0
+    for i in range(n):
+        if i == n - 1 or tau[i + 1] > tau[i]:
+            kept += 1
+    if kept == n:
+        return tau, v
+    tk = np.empty(kept)
+    vk = np.empty(kept)
+    k = 0
+    for i in range(n):
+        if i == n - 1 or tau[i + 1] > tau[i]:
+            tk[k] = tau[i]
+            vk[k] = v[i]
+            k += 1
+    return tk, vk
+
+
+@kernel
 def _window_max(tau: np.ndarray, e: np.ndarray, durs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`window_max`: the last of equal axis instants kept, then the whole durations searched on
     the unit grid (`_best_windows`) when there is one, every other duration exactly
@@ -408,20 +430,7 @@ def _window_max(tau: np.ndarray, e: np.ndarray, durs: np.ndarray) -> tuple[np.nd
     if n0 < 2:
         return vals, starts
     length = tau[n0 - 1] - tau[0]
-    kept = 1
-    for i in range(n0 - 1):
-        if tau[i + 1] > tau[i]:
-            kept += 1
-    if kept < n0:  # keep the last of equal instants
-        tk = np.empty(kept)
-        ek = np.empty(kept)
-        k = 0
-        for i in range(n0):
-            if i == n0 - 1 or tau[i + 1] > tau[i]:
-                tk[k] = tau[i]
-                ek[k] = e[i]
-                k += 1
-        tau, e = tk, ek
+    tau, e = _last_of_equal(tau, e)
     g, g0 = _unit_grid(tau, e)
     n = len(g)
     whole = np.zeros(m, dtype=np.bool_)
@@ -487,18 +496,7 @@ def _mean_max(
         count = np.searchsorted(durs, tau[n - 1] - tau[0], side="right")
     vals, starts = _window_max(tau, e, durs[:count])
     # axis -> clock: the later sample of equal axis instants (a window starts after a pause)
-    kept = 0
-    for i in range(n):
-        if i == n - 1 or tau[i + 1] > tau[i]:
-            kept += 1
-    td = np.empty(kept)
-    tt = np.empty(kept)
-    k = 0
-    for i in range(n):
-        if i == n - 1 or tau[i + 1] > tau[i]:
-            td[k] = tau[i]
-            tt[k] = t[i]
-            k += 1
+    td, tt = _last_of_equal(tau, t)
     clock = np.empty(count)
     for k in range(count):
         a = starts[k]

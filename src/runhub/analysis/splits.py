@@ -269,14 +269,8 @@ def _split_rows(
             i1 = min(np.searchsorted(t, t1), n - 1)
             rows[r, 6] = i0
             rows[r, 7] = i1
-            if len(ev_index):
-                k0 = np.searchsorted(ev_index, i0, side="right") - 1
-                k1 = np.searchsorted(ev_index, i1, side="right") - 1
-                rows[r, 8] = (ev_gain[k1] if k1 >= 0 else 0.0) - (ev_gain[k0] if k0 >= 0 else 0.0)
-                rows[r, 9] = (ev_loss[k1] if k1 >= 0 else 0.0) - (ev_loss[k0] if k0 >= 0 else 0.0)
-            else:
-                rows[r, 8] = np.nan
-                rows[r, 9] = np.nan
+            rows[r, 8] = _profile_change(ev_index, ev_gain, i0, i1)
+            rows[r, 9] = _profile_change(ev_index, ev_loss, i0, i1)
             rows[r, 10] = d
             t0 = t1
             r += 1
@@ -293,6 +287,17 @@ def _first_at_least(dist: np.ndarray, mark: float, j: int) -> int:
     while j < n and dist[j] - dist[0] < mark:
         j += 1
     return j
+
+
+@kernel
+def _profile_change(ev_index: np.ndarray, cum: np.ndarray, i0: int, i1: int) -> float:
+    """The gain (or loss: `cum` the cumulative gain or loss at the profile's points) between samples
+    i0 and i1, as `elevation.range_gain_loss` computes it (the same bits); NaN without a profile."""
+    if len(ev_index) == 0:
+        return np.nan
+    k0 = np.searchsorted(ev_index, i0, side="right") - 1
+    k1 = np.searchsorted(ev_index, i1, side="right") - 1
+    return (cum[k1] if k1 >= 0 else 0.0) - (cum[k0] if k0 >= 0 else 0.0)
 
 
 def _has_turning_points(elev: ElevationStats | None) -> bool:
@@ -473,12 +478,7 @@ def _lap_rows(
         i1 = min(np.searchsorted(t, t1), n - 1)
         rows[r, 9] = i0
         rows[r, 10] = i1
-        if len(ev_index):
-            k0 = np.searchsorted(ev_index, i0, side="right") - 1
-            k1 = np.searchsorted(ev_index, i1, side="right") - 1
-            rows[r, 11] = (ev_gain[k1] if k1 >= 0 else 0.0) - (ev_gain[k0] if k0 >= 0 else 0.0)
-        else:
-            rows[r, 11] = np.nan
+        rows[r, 11] = _profile_change(ev_index, ev_gain, i0, i1)
     return rows
 
 
