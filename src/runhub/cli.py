@@ -262,8 +262,9 @@ def import_(
     owner = user_id_for(db, user)
     files = _expand(paths)
     if jobs is None:
-        # measured on a 2-CPU machine: 1,104 files 21.0 -> 17.2 s with 2 processes, 368 files 6.3 -> 6.9 s
-        # (each process starts numba and runhub, ~2.5 s)
+        # measured on a 2-CPU machine (the corpus copied n times, `runhub import --jobs 1` vs `2`): 1,104 files
+        # 10.7-11.4 -> 9.0-9.2 s, 552 files 7.0-7.2 -> 6.0-6.4 s, 276 files 4.0-4.8 -> 4.1-4.3 s (even: each
+        # process starts numba and runhub, ~2 s)
         jobs = min(os.cpu_count() or 1, 8) if len(files) >= 500 else 1
     results: list[IngestResult] = []
     with Progress(
