@@ -82,25 +82,7 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
     while pos < end:
         h = np.int64(buf[pos])
         kept = False
-        if h & 0x80:  # compressed timestamp header: local type in bits 5-6
-            loc = (h >> 5) & 0x3
-            sz = sizes[loc]
-            if sz < 0:
-                outcome = UNDEFINED
-                at = pos
-                break
-            nxt = pos + 1 + sz
-            if nxt > end:
-                outcome = BROKEN
-                at = pos
-                known = used[loc] and nxt > len(buf)
-                break
-            used[loc] = True
-            if glob_of[loc] == RECORD:
-                records += 1
-            elif keep[glob_of[loc]]:
-                split = False
-        elif h & 0x40:  # definition
+        if h & 0x40 and not h & 0x80:  # definition
             if pos + 6 > end:
                 outcome = BROKEN
                 at = pos
@@ -136,10 +118,11 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
             glob_of[loc] = glob
             used[loc] = False
             kept = keep[glob]  # a data message always follows its own definition
-        else:
-            loc = h & 0x0F
+        else:  # data: a normal header, or a compressed-timestamp one (local type in bits 5-6)
+            compressed = h & 0x80
+            loc = (h >> 5) & 0x3 if compressed else h & 0x0F
             sz = sizes[loc]
-            if sz < 0 or h & 0x10:
+            if sz < 0 or (not compressed and h & 0x10):  # undefined, or the reserved bit set
                 outcome = UNDEFINED
                 at = pos
                 break
@@ -152,8 +135,11 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
             used[loc] = True
             if glob_of[loc] == RECORD:
                 records += 1
-            else:
-                kept = keep[glob_of[loc]]
+            elif keep[glob_of[loc]]:
+                if compressed:
+                    split = False  # a kept message needs the records' timestamps: no split
+                else:
+                    kept = True
         if kept and split:
             if n_spans > 0 and spans[2 * n_spans - 1] == pos:
                 spans[2 * n_spans - 1] = nxt
