@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
+from runhub.store.checkpoint import Checkpointer
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -18,6 +20,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA wal_autocheckpoint=0")  # a Checkpointer's thread does it (checkpoint.py)
     cur.close()
 
 
@@ -31,8 +34,12 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(url, **engine_options)  # type: ignore[arg-type]
+        self._checkpointer: Checkpointer | None = None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            database = self.engine.url.database
+            if database and database != ":memory:":
+                self._checkpointer = Checkpointer(database)
 
     @property
     def dialect(self) -> str:
@@ -42,6 +49,8 @@ class Database:
     def begin(self) -> Iterator[Connection]:
         with self.engine.begin() as conn:
             yield conn
+        if self._checkpointer is not None:
+            self._checkpointer.after_write()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -60,4 +69,6 @@ class Database:
             command.upgrade(cfg, revision)
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         self.engine.dispose()
