@@ -1,6 +1,7 @@
 """The ingest write path below ingest.py: one dedupe query, statements compiled once, JSON encoded
 once. Same rows as before on SQLite and PostgreSQL; these pin what the faster path must keep."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -93,6 +94,35 @@ def test_json_columns_hold_plain_json_nan_as_null(db):
                              .where(activity_products.c.activity_id == res.activity_id)).scalar()
     assert meta["extras"] == {"ratio": None, "n": 3, "deep": [1.5, None]}
     assert kinds > 0
+
+
+def test_product_json_means_what_the_json_module_wrote():
+    """The write path dumps with orjson and falls back to `_jsonable` + json: each kind of value
+    it may meet, with what json.dumps of its plain form reads back as, written out by hand."""
+    from dataclasses import dataclass
+
+    from runhub.store.activities import _json_bytes
+
+    @dataclass
+    class Lap:
+        start: float
+        kind: str
+
+    cases = [
+        ({"a": 1, "b": [1.5, 2, None], "c": "é"}, {"a": 1, "b": [1.5, 2, None], "c": "é"}),
+        ({1: "one", 2: [0.1]}, {"1": "one", "2": [0.1]}),  # int keys become strings
+        ([float("nan"), float("inf"), -float("inf"), 1e-7, 1e16], [None, None, None, 1e-7, 1e16]),
+        ({"t": datetime(2024, 7, 1, 6, 0, 1, 250000, tzinfo=UTC)}, {"t": "2024-07-01T06:00:01.250000+00:00"}),
+        ([Lap(12.5, "active")], [{"start": 12.5, "kind": "active"}]),
+        ({"n": np.int64(3), "x": np.float64(0.1), "f": np.float32(1.5)}, {"n": 3, "x": 0.1, "f": 1.5}),
+        ({"arr": np.array([1.0, np.nan])}, {"arr": [1.0, None]}),
+        ({"big": 2**70}, {"big": 1180591620717411303424}),
+    ]
+    for value, expected in cases:
+        raw = _json_bytes(value)
+        assert isinstance(raw, bytes)
+        assert json.loads(raw) == expected, value
+        assert b", " not in raw and b": " not in raw  # compact
 
 
 def test_a_lost_race_is_retried_through_the_unique_index(db, monkeypatch):
