@@ -5,6 +5,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from runhub.store import Database
@@ -49,3 +50,17 @@ def test_without_the_thread_the_data_stays_in_the_wal(tmp_path: Path) -> None:
         assert Path(f"{path}-wal").stat().st_size >= 6 << 20
     finally:
         db.dispose()
+
+
+def test_a_removed_database_is_not_made_again(tmp_path: Path) -> None:
+    """The thread may start after the database is gone (a test's temporary folder, a user's
+    rm): it opens read-write without create, fails, and leaves no empty file behind."""
+    path = tmp_path / "gone.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    _write(db, 1)
+    db.dispose()
+    for p in tmp_path.iterdir():
+        p.unlink()
+    with pytest.raises(sqlite3.OperationalError):
+        db._checkpointer.checkpoint()
+    assert not path.exists()

@@ -11,10 +11,14 @@ one does. The writer goes on while the disk syncs.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
 import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 # SQLite's own default: 1,000 pages of 4 KiB
 WAL_BYTES = 1000 * 4096
@@ -25,8 +29,9 @@ MIN_INTERVAL_S = 0.5
 
 class Checkpointer:
     def __init__(self, path: str) -> None:
-        self._path = path
         self._wal = path + "-wal"
+        # read-write, never create: a database removed meanwhile is not made again, empty
+        self._uri = Path(path).absolute().as_uri() + "?mode=rw"
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last = 0.0
@@ -45,16 +50,22 @@ class Checkpointer:
             if self._thread is not None and self._thread.is_alive():
                 return
             self._last = now
-            self._thread = threading.Thread(target=self.checkpoint, name="runhub-wal-checkpoint", daemon=True)
+            self._thread = threading.Thread(target=self._run, name="runhub-wal-checkpoint", daemon=True)
             self._thread.start()
 
     def checkpoint(self) -> tuple[int, int, int]:
         """(busy, frames in the WAL, frames checkpointed), SQLite's answer."""
-        conn = sqlite3.connect(self._path, timeout=30)
+        conn = sqlite3.connect(self._uri, uri=True, timeout=30)
         try:
             return conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         finally:
             conn.close()
+
+    def _run(self) -> None:
+        try:
+            self.checkpoint()
+        except sqlite3.Error as exc:  # another checkpoint at work, say: the next one copies the rest
+            log.warning("WAL checkpoint of %s skipped: %s", self._wal, exc)
 
     def join(self) -> None:
         thread = self._thread
