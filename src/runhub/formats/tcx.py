@@ -447,11 +447,24 @@ def encode(a: Activity) -> bytes:
     start_i = 0
     prev_timer = 0.0
     prev_dist = 0.0
+    prev_end = 0.0
     for k, lap in enumerate(laps):
         end_i = lap.end_index if lap.end_index is not None else (n - 1 if k == len(laps) - 1 else start_i - 1)
         if k == len(laps) - 1 and n:
             end_i = n - 1
-        lap_start = t0 + (float(ch["time"][start_i]) if n and start_i < n else (lap.end_time or 0.0))
+        # the first lap starts with the activity (its records may begin later: the decoder takes the
+        # earliest of lap starts and points); a later one at its first point, or where the one
+        # before it ended when it has none
+        if k == 0:
+            lap_start = t0
+        elif n and start_i < n:
+            lap_start = t0 + float(ch["time"][start_i])
+        else:
+            lap_start = t0 + prev_end
+        if lap.end_time is not None:
+            prev_end = lap.end_time
+        elif n and 0 <= end_i < n:
+            prev_end = float(ch["time"][end_i])
         tot = lap.totals or {}
         total_time = tot.get("total_time")
         if total_time is None:
