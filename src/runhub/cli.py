@@ -337,13 +337,22 @@ def export(
         all_to.mkdir(parents=True, exist_ok=True)
         with db.connect() as conn:
             ids = [row.id for row in repo.list_rows(conn, owner, newest_first=False)]
+        refused: list[tuple[int, str]] = []
         for aid in ids:
             with db.connect() as conn:
                 a = repo.load_activity(conn, aid, owner)
             assert a is not None
-            name = f"{a.start.strftime('%Y%m%d-%H%M%S')}-{aid}.{fmt}"
-            (all_to / name).write_bytes(formats.encode(a, fmt))
-        typer.echo(f"exported {len(ids)} activities to {all_to}")
+            try:
+                data = formats.encode(a, fmt)
+            except formats.FormatError as exc:  # the format cannot carry it: say so, write the rest
+                refused.append((aid, exc.message))
+                continue
+            (all_to / f"{a.start.strftime('%Y%m%d-%H%M%S')}-{aid}.{fmt}").write_bytes(data)
+        typer.echo(f"exported {len(ids) - len(refused)} activities to {all_to}")
+        for aid, why in refused:
+            console.print(f"[red]not exported: activity {aid}: {why}", soft_wrap=True)
+        if refused:
+            raise typer.Exit(1)
         return
     if activity_id is None:
         console.print("[red]give an activity id, or --all DIR")
@@ -354,7 +363,11 @@ def export(
     if a is None:
         console.print(f"[red]no activity {activity_id}")
         raise typer.Exit(1)
-    data = formats.encode(a, fmt)
+    try:
+        data = formats.encode(a, fmt)
+    except formats.FormatError as exc:
+        console.print(f"[red]activity {activity_id}: {exc.message}", soft_wrap=True)
+        raise typer.Exit(1) from None
     if output is None:
         sys.stdout.buffer.write(data)
         if fmt == "json":

@@ -161,6 +161,42 @@ def test_export_all_writes_every_format_and_each_file_reads_back(env, tmp_path):
                 assert list(back.pauses) == list(orig.pauses) and len(orig.pauses) == 1, fmt
 
 
+def test_export_all_names_what_a_format_cannot_carry_and_writes_the_rest(env, tmp_path):
+    """An indoor ride (heart rate and power, no distance, no positions) has no Smashrun JSON (Smashrun
+    needs a distance) and no GPX (track points need a position): `export --all` writes the other
+    activities, names the ride with the reason and exits non-zero; one export of it says the same."""
+    from datetime import UTC, datetime
+
+    from runhub import demo, formats
+
+    username = f"cli-indoor-{os.getpid()}"
+    cli(env, "user", "create", username, "--password", "s3cret-pass")
+    run = demo.make_run(3, datetime(2024, 6, 10, 6, 30, tzinfo=UTC), minutes=10)
+    ride = demo.make_run(4, datetime(2024, 6, 11, 18, 0, tzinfo=UTC), minutes=10)
+    ride.sport = "cycling"
+    ride.channels = {k: v for k, v in ride.channels.items() if k in ("time", "heart_rate", "power", "cadence")}
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "run.fit").write_bytes(formats.encode(run, "fit"))
+    (src / "ride.fit").write_bytes(formats.encode(ride, "fit"))
+    lines = [json.loads(x) for x in cli(env, "import", str(src), "--user", username, "--json").stdout.splitlines()]
+    ride_id = next(x["activity_id"] for x in lines if x["path"].endswith("ride.fit"))
+
+    for fmt, reason in (("json", "distance or latitude/longitude"), ("gpx", "track points with a position")):
+        out = tmp_path / fmt
+        proc = cli(env, "export", "--all", str(out), "--format", fmt, "--user", username, check=False)
+        assert proc.returncode == 1, proc
+        assert "exported 1 activities" in proc.stdout
+        assert f"not exported: activity {ride_id}: " in proc.stderr and reason in proc.stderr, proc.stderr
+        (written,) = out.iterdir()
+        (back,) = formats.decode(written.read_bytes(), filename=written.name)
+        assert back.sport.startswith("running")
+        one = cli(env, "export", str(ride_id), "--format", fmt, "--user", username, check=False)
+        assert one.returncode == 1 and reason in one.stderr and not one.stdout
+    proc = cli(env, "export", "--all", str(tmp_path / "fit"), "--format", "fit", "--user", username)
+    assert len(list((tmp_path / "fit").iterdir())) == 2
+
+
 def test_import_in_parallel_stores_what_the_serial_import_stores(env, tmp_path):
     """`--jobs 2` decodes and analyses in worker processes while the parent stores in file order: the
     same statuses per file (a copy later in the folder is still the duplicate, a broken file still

@@ -173,7 +173,11 @@ def _decode(data: bytes, filename: str | None, sport: str | None) -> list[Activi
 
 def encode(a: Activity) -> bytes:
     """Activity -> SweatStack CSV: one line per sample, timestamps in the activity's local offset
-    with microseconds, values as repr() (shortest exact float text), empty for NaN."""
+    with microseconds, values as repr() (shortest exact float text), empty for NaN. An activity
+    without samples (a summary only) has no line to write, and `decode` refuses a header alone."""
+    if a.n_samples == 0:
+        raise FormatError("CSV holds one line per sample, and this activity has none (a summary only): FIT "
+                          "carries it", format="csv")
     tz = timezone(timedelta(seconds=a.utc_offset))
     names = [n for n in METRICS if n in a.channels]
     extra = [n for n in a.channels if n not in names and n != "time" and n in CHANNEL_UNITS]

@@ -322,6 +322,13 @@ def encode(a: Activity) -> bytes:
     """
     ch = a.channels
     n = a.n_samples
+    if "latitude" in ch and "longitude" in ch:
+        positioned = int(np.count_nonzero(np.isfinite(ch["latitude"]) & np.isfinite(ch["longitude"])))
+    else:
+        positioned = 0
+    if positioned < 2:  # what `decode` refuses: no track point, or one point in time
+        raise FormatError(f"GPX holds track points with a position, and this activity has {positioned} (an indoor "
+                          "or pool activity, or a summary only): FIT, TCX and CSV carry it", format="gpx")
     t0 = a.start.timestamp()
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<gpx version="1.1" creator={quoteattr(a.device_name or "runhub")} xmlns="{NS}" '

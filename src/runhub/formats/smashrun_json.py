@@ -626,7 +626,19 @@ def dumps(obj: Any, indent: int | None = None) -> str:
 
 
 def encode(a: Activity) -> bytes:
-    return dumps(to_object(a)).encode()
+    """Refuses what `decode` would refuse: Smashrun needs a distance, as a recording or a total,
+    so an indoor ride with heart rate only cannot be written as a Smashrun activity."""
+    obj = to_object(a)
+    keys = obj.get("recordingKeys") or []
+    if keys and "distance" not in keys and "latitude" not in keys:
+        raise FormatError("Smashrun JSON recordings need distance or latitude/longitude, and this activity has "
+                          "neither (an indoor activity?): FIT, TCX and CSV carry it", format=FORMAT,
+                          field="recordingKeys")
+    for key, what in (("distance", "a distance"), ("duration", "a duration")):
+        if not keys and obj.get(key) is None:
+            raise FormatError(f"Smashrun JSON needs {what} when there are no recordings, and this activity has "
+                              "none: FIT carries it", format=FORMAT, field=key)
+    return dumps(obj).encode()
 
 
 register(FORMAT, decode, encode, "application/json")

@@ -1,0 +1,79 @@
+"""Every export reads back: each activity of the corpus, written in each format runhub writes,
+either decodes again or is refused up front, naming the format's limit. A file runhub wrote and
+then cannot read (a Smashrun JSON with no distance, a GPX with no track point, a CSV header
+alone) would be a backup that cannot be restored.
+
+Which activities a format cannot carry is stated here from the formats' own rules, not from
+runhub's output: Smashrun needs a distance (as a recording, positions, or a total for a summary;
+smashrun-api.txt, "The only required series are Duration and (one or both of Distance and
+Latitude/Longitude)"); a GPX activity is timed track points with a position (two at least to have
+a duration); CSV is one line per sample. FIT and TCX carry any activity.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runhub import formats
+from runhub.activity import Activity
+from runhub.formats import FormatError
+
+from .conftest import CORPUS
+from .test_corpus import CSV_READ, REFUSED, _all, decode_upload
+
+FORMATS = ("json", "csv", "gpx", "tcx", "fit")
+
+
+def _positions(a: Activity) -> int:
+    if "latitude" not in a.channels or "longitude" not in a.channels:
+        return 0
+    return int(np.count_nonzero(np.isfinite(a.channels["latitude"]) & np.isfinite(a.channels["longitude"])))
+
+
+def cannot_carry(a: Activity, fmt: str) -> str | None:
+    """Words the refusal must hold when `fmt` cannot carry `a`, else None."""
+    if fmt == "json":
+        if a.n_samples and "distance" not in a.channels and _positions(a) == 0:
+            return "distance or latitude/longitude"
+        if not a.n_samples and a.summary.distance is None:
+            return "needs a distance"
+    if fmt == "gpx" and _positions(a) < 2:
+        return "track points with a position"
+    if fmt == "csv" and not a.n_samples:
+        return "one line per sample"
+    return None
+
+
+def _good() -> list[str]:
+    return [r for r in _all() if r not in REFUSED and (not r.startswith("csv/") or r in CSV_READ)]
+
+
+@pytest.mark.parametrize("rel", _good() or ["(no corpus)"])
+def test_every_export_reads_back_or_is_refused_up_front(rel: str, corpus: Path) -> None:
+    acts = decode_upload((CORPUS / rel).read_bytes(), Path(rel).name)
+    for a in acts:
+        for fmt in FORMATS:
+            limit = cannot_carry(a, fmt)
+            if limit is not None:
+                with pytest.raises(FormatError) as exc:
+                    formats.encode(a, fmt)
+                assert limit in exc.value.message and exc.value.format == fmt, (fmt, exc.value.message)
+                continue
+            (back,) = formats.decode(formats.encode(a, fmt), filename=f"export.{fmt}", sport=a.sport)
+            back.validate()
+            if fmt == "gpx":  # the samples with a position only: tests/formats/test_roundtrip*.py
+                continue
+            n = a.n_samples
+            if fmt == "csv":  # a CSV has no start of its own: its first line's time is the start
+                start = a.start + timedelta(seconds=float(a.channels["time"][0])) if n else a.start
+            elif fmt == "fit":  # whole seconds: the start truncated, one sample per rounded second (fit_encode)
+                start = a.start.replace(microsecond=0)
+                n = len(np.unique(np.round(a.channels["time"]))) if n else 0
+            else:
+                start = a.start
+            assert back.start == start, (fmt, back.start, a.start)
+            assert back.n_samples == n, (fmt, back.n_samples, a.n_samples)
