@@ -197,6 +197,18 @@ def test_sub_second_sampling_keeps_the_first_sample_of_each_second() -> None:
     assert b.channels["power"].tolist() == [float(k) for k in kept]
 
 
+def test_a_timer_that_started_after_the_session_starts_there_again() -> None:
+    """A watch whose first record comes 98 s into the session with its timer at 1 s (a pool swim
+    in the corpus): the timer start event goes 97 s in, not at the session start, so the timer
+    read back is the recorded one, 1 s at the first record and 1 + 99 = 100 s at the last."""
+    t = np.arange(98.0, 198.0)
+    a = Activity(start=datetime(2024, 10, 14, 5, 4, 22, tzinfo=UTC), sport="swimming.pool",
+                 channels={"time": t, "timer": t - 97.0, "heart_rate": np.full(len(t), 120.0)})
+    [b] = fit.decode(fit.encode(a))
+    assert b.channels["time"][0] == 98.0
+    assert b.channels["timer"][0] == 1.0 and b.channels["timer"][-1] == 100.0
+
+
 def test_unrepresentable_values_are_written_as_missing() -> None:
     t = np.arange(5.0)
     a = Activity(start=datetime(2024, 2, 3, 10, 0, tzinfo=UTC),

@@ -427,7 +427,13 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         a.pauses = _pauses(t, spans)
         if timer_events:  # the device said when its timer ran: no pause is to be guessed from gaps
             a.extras["pause_source"] = "fit timer events"
-            if a.pauses and len(t):
+            # the device's own timer where clock minus pauses is not it: pauses rarely begin and end
+            # on a sample, and a timer may start after the session, before its first record (a
+            # pool swim: session at 0, timer 97 s in, first record at 98 s with the timer at 1 s).
+            # A first start after the first record is not believed: a multisport file may carry
+            # one start event for its last session only.
+            late = bool(spans) and start_unix < spans[0][0] <= t[0] if len(t) else False
+            if len(t) and (a.pauses or late):
                 a.channels["timer"] = _timer_channel(t, spans)
         sess_laps = _session_laps(laps_all, sess, k, len(sessions), s0, end)
         a.laps = _laps(sess_laps, t, start_unix)

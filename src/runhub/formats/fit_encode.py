@@ -233,7 +233,13 @@ def encode(a: Activity) -> bytes:
         info["software_version"] = sw
     enc.write_mesg(info)
     event = nums["event"]
-    enc.write_mesg({"mesg_num": event, "timestamp": t0, "event": "timer", "event_type": "start", "event_group": 0})
+    # the timer starts with the session, unless a recorded timer channel says it started later
+    # (a watch whose first record comes after its timer start: timer 1 s at a record 98 s in)
+    timer_start = t0
+    if n and "timer" in ch and math.isfinite(ch["timer"][kept[0]]):
+        timer_start += _seconds_within(fit_t[0] - t0 - float(ch["timer"][kept[0]]), fit_t[0] - t0)
+    enc.write_mesg({"mesg_num": event, "timestamp": timer_start, "event": "timer", "event_type": "start",
+                    "event_group": 0})
 
     # --- records, with a timer stop/start pair around each pause
     cols: list[tuple[str, np.ndarray, bool]] = []  # (field, values, developer?)
