@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,11 @@ from rich.table import Table
 
 from runhub.config import Settings, get_settings
 from runhub.store import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from runhub.activity import Activity
 
 app = typer.Typer(
     help="runhub: your activities, exactly as recorded, through the APIs apps speak.", no_args_is_help=True
@@ -314,6 +319,18 @@ def _summary_table(results: list[object]) -> None:
     console.print(table)
 
 
+def _load_for_export(conn: Connection, activity_id: int, owner_id: int | None, fmt: str) -> Activity | None:
+    """The stored activity with its timer made explicit (`make_timer_explicit`): the exported
+    file's timer is the one runhub shows."""
+    from runhub.analysis.timebase import make_timer_explicit
+    from runhub.store import activities as repo
+
+    a = repo.load_activity(conn, activity_id, owner_id)
+    if a is not None:
+        make_timer_explicit(a, fmt)
+    return a
+
+
 @app.command("export")
 def export(
     activity_id: Annotated[int | None, typer.Argument(help="Activity id.")] = None,
@@ -331,6 +348,7 @@ def export(
     if fmt not in formats.ENCODERS:
         console.print(f"[red]cannot write {fmt!r}; formats: {', '.join(sorted(formats.ENCODERS))}")
         raise typer.Exit(2)
+
     db = open_db()
     if all_to is not None:
         owner = user_id_for(db, user)
@@ -340,7 +358,7 @@ def export(
         refused: list[tuple[int, str]] = []
         for aid in ids:
             with db.connect() as conn:
-                a = repo.load_activity(conn, aid, owner)
+                a = _load_for_export(conn, aid, owner, fmt)
             assert a is not None
             try:
                 data = formats.encode(a, fmt)
@@ -359,7 +377,7 @@ def export(
         raise typer.Exit(2)
     owner_id = user_id_for(db, user) if user else None
     with db.connect() as conn:
-        a = repo.load_activity(conn, activity_id, owner_id)
+        a = _load_for_export(conn, activity_id, owner_id, fmt)
     if a is None:
         console.print(f"[red]no activity {activity_id}")
         raise typer.Exit(1)

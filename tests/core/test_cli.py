@@ -197,6 +197,29 @@ def test_export_all_names_what_a_format_cannot_carry_and_writes_the_rest(env, tm
     assert len(list((tmp_path / "fit").iterdir())) == 2
 
 
+def test_export_writes_the_timer_runhub_shows(env, tmp_path):
+    """A CSV says nothing of pauses: runhub's time base takes its 601 s step as a pause (the gap
+    rule) and shows 598 s of timer over 1,199 s. The exported FIT says so with a timer stop and
+    start, so its reader (runhub, Garmin Connect) finds the same 598 s, not 1,199."""
+    from runhub import formats
+    from runhub.analysis.timebase import time_base
+
+    username = f"cli-timer-{os.getpid()}"
+    cli(env, "user", "create", username, "--password", "s3cret-pass")
+    clock = list(range(300)) + list(range(900, 1200))
+    rows = ["timestamp,heart_rate,distance"]
+    rows += [f"2024-06-12T06:{c // 60:02d}:{c % 60:02d}+00:00,140,{3 * k}" for k, c in enumerate(clock)]
+    src = tmp_path / "gap.csv"
+    src.write_text("\n".join(rows) + "\n")
+    (line,) = [json.loads(x) for x in cli(env, "import", str(src), "--user", username, "--sport", "running",
+                                           "--json").stdout.splitlines()]
+    out = tmp_path / "gap.fit"
+    cli(env, "export", str(line["activity_id"]), "--format", "fit", "--output", str(out), "--user", username)
+    (back,) = formats.decode(out.read_bytes())
+    assert back.pauses == [300]
+    assert time_base(back).timer == 1199.0 - 601.0
+
+
 def test_import_in_parallel_stores_what_the_serial_import_stores(env, tmp_path):
     """`--jobs 2` decodes and analyses in worker processes while the parent stores in file order: the
     same statuses per file (a copy later in the folder is still the duplicate, a broken file still

@@ -1,5 +1,6 @@
 """Every export reads back: each activity of the corpus, written in each format runhub writes,
-either decodes again or is refused up front, naming the format's limit. A file runhub wrote and
+either decodes again (with the timer runhub shows, where the format can say it) or is refused up
+front, naming the format's limit. A file runhub wrote and
 then cannot read (a Smashrun JSON with no distance, a GPX with no track point, a CSV header
 alone) would be a backup that cannot be restored.
 
@@ -12,6 +13,7 @@ a duration); CSV is one line per sample. FIT and TCX carry any activity.
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import pytest
 
 from runhub import formats
 from runhub.activity import Activity
+from runhub.analysis.timebase import make_timer_explicit, time_base
 from runhub.formats import FormatError
 
 from .conftest import CORPUS
@@ -52,11 +55,27 @@ def _good() -> list[str]:
     return [r for r in _all() if r not in REFUSED and (not r.startswith("csv/") or r in CSV_READ)]
 
 
+# how far the timer read back from each format may be from the timer runhub shows (the export
+# writes it explicitly first: analysis.timebase.make_timer_explicit), by the formats' own rules
+def timer_tolerance(a: Activity, fmt: str) -> float | None:
+    if fmt == "json":  # Smashrun's duration series and pauseIndexes: exact
+        return 1e-9
+    if fmt == "csv":  # timestamps to the microsecond, and a CSV starts at its first sample: without
+        # a timer column, a timer counted from the start loses the lead before that sample
+        return 1e-6 + (float(a.channels["time"][0]) if "timer" not in a.channels else 0.0)
+    if fmt == "fit":  # whole seconds: the start and the last record, and each timer stop (fit_encode)
+        return 1.0 + 0.5 * len(a.pauses)
+    return None  # TCX and GPX say nothing of a timer running through a dropout: not compared
+
+
 @pytest.mark.parametrize("rel", _good() or ["(no corpus)"])
 def test_every_export_reads_back_or_is_refused_up_front(rel: str, corpus: Path) -> None:
     acts = decode_upload((CORPUS / rel).read_bytes(), Path(rel).name)
-    for a in acts:
+    for original in acts:
+        shown = time_base(original).timer if original.n_samples > 1 else None
         for fmt in FORMATS:
+            a = copy.deepcopy(original)
+            make_timer_explicit(a, fmt)  # what `runhub export` writes
             limit = cannot_carry(a, fmt)
             if limit is not None:
                 with pytest.raises(FormatError) as exc:
@@ -77,3 +96,6 @@ def test_every_export_reads_back_or_is_refused_up_front(rel: str, corpus: Path) 
                 start = a.start
             assert back.start == start, (fmt, back.start, a.start)
             assert back.n_samples == n, (fmt, back.n_samples, a.n_samples)
+            tol = timer_tolerance(a, fmt)
+            if shown is not None and tol is not None:
+                assert abs(time_base(back).timer - shown) <= tol, (fmt, time_base(back).timer, shown)

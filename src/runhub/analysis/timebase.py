@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runhub.activity import Activity
+from runhub.activity import Activity, timer_seconds
 from runhub.jit import kernel
 
 # Moving thresholds in m/s. Running: Strava's "faster than a 30-minute-mile pace"; cycling,
@@ -99,7 +99,7 @@ def time_base(a: Activity) -> TimeBase:
     timer = ch.get("timer")
     d = ch.get("distance")
     s = ch.get("speed")
-    gap_rule = not a.pauses and timer is None and not a.extras.get("pause_source")
+    gap_rule = says_nothing_of_pauses(a)
     dt, paused, weights, moving, gap = _time_base(
         t,
         np.asarray(a.pauses, dtype=np.int64) if a.pauses else _NO_PAUSES,
@@ -114,6 +114,31 @@ def time_base(a: Activity) -> TimeBase:
     return TimeBase(
         t=a.channels["time"], dt=dt, paused=paused, weights=weights, moving=moving, gap=gap, recorded_timer=recorded
     )
+
+
+def says_nothing_of_pauses(a: Activity) -> bool:
+    """No timer events, no timer channel, no word of where the timer ran: the gap rule applies."""
+    return not a.pauses and "timer" not in a.channels and not a.extras.get("pause_source")
+
+
+def make_timer_explicit(a: Activity, fmt: str) -> None:
+    """Write runhub's reading of the activity's timer into it before it is exported as `fmt`, so
+    that the file's reader (runhub reading it back, Garmin Connect) finds the timer runhub shows:
+
+    * a source that says nothing of pauses gets the pauses the gap rule finds, as pauses (timer
+      events in FIT, track breaks in TCX and GPX, Smashrun's pauseIndexes; a CSV's reader finds
+      the same gaps again);
+    * a source that says where its timer ran (timer events, track breaks), written where the
+      file cannot say it, gets that timer as a `timer` channel when it has none: a CSV (no
+      pauses; its timer column) and a Smashrun JSON without pauses (its duration series; else
+      its reader would apply the gap rule to a FIT timer that ran through a dropout). FIT says
+      it with its events; TCX and GPX cannot carry a timer."""
+    if a.n_samples < 2:
+        return
+    if says_nothing_of_pauses(a):
+        a.pauses = (np.flatnonzero(time_base(a).paused) + 1).tolist()
+    elif "timer" not in a.channels and (fmt == "csv" or (fmt == "json" and not a.pauses)):
+        a.channels["timer"] = timer_seconds(a)
 
 
 _EMPTY = np.zeros(0)
