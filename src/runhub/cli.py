@@ -348,7 +348,6 @@ def export(
     if fmt not in formats.ENCODERS:
         console.print(f"[red]cannot write {fmt!r}; formats: {', '.join(sorted(formats.ENCODERS))}")
         raise typer.Exit(2)
-
     db = open_db()
     if all_to is not None:
         owner = user_id_for(db, user)
