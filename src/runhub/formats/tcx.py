@@ -297,10 +297,16 @@ def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, P
     a.pauses = pauses
     a.laps = _laps(lap_raw, raw_kept, first, n, channels.get("time"))
     a.calories = sum(x[2].get("calories", 0.0) or 0.0 for x in lap_raw) or None
-    if not n:
+    if not n:  # a summary only: the laps' own totals are all there is
         s = a.summary
         s.timer_time = sum(x[2].get("total_time", 0.0) or 0.0 for x in lap_raw) or None
         s.distance = sum(x[2].get("distance", 0.0) or 0.0 for x in lap_raw) or None
+        timed = [(x[2]["heart_rate_average"], x[2].get("total_time") or 0.0) for x in lap_raw
+                 if x[2].get("heart_rate_average") is not None]
+        if timed and sum(w for _, w in timed) > 0:  # the laps' averages, weighted by their time
+            s.heart_rate_average = sum(v * w for v, w in timed) / sum(w for _, w in timed)
+        maxima = [x[2]["heart_rate_max"] for x in lap_raw if x[2].get("heart_rate_max") is not None]
+        s.heart_rate_max = max(maxima) if maxima else None
     return a
 
 
@@ -427,6 +433,45 @@ def _num(v: float, digits: int) -> str:
     return f"{v:.{digits}f}".rstrip("0").rstrip(".") if digits else str(int(round(v)))
 
 
+def _lap_calories(a: Activity, laps: list[Lap]) -> list[int]:
+    """Each lap's Calories (TCX requires one, in whole kcal): the lap's own total where the source
+    gave one (TCX Calories, FIT total_calories); where no lap has one, the activity's calories
+    spread over the laps by clock length, whole numbers that add up to the total (the decoder
+    sums them back); else 0."""
+    own = [(lap.totals or {}).get("calories", (lap.totals or {}).get("total_calories")) for lap in laps]
+    if any(c is not None for c in own) or not a.calories or not math.isfinite(a.calories):
+        return [int(round(c)) if c is not None and math.isfinite(c) else 0 for c in own]
+    ends = [lap.end_time for lap in laps]
+    if len(laps) == 1 or any(e is None for e in ends):
+        weights = np.ones(len(laps))
+    else:
+        weights = np.maximum(np.diff(np.concatenate(([0.0], np.asarray(ends, dtype=float)))), 0.0)
+        if weights.sum() <= 0:
+            weights = np.ones(len(laps))
+    share = weights / weights.sum() * round(a.calories)
+    whole = np.floor(share).astype(int)
+    # largest remainders take the kcal left, so the laps add up to the activity's total
+    for i in np.argsort(-(share - whole), kind="stable")[: int(round(a.calories)) - int(whole.sum())]:
+        whole[i] += 1
+    return whole.tolist()
+
+
+def _lap_heart_rate(a: Activity, tot: dict[str, Any], i0: int, i1: int) -> tuple[int | None, int | None]:
+    """(average, maximum) bpm of a lap: the source's own lap values (TCX, FIT), else those of the
+    lap's samples (their plain mean, as a device averages its records)."""
+    avg = tot.get("heart_rate_average", tot.get("avg_heart_rate"))
+    mx = tot.get("heart_rate_max", tot.get("max_heart_rate"))
+    hr = a.channels.get("heart_rate")
+    if hr is not None and 0 <= i0 <= i1 and (avg is None or mx is None):
+        seg = hr[i0:i1 + 1]
+        seg = seg[np.isfinite(seg)]
+        if len(seg):
+            avg = float(seg.mean()) if avg is None else avg
+            mx = float(seg.max()) if mx is None else mx
+    return tuple(int(round(v)) if v is not None and math.isfinite(v) and v > 0 else None  # type: ignore[return-value]
+                 for v in (avg, mx))
+
+
 def encode(a: Activity) -> bytes:
     """Activity -> TCX with ActivityExtension v2 (Speed, Watts, RunCadence); a pause starts a new Track.
 
@@ -448,6 +493,7 @@ def encode(a: Activity) -> bytes:
     prev_timer = 0.0
     prev_dist = 0.0
     prev_end = 0.0
+    calories = _lap_calories(a, laps)
     for k, lap in enumerate(laps):
         end_i = lap.end_index if lap.end_index is not None else (n - 1 if k == len(laps) - 1 else start_i - 1)
         if k == len(laps) - 1 and n:
@@ -482,10 +528,11 @@ def encode(a: Activity) -> bytes:
         lines.append(f'<Lap StartTime="{_fmt_time(lap_start)}">')
         lines.append(f"<TotalTimeSeconds>{_num(total_time, 3)}</TotalTimeSeconds>")
         lines.append(f"<DistanceMeters>{_num(distance, 3)}</DistanceMeters>")
-        if tot.get("calories") is not None:
-            lines.append(f"<Calories>{int(tot['calories'])}</Calories>")
-        else:
-            lines.append("<Calories>0</Calories>")
+        lines.append(f"<Calories>{calories[k]}</Calories>")
+        for tag, value in zip(("AverageHeartRateBpm", "MaximumHeartRateBpm"), _lap_heart_rate(a, tot, start_i, end_i),
+                              strict=True):
+            if value is not None:
+                lines.append(f"<{tag}><Value>{value}</Value></{tag}>")
         lines.append(f"<Intensity>{'Resting' if lap.lap_type == 'recovery' else 'Active'}</Intensity>")
         trig = {"distance": "Distance", "position": "Location", "time": "Time", "heart_rate": "HeartRate"}
         lines.append(f"<TriggerMethod>{trig.get(lap.trigger or '', 'Manual')}</TriggerMethod>")

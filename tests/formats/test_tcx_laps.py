@@ -1,0 +1,68 @@
+"""TCX laps as runhub writes them: a lap's Calories and heart rate (the schema's ActivityLap_t:
+Calories required, AverageHeartRateBpm and MaximumHeartRateBpm optional), so that the activity's
+calories and a summary-only activity's heart rate survive a TCX round trip. Expected values are
+worked out by hand here."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import numpy as np
+
+from runhub.activity import Activity, Lap
+from runhub.formats import tcx
+
+START = datetime(2024, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def three_laps(**totals: dict) -> Activity:
+    """601 samples at 1 Hz; laps end at 100, 300 and 600 s (clock lengths 100, 200, 300 s)."""
+    t = np.arange(601.0)
+    hr = np.full(601, 150.0)
+    hr[:101] = 120.0  # lap 1: samples 0..100
+    hr[50] = 171.0
+    hr[101:301] = 140.0  # lap 2: samples 101..300
+    hr[101] = np.nan
+    return Activity(
+        start=START, sport="running",
+        channels={"time": t, "distance": t * 3.0, "heart_rate": hr},
+        laps=[Lap(end_index=100, end_time=100.0, totals=totals.get("lap1")),
+              Lap(end_index=300, end_time=300.0), Lap(end_index=600, end_time=600.0)],
+        calories=601.0,
+    )
+
+
+def test_the_activitys_calories_are_spread_over_laps_without_any_and_add_up():
+    # shares by clock length: 601 x (100, 200, 300) / 600 = 100.17, 200.33, 300.5; floors
+    # 100 + 200 + 300 = 600, the kcal left goes to the largest remainder (0.5, the third lap)
+    xml = tcx.encode(three_laps()).decode()
+    assert re.findall(r"<Calories>(\d+)</Calories>", xml) == ["100", "200", "301"]
+    (back,) = tcx.decode(xml.encode())
+    assert back.calories == 601.0
+
+
+def test_a_laps_own_calories_are_written_as_they_are():
+    xml = tcx.encode(three_laps(lap1={"total_calories": 42})).decode()  # a FIT lap's field name
+    assert re.findall(r"<Calories>(\d+)</Calories>", xml) == ["42", "0", "0"]
+
+
+def test_lap_heart_rate_is_the_mean_and_max_of_its_samples():
+    xml = tcx.encode(three_laps()).decode()
+    avg = re.findall(r"<AverageHeartRateBpm><Value>(\d+)</Value>", xml)
+    mx = re.findall(r"<MaximumHeartRateBpm><Value>(\d+)</Value>", xml)
+    # lap 1: 100 samples of 120 and one of 171 -> (100 x 120 + 171) / 101 = 120.505 -> 121;
+    # lap 2: the NaN left out, 199 x 140; lap 3: 300 x 150
+    assert avg == ["121", "140", "150"] and mx == ["171", "140", "150"]
+
+
+def test_a_summary_only_activity_keeps_its_heart_rate_and_calories():
+    """A manual entry (no samples) with the lap totals a Garmin Edge 500 wrote for it (corpus file
+    gc_2012_02_05_09_03_59.fit: 18.71 s of timer, 107 bpm on average, 110 at most, 2 kcal)."""
+    a = Activity(start=START, sport="cycling", calories=2.0,
+                 laps=[Lap(end_time=38.0, end_timer=18.71, end_distance=0.0,
+                           totals={"total_timer_time": 18.71, "total_calories": 2, "avg_heart_rate": 107,
+                                   "max_heart_rate": 110})])
+    (back,) = tcx.decode(tcx.encode(a))
+    s = back.summary
+    assert (s.timer_time, s.heart_rate_average, s.heart_rate_max, back.calories) == (18.71, 107.0, 110.0, 2.0)
