@@ -122,21 +122,24 @@ def says_nothing_of_pauses(a: Activity) -> bool:
 
 
 def make_timer_explicit(a: Activity, fmt: str) -> None:
-    """Write runhub's reading of the activity's timer into it before it is exported as `fmt`, so
-    that the file's reader (runhub reading it back, Garmin Connect) finds the timer runhub shows:
+    """Write runhub's reading of the activity's timer into it before it is exported as `fmt`,
+    where the file would otherwise make its reader (runhub reading it back, Garmin Connect) find
+    another timer than the one runhub shows:
 
-    * a source that says nothing of pauses gets the pauses the gap rule finds, as pauses (timer
-      events in FIT, track breaks in TCX and GPX, Smashrun's pauseIndexes; a CSV's reader finds
-      the same gaps again);
+    * FIT always writes timer events, which its readers believe: a source that says nothing of
+      pauses gets the pauses the gap rule finds, or the file would say the timer never stopped.
+      Other formats stay silent and their readers find the same gaps again (a GPX track break
+      would even cut the distance its reader measures along the positions);
     * a source that says where its timer ran (timer events, track breaks), written where the
       file cannot say it, gets that timer as a `timer` channel when it has none: a CSV (no
       pauses; its timer column) and a Smashrun JSON without pauses (its duration series; else
-      its reader would apply the gap rule to a FIT timer that ran through a dropout). FIT says
-      it with its events; TCX and GPX cannot carry a timer."""
+      its reader would apply the gap rule to a FIT timer that ran through a dropout). TCX and
+      GPX cannot carry a timer."""
     if a.n_samples < 2:
         return
     if says_nothing_of_pauses(a):
-        a.pauses = (np.flatnonzero(time_base(a).paused) + 1).tolist()
+        if fmt == "fit":
+            a.pauses = (np.flatnonzero(time_base(a).paused) + 1).tolist()
     elif "timer" not in a.channels and (fmt == "csv" or (fmt == "json" and not a.pauses)):
         a.channels["timer"] = timer_seconds(a)
 
