@@ -26,7 +26,11 @@ def act(**extras: object) -> Activity:
     )
 
 
-def test_a_source_silent_on_pauses_gets_the_gap_rules_pause():
+def test_a_source_silent_on_pauses_gets_the_gap_rules_pause_in_fit_only():
+    for fmt in ("json", "csv", "tcx", "gpx"):  # silent files: their readers find the same gap
+        a = act()
+        make_timer_explicit(a, fmt)
+        assert a.pauses == [] and "timer" not in a.channels, fmt
     a = act()
     assert time_base(a).timer == 1199.0 - 601.0  # the gap rule: the 601 s step (299 -> 900) is a pause
     make_timer_explicit(a, "fit")

@@ -51,6 +51,16 @@ def cannot_carry(a: Activity, fmt: str) -> str | None:
     return None
 
 
+# metres: Smashrun JSON and CSV write distance exactly; TCX DistanceMeters to the mm; FIT's record
+# distance is uint32 in cm (each half of a rounding, plus float noise)
+DISTANCE_RESOLUTION = {"json": 1e-9, "csv": 1e-9, "tcx": 0.0005 + 1e-9, "fit": 0.005 + 1e-6}
+
+
+def _odometer(a: Activity) -> float:
+    d = a.channels["distance"]
+    return float(d[np.isfinite(d)][-1])
+
+
 def _good() -> list[str]:
     return [r for r in _all() if r not in REFUSED and (not r.startswith("csv/") or r in CSV_READ)]
 
@@ -96,6 +106,8 @@ def test_every_export_reads_back_or_is_refused_up_front(rel: str, corpus: Path) 
                 start = a.start
             assert back.start == start, (fmt, back.start, a.start)
             assert back.n_samples == n, (fmt, back.n_samples, a.n_samples)
+            if "distance" in original.channels:  # the odometer, to the format's resolution
+                assert abs(_odometer(back) - _odometer(original)) <= DISTANCE_RESOLUTION[fmt], fmt
             tol = timer_tolerance(a, fmt)
             if shown is not None and tol is not None:
                 assert abs(time_base(back).timer - shown) <= tol, (fmt, time_base(back).timer, shown)
