@@ -66,3 +66,35 @@ def test_a_summary_only_activity_keeps_its_heart_rate_and_calories():
     (back,) = tcx.decode(tcx.encode(a))
     s = back.summary
     assert (s.timer_time, s.heart_rate_average, s.heart_rate_max, back.calories) == (18.71, 107.0, 110.0, 2.0)
+
+
+REST_LAP_TCX = b"""<?xml version="1.0" encoding="UTF-8"?>
+<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2">
+<Activities><Activity Sport="Other"><Id>2015-01-31T10:17:15Z</Id>
+<Lap StartTime="2015-01-31T10:17:15Z"><TotalTimeSeconds>100</TotalTimeSeconds><DistanceMeters>200</DistanceMeters>
+<Calories>20</Calories><Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod><Track>
+<Trackpoint><Time>2015-01-31T10:17:15Z</Time><DistanceMeters>0</DistanceMeters></Trackpoint>
+<Trackpoint><Time>2015-01-31T10:18:55Z</Time><DistanceMeters>200</DistanceMeters></Trackpoint>
+</Track></Lap>
+<Lap StartTime="2015-01-31T10:18:55Z"><TotalTimeSeconds>60</TotalTimeSeconds><DistanceMeters>0</DistanceMeters>
+<Calories>3</Calories><Intensity>Resting</Intensity><TriggerMethod>Manual</TriggerMethod></Lap>
+<Lap StartTime="2015-01-31T10:19:55Z"><TotalTimeSeconds>100</TotalTimeSeconds><DistanceMeters>200</DistanceMeters>
+<Calories>20</Calories><Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod><Track>
+<Trackpoint><Time>2015-01-31T10:19:55Z</Time><DistanceMeters>200</DistanceMeters></Trackpoint>
+<Trackpoint><Time>2015-01-31T10:21:35Z</Time><DistanceMeters>400</DistanceMeters></Trackpoint>
+</Track></Lap>
+</Activity></Activities></TrainingCenterDatabase>"""
+
+
+def test_a_rest_lap_without_points_ends_where_its_start_and_time_put_it():
+    """A pool swim's rest lap (an FR910XT writes them without trackpoints): 60 s from 100 s in,
+    so it ends at 160 s, not at the last point of the lap before (100 s); it then survives a FIT
+    round trip, whose reader merges laps of no length."""
+    from runhub.formats import fit
+
+    (a,) = tcx.decode(REST_LAP_TCX)
+    assert [(lap.end_time, lap.lap_type) for lap in a.laps] == [(100.0, "general"), (160.0, "recovery"),
+                                                                 (260.0, "general")]
+    (back,) = fit.decode(fit.encode(a))
+    assert [lap.end_time for lap in back.laps] == [100.0, 160.0, 260.0]
+    assert a.calories == 43.0

@@ -378,15 +378,21 @@ def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.
     out: list[Lap] = []
     timer = dist = 0.0
     prev_end = -math.inf
+    prev_raw = 0
     for lap_start, n_raw, tot in lap_raw:
         timer += tot.get("total_time") or 0.0
         dist += tot.get("distance") or 0.0
         end_index = int(np.searchsorted(raw_kept, n_raw, side="left")) - 1 if n else None
         end_time = None
-        if end_index is not None and end_index >= 0 and time is not None:
+        # a lap with points ends at its last one; one without (a swim's rest) where its start and
+        # total time put it, not at the last point of the lap before
+        if end_index is not None and end_index >= 0 and time is not None and n_raw > prev_raw:
             end_time = float(time[end_index])
         elif lap_start is not None and tot.get("total_time") is not None:
             end_time = lap_start - first + tot["total_time"]
+        elif end_index is not None and end_index >= 0 and time is not None:
+            end_time = float(time[end_index])
+        prev_raw = n_raw
         if end_time is not None and end_time < prev_end:
             end_time = prev_end
         if end_time is not None:
