@@ -6,7 +6,8 @@ Every file is decoded, validated and analysed once, untimed; each pass then stor
 into a fresh account (so nothing is deduplicated away), N passes (default 8). Prints:
 
 - ms per activity stored: the mean pass over the corpus FIT activities (a mean, not the best,
-  because SQLite checkpoints the WAL in some commits only), and the fixed cost: the median
+  because SQLite's WAL checkpoints, on a thread of their own (store/checkpoint.py), fall on some
+  passes only and compete for the CPU there), and the fixed cost: the median
   over the activities of <= 40 samples of each one's best time;
 - the ratio of the store time to the decode-only time of `fitfast.records` on the same files in
   the same run (the reference of bench/ingest_files.py, whose full ingest must stay under 2x it);
@@ -194,7 +195,7 @@ def main() -> None:
             per_item = [min(a, b) for a, b in zip(per_item, times, strict=True)]
         n, best, mean, dec = len(items), min(totals), statistics.mean(totals), min(decodes)
         tiny_ms = statistics.median(per_item[i] for i in tiny) * 1000
-        why = "; the mean includes the WAL checkpoints, which fall on some passes only"
+        why = "; the mean includes the passes a WAL checkpoint thread ran beside"
         why = why if db.dialect == "sqlite" else ""
         print(f"store, {n} activities from {len(files)} FIT files ({db.dialect}), {args.passes} passes: "
               f"mean {mean * 1000:.0f} ms = {mean / n * 1000:.2f} ms per activity "
