@@ -1,6 +1,6 @@
 """Every export reads back: each activity of the corpus, written in each format runhub writes,
-either decodes again (with the timer runhub shows, where the format can say it) or is refused up
-front, naming the format's limit. A file runhub wrote and
+either decodes again (with its laps, pauses, odometer and the timer runhub shows, where the
+format can say them) or is refused up front, naming the format's limit. A file runhub wrote and
 then cannot read (a Smashrun JSON with no distance, a GPX with no track point, a CSV header
 alone) would be a backup that cannot be restored.
 
@@ -56,6 +56,23 @@ def cannot_carry(a: Activity, fmt: str) -> str | None:
 DISTANCE_RESOLUTION = {"json": 1e-9, "csv": 1e-9, "tcx": 0.0005 + 1e-9, "fit": 0.005 + 1e-6}
 
 
+def expected_laps(a: Activity, fmt: str) -> int:
+    """Laps read back. CSV has none; Smashrun JSON carries them as they are; TCX and FIT
+    require one at least, and TCX's only measure of a lap is its TotalTimeSeconds (timer), so a
+    lap of no timer time after another cannot be told apart from it (the BingiWatch pool swim has
+    one: 0 s, 24 s after the lap before) and is read as part of it."""
+    if fmt == "csv":
+        return 0
+    if fmt == "json":
+        return len(a.laps)
+    if fmt == "tcx":
+        timers = [lap.end_timer for lap in a.laps]
+        kept = sum(1 for k, e in enumerate(timers) if k == 0 or e is None or timers[k - 1] is None
+                   or e > timers[k - 1])
+        return max(kept, 1)
+    return max(len(a.laps), 1)
+
+
 def _odometer(a: Activity) -> float:
     d = a.channels["distance"]
     return float(d[np.isfinite(d)][-1])
@@ -106,6 +123,9 @@ def test_every_export_reads_back_or_is_refused_up_front(rel: str, corpus: Path) 
                 start = a.start
             assert back.start == start, (fmt, back.start, a.start)
             assert back.n_samples == n, (fmt, back.n_samples, a.n_samples)
+            assert len(back.laps) == expected_laps(original, fmt), (fmt, len(back.laps), len(original.laps))
+            # pauses as written (FIT: with the gap rule's, make_timer_explicit); CSV has none
+            assert len(back.pauses) == (0 if fmt == "csv" else len(a.pauses)), (fmt, back.pauses, a.pauses)
             if "distance" in original.channels:  # the odometer, to the format's resolution
                 assert abs(_odometer(back) - _odometer(original)) <= DISTANCE_RESOLUTION[fmt], fmt
             tol = timer_tolerance(a, fmt)
