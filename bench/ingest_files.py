@@ -130,11 +130,10 @@ def main() -> None:
         print(f"first pass, whole corpus: {len(files)} files in {first:.2f} s (a fresh process: numba's start-up "
               f"and the compiled kernels' loading included, ~1 s once); results {status}")
         total = min(_ingest_all(db, new_user(), files) for _ in range(3))
-        dec = ana = 0.0
-        samples = 0
-        for p in files:
-            d, a, n = _stages(p.read_bytes(), p.name)
-            dec, ana, samples = dec + d, ana + a, samples + n
+        stages = {p: _stages(p.read_bytes(), p.name) for p in files}
+        dec = sum(d for d, _, _ in stages.values())
+        ana = sum(a for _, a, _ in stages.values())
+        samples = sum(n for _, _, n in stages.values())
         print(f"warm, best of 3: {len(files)} files in {total:.2f} s -> {len(files) / total:.1f} files/s, "
               f"{samples / total:.0f} samples/s")
         print(f"stages (warm, whole corpus): decode {dec:.3f} s ({dec / total:.0%}), analyse {ana:.3f} s "
@@ -171,15 +170,14 @@ def main() -> None:
             print(f"  {count} FIT files of {what}: full ingest {ing:.3f} s / fitfast.records {dec:.3f} s = "
                   f"ratio {ing / dec:.2f} (5 interleaved rounds, fastest of each)")
 
-        # where the ratio goes: decode and analysis of the same FIT files as multiples of
-        # fitfast.records, each file the fastest of 3 on every side; validate + dedupe + store is
-        # the rest of the fastest ingest pass above. A ratio under 2 leaves everything after
-        # fitfast.records (the rest of decode, analysis and store) one fitfast.records' time.
-        ref = fit_dec = fit_ana = 0.0
-        for p, data in zip(fit_paths, fits, strict=True):
-            d, a, _ = _stages(p.read_bytes(), p.name)
-            fit_dec, fit_ana = fit_dec + d, fit_ana + a
-            ref += min(_time(fitfast.records, [data]) for _ in range(3))
+        # where the ratio goes: decode and analysis of the FIT files (their stages above) as
+        # multiples of fitfast.records, each file the fastest of 3 on every side; validate +
+        # dedupe + store is the rest of the fastest ingest pass above. A ratio under 2 leaves
+        # everything after fitfast.records (the rest of decode, analysis and store) one
+        # fitfast.records' time.
+        fit_dec = sum(stages[p][0] for p in fit_paths)
+        fit_ana = sum(stages[p][1] for p in fit_paths)
+        ref = sum(min(_time(fitfast.records, [data]) for _ in range(3)) for data in fits)
         print(f"  by stage, against fitfast.records {ref:.3f} s: runhub's decode {fit_dec / ref:.2f}x, analysis "
               f"{fit_ana / ref:.2f}x (decode + analysis {(fit_dec + fit_ana) / ref:.2f}x), validate + dedupe + "
               f"store {(ingest_best - fit_dec - fit_ana) / ref:.2f}x")

@@ -432,8 +432,7 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
             # pool swim: session at 0, timer 97 s in, first record at 98 s with the timer at 1 s).
             # A first start after the first record is not believed: a multisport file may carry
             # one start event for its last session only.
-            late = bool(spans) and start_unix < spans[0][0] <= t[0] if len(t) else False
-            if len(t) and (a.pauses or late):
+            if len(t) and (a.pauses or (spans and start_unix < spans[0][0] <= t[0])):
                 a.channels["timer"] = _timer_channel(t, spans)
         sess_laps = _session_laps(laps_all, sess, k, len(sessions), s0, end)
         a.laps = _laps(sess_laps, t, start_unix)

@@ -383,15 +383,12 @@ def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.
         timer += tot.get("total_time") or 0.0
         dist += tot.get("distance") or 0.0
         end_index = int(np.searchsorted(raw_kept, n_raw, side="left")) - 1 if n else None
-        end_time = None
+        last_point = float(time[end_index]) if end_index is not None and end_index >= 0 and time is not None else None
         # a lap with points ends at its last one; one without (a swim's rest) where its start and
         # total time put it, not at the last point of the lap before
-        if end_index is not None and end_index >= 0 and time is not None and n_raw > prev_raw:
-            end_time = float(time[end_index])
-        elif lap_start is not None and tot.get("total_time") is not None:
+        end_time = last_point
+        if (last_point is None or n_raw == prev_raw) and lap_start is not None and tot.get("total_time") is not None:
             end_time = lap_start - first + tot["total_time"]
-        elif end_index is not None and end_index >= 0 and time is not None:
-            end_time = float(time[end_index])
         prev_raw = n_raw
         if end_time is not None and end_time < prev_end:
             end_time = prev_end
@@ -439,12 +436,22 @@ def _num(v: float, digits: int) -> str:
     return f"{v:.{digits}f}".rstrip("0").rstrip(".") if digits else str(int(round(v)))
 
 
+# a lap total as the TCX reader names it -> the FIT reader's name (lap totals keep the source's)
+_FIT_LAP_NAMES = {"calories": "total_calories", "heart_rate_average": "avg_heart_rate",
+                  "heart_rate_max": "max_heart_rate"}
+
+
+def _lap_total(tot: dict[str, Any] | None, name: str) -> Any:
+    tot = tot or {}
+    return tot[name] if tot.get(name) is not None else tot.get(_FIT_LAP_NAMES[name])
+
+
 def _lap_calories(a: Activity, laps: list[Lap]) -> list[int]:
     """Each lap's Calories (TCX requires one, in whole kcal): the lap's own total where the source
     gave one (TCX Calories, FIT total_calories); where no lap has one, the activity's calories
     spread over the laps by clock length, whole numbers that add up to the total (the decoder
     sums them back); else 0."""
-    own = [(lap.totals or {}).get("calories", (lap.totals or {}).get("total_calories")) for lap in laps]
+    own = [_lap_total(lap.totals, "calories") for lap in laps]
     if any(c is not None for c in own) or not a.calories or not math.isfinite(a.calories):
         return [int(round(c)) if c is not None and math.isfinite(c) else 0 for c in own]
     ends = [lap.end_time for lap in laps]
@@ -465,8 +472,8 @@ def _lap_calories(a: Activity, laps: list[Lap]) -> list[int]:
 def _lap_heart_rate(a: Activity, tot: dict[str, Any], i0: int, i1: int) -> tuple[int | None, int | None]:
     """(average, maximum) bpm of a lap: the source's own lap values (TCX, FIT), else those of the
     lap's samples (their plain mean, as a device averages its records)."""
-    avg = tot.get("heart_rate_average", tot.get("avg_heart_rate"))
-    mx = tot.get("heart_rate_max", tot.get("max_heart_rate"))
+    avg = _lap_total(tot, "heart_rate_average")
+    mx = _lap_total(tot, "heart_rate_max")
     hr = a.channels.get("heart_rate")
     if hr is not None and 0 <= i0 <= i1 and (avg is None or mx is None):
         seg = hr[i0:i1 + 1]
@@ -474,8 +481,11 @@ def _lap_heart_rate(a: Activity, tot: dict[str, Any], i0: int, i1: int) -> tuple
         if len(seg):
             avg = float(seg.mean()) if avg is None else avg
             mx = float(seg.max()) if mx is None else mx
-    return tuple(int(round(v)) if v is not None and math.isfinite(v) and v > 0 else None  # type: ignore[return-value]
-                 for v in (avg, mx))
+
+    def bpm(v: float | None) -> int | None:
+        return int(round(v)) if v is not None and math.isfinite(v) and v > 0 else None
+
+    return bpm(avg), bpm(mx)
 
 
 def encode(a: Activity) -> bytes:
