@@ -6,7 +6,12 @@ Dedupe, as the Smashrun seed says, with "matching" made precise:
 - the same client sending the same bytes again changes nothing (status "duplicate");
 - a run *matching* one the same client created overwrites it (status "updated");
 - a run matching one from another source is stored as a new activity, marked
-  `possible_duplicate_of` the other (status "created", `duplicate_of` set): the seed's "dupe".
+  `possible_duplicate_of` the other (status "created", `duplicate_of` set): the seed's "dupe";
+- a file runhub wrote (an export: `formats.WRITER`) matching a run changes nothing (status
+  "duplicate"): a backup restored into the account it came from adds only what is missing.
+The "client" is the app that sends the run; for a file import (the CLI) it is the recorder the
+file names (`dedupe_source`): a lifetime import holds the same run from several recorders (the
+watch's FIT, Strava's GPX, Garmin Connect's TCX), and none of them may overwrite another.
 Two runs match when they have the same owner, starts within MATCH_START_SECONDS, timer
 times within max(MATCH_DURATION_SECONDS, MATCH_RELATIVE) of each other, and distances within
 max(MATCH_DISTANCE_METERS, MATCH_RELATIVE) (or both have no distance).
@@ -80,6 +85,20 @@ def prepare(a: Activity) -> dict[str, Any]:
     result = analyse(a)
     a.summary = result.summary
     return result.products
+
+
+def dedupe_source(client_id: str | None, a: Activity, fmt: str, by_recorder: bool) -> str:
+    """Whose runs this one may overwrite (the seed's "your application"): the sending client's;
+    for a file import, the client's and the recorder the file names: its format, device (FIT
+    product, TCX Creator, GPX creator) and serial number. So the watch's FIT and Strava's GPX of
+    one run are two sources (a marked dupe, never an overwrite), and the same bytes again, or an
+    edited file from the same recorder, are the same source. At most 128 characters
+    (activities.client_key): a longer one ends in its hash."""
+    if not by_recorder:
+        return client_id or ""
+    serial = a.extras.get("fit_serial_number")
+    key = "|".join((client_id or "", fmt, a.device_name or "", "" if serial is None else str(serial)))
+    return key if len(key) <= 128 else key[:63] + "|" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def dedupe_key(digest: str, k: int, n: int) -> str:
@@ -180,10 +199,12 @@ def ingest_bytes(
     sport: str | None = None,
     max_bytes: int | None = None,
     overrides: dict[str, Any] | None = None,
+    by_recorder: bool = False,
 ) -> list[IngestResult]:
-    """Ingest one upload; an archive gives one result per member."""
+    """Ingest one upload; an archive gives one result per member. `by_recorder`: a file import,
+    deduplicated by the recorder the file names (`dedupe_source`)."""
     steps = analyse_upload(data, filename=filename, sport=sport, max_bytes=max_bytes, overrides=overrides)
-    return [_store(db, owner_id, step, client_id) for step in steps]
+    return [_store(db, owner_id, step, client_id, by_recorder) for step in steps]
 
 
 def ingest_paths(
@@ -195,15 +216,18 @@ def ingest_paths(
     sport: str | None = None,
     max_bytes: int | None = None,
     workers: int = 1,
+    by_recorder: bool = True,
 ) -> Iterator[tuple[Path, list[IngestResult]]]:
     """Ingest files in order, yielding each file's results as it is stored. With workers > 1 the
     pure half (read, decode, validate, analyse) of the files ahead runs in that many processes
     while this one stores, one transaction per activity as always and in file order, so dedupe
     sees the files in the order given. At most 2 x workers files are in flight (memory stays
-    bounded on a lifetime of files)."""
+    bounded on a lifetime of files). Files are deduplicated by the recorder they name
+    (`dedupe_source`) unless `by_recorder` is False."""
     if workers <= 1:
         for path in paths:
-            yield path, [_store(db, owner_id, step, client_id) for step in _analyse_path(path, sport, max_bytes)]
+            yield path, [_store(db, owner_id, step, client_id, by_recorder)
+                         for step in _analyse_path(path, sport, max_bytes)]
         return
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -221,7 +245,7 @@ def ingest_paths(
             nxt = next(queue, None)
             if nxt is not None:
                 pending.append((nxt, pool.submit(_analyse_path, nxt, sport, max_bytes)))
-            yield path, [_store(db, owner_id, step, client_id) for step in future.result()]
+            yield path, [_store(db, owner_id, step, client_id, by_recorder) for step in future.result()]
 
 
 def _analyse_path(path: Path, sport: str | None, max_bytes: int | None) -> list[Analysed | IngestResult]:
@@ -233,7 +257,9 @@ def _analyse_path(path: Path, sport: str | None, max_bytes: int | None) -> list[
     return analyse_upload(data, filename=str(path), sport=sport, max_bytes=max_bytes)
 
 
-def _store(db: Database, owner_id: int, step: Analysed | IngestResult, client_id: str | None) -> IngestResult:
+def _store(
+    db: Database, owner_id: int, step: Analysed | IngestResult, client_id: str | None, by_recorder: bool = False
+) -> IngestResult:
     if isinstance(step, IngestResult):
         return step
     return store_analysed(
@@ -246,6 +272,7 @@ def _store(db: Database, owner_id: int, step: Analysed | IngestResult, client_id
         fmt=step.fmt,
         filename=step.filename,
         content_key=step.content_key,
+        by_recorder=by_recorder,
     )
 
 
@@ -303,6 +330,7 @@ def store_analysed(
     filename: str | None = None,
     content_key: str | None = None,
     replace_id: int | None = None,
+    by_recorder: bool = False,
 ) -> IngestResult:
     """Dedupe and save a validated, analysed activity in one transaction: the store half of
     `ingest_activity`, on its own so bench/store.py can time exactly this part."""
@@ -320,6 +348,7 @@ def store_analysed(
                     filename=filename,
                     content_key=content_key,
                     replace_id=replace_id,
+                    source=dedupe_source(client_id, a, fmt, by_recorder),
                 )
         except IntegrityError:
             # A concurrent upload of the same run won the race; the second pass finds it.
@@ -340,6 +369,7 @@ def _save(
     filename: str | None,
     content_key: str | None,
     replace_id: int | None,
+    source: str,
 ) -> IngestResult:
     if replace_id is not None:
         return _overwrite(
@@ -348,7 +378,7 @@ def _save(
     found = repo.find_existing(
         conn,
         owner_id,
-        client_id,
+        source,
         content_hash=content_key,
         external_id=a.external_id,
         start=a.start,
@@ -360,12 +390,16 @@ def _save(
     if a.external_id is not None and found.by_external_id is not None:
         return _overwrite(conn, found.by_external_id.id, a, products, owner_id, original, fmt, filename, content_key)
     candidates = [row for row in found.candidates if matches(a, row)]
-    mine = [row for row in candidates if row.client_key == (client_id or "")]
+    if candidates and a.extras.get("written_by") == formats.WRITER:
+        same_id = candidates[0].id  # runhub's export of a run the account holds
+        return IngestResult("duplicate", same_id, filename=filename, format=fmt, duplicate_of=same_id)
+    mine = [row for row in candidates if row.client_key == source]
     if mine:
         return _overwrite(conn, mine[0].id, a, products, owner_id, original, fmt, filename, content_key)
     dupe_of = candidates[0].id if candidates else None
     activity_id = repo.insert_activity(
-        conn, a, owner_id=owner_id, client_id=client_id, content_hash=content_key, possible_duplicate_of=dupe_of
+        conn, a, owner_id=owner_id, client_id=client_id, content_hash=content_key, possible_duplicate_of=dupe_of,
+        client_key=source,
     )
     _store_extras(conn, activity_id, a, products, owner_id, original, fmt, filename)
     a.client_id = client_id

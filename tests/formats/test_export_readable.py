@@ -2,7 +2,8 @@
 either decodes again (with its laps, pauses, odometer and the timer runhub shows, where the
 format can say them) or is refused up front, naming the format's limit. A file runhub wrote and
 then cannot read (a Smashrun JSON with no distance, a GPX with no track point, a CSV header
-alone) would be a backup that cannot be restored.
+alone) would be a backup that cannot be restored. FIT, TCX and GPX also say that runhub wrote them
+(tests/core/test_import_sources.py: what a restore does with that).
 
 Which activities a format cannot carry is stated here from the formats' own rules, not from
 runhub's output: Smashrun needs a distance (as a recording, positions, or a total for a summary;
@@ -99,6 +100,7 @@ def timer_tolerance(a: Activity, fmt: str) -> float | None:
 def test_every_export_reads_back_or_is_refused_up_front(rel: str, corpus: Path) -> None:
     acts = decode_upload((CORPUS / rel).read_bytes(), Path(rel).name)
     for original in acts:
+        assert "written_by" not in original.extras  # SOURCES.md: every corpus file comes from elsewhere
         shown = time_base(original).timer if original.n_samples > 1 else None
         for fmt in FORMATS:
             a = copy.deepcopy(original)
@@ -111,6 +113,8 @@ def test_every_export_reads_back_or_is_refused_up_front(rel: str, corpus: Path) 
                 continue
             (back,) = formats.decode(formats.encode(a, fmt), filename=f"export.{fmt}", sport=a.sport)
             back.validate()
+            # who wrote the file, where the format has a place for it (ingest takes it for an export)
+            assert back.extras.get("written_by") == (None if fmt in ("csv", "json") else formats.WRITER), fmt
             if fmt == "gpx":  # the samples with a position only: tests/formats/test_roundtrip*.py
                 continue
             n = a.n_samples

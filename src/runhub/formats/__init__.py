@@ -42,6 +42,13 @@ class FormatError(ValueError):
         }
 
 
+# What a decoder puts in `Activity.extras["written_by"]` when the file says runhub wrote it (FIT:
+# a developer_data_id whose application_id is FIT_APPLICATION_ID; TCX: an <Author> named WRITER):
+# ingest then knows the file for an export of a run, not a recording (a restore into an account
+# that has the run adds nothing).
+WRITER = "runhub"
+FIT_APPLICATION_ID = b"runhub export   "  # 16 bytes, as FIT's application_id
+
 Decoder = Callable[..., list[Activity]]
 Encoder = Callable[[Activity], bytes]
 

@@ -96,6 +96,22 @@ def check_start(start: datetime, fmt: str, filename: str | None, location: str) 
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 
 
+_LEAD_BEFORE_DECLARATION = re.compile(rb"(\xef\xbb\xbf)?([ \t\r\n]+)(<\?xml[^>]*\?>)")
+
+
+def declaration_first(data: bytes) -> bytes:
+    """The bytes with any whitespace before the XML declaration moved after it.
+
+    Strava's exports (every TCX of an account export, some GPX) start with ten spaces before
+    `<?xml`, which XML forbids and every strict parser refuses (GoldenCheetah #3149, trimmed in
+    #3470; GPSBabel #371; sweatpy #99). Moving the newlines after the declaration keeps every
+    line number of an error message right. The stored original keeps the bytes as they came."""
+    m = _LEAD_BEFORE_DECLARATION.match(data)
+    if m is None:
+        return data
+    return (m.group(1) or b"") + m.group(3) + b"\n" * m.group(2).count(b"\n") + data[m.end():]
+
+
 def parse_xml(data: bytes, fmt: str, filename: str | None, max_bytes: int | None = None) -> Any:
     """Parse untrusted XML: no DTD, no entities (no billion laughs, no XXE), no network, size-capped.
 

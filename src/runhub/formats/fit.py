@@ -27,7 +27,7 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import Activity, Lap, Summary
-from runhub.formats import FormatError, fit_verdict, fit_walk, register
+from runhub.formats import FIT_APPLICATION_ID, WRITER, FormatError, fit_verdict, fit_walk, register
 from runhub.formats._common import mask_impossible, quarantine_backward_distance
 
 MEDIA_TYPE = "application/vnd.ant.fit"
@@ -379,6 +379,7 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
 
     shift, anchor_note = _time_anchor(m, ts, sessions, filename)
     device_type, device_name, app_version = _device(m)
+    written_by_runhub = any(_application_id(d) == FIT_APPLICATION_ID for d in m.msgs.get("developer_data_id", []))
     local_offset = _utc_offset(m)
     laps_all = sorted(m.msgs.get("lap", []), key=lambda lap: _num(lap.get("timestamp")) or 0.0)
     events = m.msgs.get("event", [])
@@ -458,8 +459,20 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
             a.extras["fit_serial_number"] = serial
         if sess.get("sub_sport") or sess.get("sport"):
             a.extras["fit_sport_raw"] = [sess.get("sport"), sess.get("sub_sport")]
+        if written_by_runhub:
+            a.extras["written_by"] = WRITER
         out.append(a)
     return out
+
+
+def _application_id(msg: dict[str, Any]) -> bytes | None:
+    """A developer_data_id's application_id as bytes (an engine may give a list of byte values)."""
+    v = msg.get("application_id")
+    if isinstance(v, bytes):
+        return v
+    if isinstance(v, list | tuple) and all(isinstance(x, int) and 0 <= x < 256 for x in v):
+        return bytes(v)
+    return None
 
 
 def _num(v: Any) -> float | None:

@@ -39,7 +39,7 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import Activity, Lap, timer_seconds
-from runhub.formats import FormatError
+from runhub.formats import FIT_APPLICATION_ID, FormatError
 
 FIT_EPOCH = 631065600
 SEMICIRCLES_PER_DEG = 2**31 / 180.0
@@ -204,7 +204,7 @@ def encode(a: Activity) -> bytes:
     dev_keys: dict[str, int] = {}
     descs: list[dict[str, Any]] = []
     dev_id = {"mesg_num": nums["developer_data_id"], "developer_data_index": 0, "application_version": 1,
-              "application_id": list(b"runhub export   "[:16])}
+              "application_id": list(FIT_APPLICATION_ID)}
     for k, name in enumerate(dev_names[:255]):
         desc = {"mesg_num": nums["field_description"], "developer_data_index": 0, "field_definition_number": k,
                 "fit_base_type_id": _DEV_FLOAT64, "field_name": name[:60]}
@@ -218,10 +218,9 @@ def encode(a: Activity) -> bytes:
     t_end = fit_t[-1] if n else t0
     dev = _device_fields(a, types)
     enc.write_mesg({"mesg_num": nums["file_id"], "type": "activity", "time_created": t0, **dev})
-    if dev_keys:
-        enc.write_mesg(dev_id)
-        for desc in descs:
-            enc.write_mesg(desc)
+    enc.write_mesg(dev_id)  # with or without developer fields: it says runhub wrote the file
+    for desc in descs:
+        enc.write_mesg(desc)
     info = {"mesg_num": nums["device_info"], "timestamp": t0, "device_index": "creator",
             "manufacturer": dev["manufacturer"], "product": dev["product"]}
     if dev.get("serial_number"):

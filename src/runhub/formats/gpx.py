@@ -23,9 +23,10 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import Activity
-from runhub.formats import FormatError, register, xml_scan
+from runhub.formats import WRITER, FormatError, register, xml_scan
 from runhub.formats._common import (
     check_start,
+    declaration_first,
     localname,
     mask_impossible,
     parse_time,
@@ -64,12 +65,13 @@ class _Raw:
         self.desc: str | None = None
         self.trk_type: str | None = None
         self.creator: str | None = None
+        self.meta_desc: str | None = None  # <metadata><desc>: EXPORT_DESC in runhub's exports
         self.n_trk = 0
         self.has_rte = False
 
 
 _NAMES = (b"gpx", b"trk", b"trkseg", b"trkpt", b"rte", b"name", b"desc", b"type", b"ele", b"time", b"extensions",
-          *(k.encode() for k in EXTENSIONS))
+          b"metadata", *(k.encode() for k in EXTENSIONS))
 _CODE = {name: i + 1 for i, name in enumerate(_NAMES)}
 _FIRST_EXT = _CODE[next(iter(EXTENSIONS)).encode()]  # extension names come last in _NAMES
 _FOLDED = frozenset(k.encode() for k in EXTENSIONS)  # extension names match in any case, as in _walk
@@ -79,6 +81,9 @@ for _name, _channel in EXTENSIONS.items():
     _EXT_CHANNEL[_CODE[_name.encode()]] = _CHANNELS.index(_channel)
 _ATTRS = (b"lat", b"lon", b"creator")  # located by the scan: trkpt's position, gpx's creator
 _LAT, _LON, _CREATOR = range(3)
+# runhub's exports keep the recorder in `creator` (the round trip keeps the device) and say who
+# wrote the file in the metadata's description (formats.WRITER)
+EXPORT_DESC = f"exported by {WRITER}"
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']""")
 
 
@@ -109,6 +114,8 @@ def _scan(data: bytes) -> _Raw | None:
         if getattr(raw, key) is None:
             setattr(raw, key, tags.text(i).strip() or None)
     raw.creator = tags.attr(0, _CREATOR)
+    for i in np.flatnonzero((level == 2) & (code == _CODE[b"desc"]) & (code_of[a1] == _CODE[b"metadata"]))[:1].tolist():
+        raw.meta_desc = tags.text(i).strip() or None
     lat, lon = tags.attr_numbers(pts, _LAT), tags.attr_numbers(pts, _LON)
     if lat is None or lon is None:
         return None
@@ -174,6 +181,8 @@ def _walk(data: bytes, filename: str | None, max_bytes: int | None) -> _Raw:
     cols: dict[str, list[float]] = {c: [] for c in COLUMNS}
     for trk in root:
         tn = localname(trk.tag)
+        if tn == "metadata" and raw.meta_desc is None:
+            raw.meta_desc = next(((c.text or "").strip() or None for c in trk if localname(c.tag) == "desc"), None)
         if tn == "rte":
             raw.has_rte = True
         if tn != "trk":
@@ -209,6 +218,7 @@ def _walk(data: bytes, filename: str | None, max_bytes: int | None) -> _Raw:
 
 def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = None,
            **_options: Any) -> list[Activity]:
+    data = declaration_first(data)
     raw = well_formed_while(data, "gpx", filename, max_bytes, _scan) or _walk(data, filename, max_bytes)
     if len(raw.times) == 0:
         what = "a route (rte), not a recorded activity" if raw.has_rte else "no track points"
@@ -250,6 +260,8 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         a.notes = raw.desc[:800]
     if raw.creator and raw.creator.strip():
         a.device_name = raw.creator.strip()[:200]
+    if raw.meta_desc == EXPORT_DESC:
+        a.extras["written_by"] = WRITER
     n = len(t)
     pauses: list[int] = []
     for b in breaks:
@@ -333,7 +345,7 @@ def encode(a: Activity) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<gpx version="1.1" creator={quoteattr(a.device_name or "runhub")} xmlns="{NS}" '
              f'xmlns:gpxtpx="{NS_TPX}" xmlns:gpxpx="{NS_PWR}">',
-             f"<metadata><time>{_fmt_time(t0)}</time></metadata>", "<trk>"]
+             f"<metadata><desc>{EXPORT_DESC}</desc><time>{_fmt_time(t0)}</time></metadata>", "<trk>"]
     if a.name:
         lines.append(f"<name>{escape(a.name)}</name>")
     if a.notes:

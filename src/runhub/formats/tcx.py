@@ -21,9 +21,10 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import Activity, Lap, timer_seconds
-from runhub.formats import FormatError, register, xml_scan
+from runhub.formats import WRITER, FormatError, register, xml_scan
 from runhub.formats._common import (
     check_start,
+    declaration_first,
     localname,
     mask_impossible,
     parse_time,
@@ -163,7 +164,7 @@ def _scan_tracks(data: bytes) -> tuple[bytes, list[Points]] | None:
 
 def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = None,
            **_options: Any) -> list[Activity]:
-    return _decode(data, filename, max_bytes, fast=True)
+    return _decode(declaration_first(data), filename, max_bytes, fast=True)
 
 
 def _decode(data: bytes, filename: str | None, max_bytes: int | None, *, fast: bool) -> list[Activity]:
@@ -199,6 +200,8 @@ def _decode(data: bytes, filename: str | None, max_bytes: int | None, *, fast: b
         if _child(root, "Courses") is not None:
             raise _err("this TCX file holds a course (a planned route), not a recorded activity", filename, "Courses")
         raise _err("no <Activity> in the file", filename, "Activities")
+    author = _child(root, "Author")
+    written_by = author is not None and _text(author, "Name") == WRITER
     out: list[Activity] = []
     for li, group_legs in enumerate(legs):
         group = None
@@ -209,6 +212,8 @@ def _decode(data: bytes, filename: str | None, max_bytes: int | None, *, fast: b
             if group:
                 a.extras["multisport_group"] = group
                 a.extras["multisport_index"] = k
+            if written_by:
+                a.extras["written_by"] = WRITER
             out.append(a)
     return out
 
@@ -570,7 +575,13 @@ def encode(a: Activity) -> bytes:
         lines.append(f'<Creator xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Device_t">'
                      f"<Name>{escape(a.device_name)}</Name><UnitId>0</UnitId><ProductID>0</ProductID>"
                      "<Version><VersionMajor>0</VersionMajor><VersionMinor>0</VersionMinor></Version></Creator>")
-    lines += ["</Activity>", "</Activities>", "</TrainingCenterDatabase>", ""]
+    # the writing application (the schema's Author, after Activities): runhub, so that ingest knows the
+    # file for an export (formats.WRITER)
+    lines += ["</Activity>", "</Activities>",
+              '<Author xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Application_t">'
+              f"<Name>{WRITER}</Name><Build><Version><VersionMajor>0</VersionMajor><VersionMinor>0</VersionMinor>"
+              "</Version></Build><LangID>EN</LangID><PartNumber>000-00000-00</PartNumber></Author>",
+              "</TrainingCenterDatabase>", ""]
     return "\n".join(lines).encode("utf-8")
 
 

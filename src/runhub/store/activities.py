@@ -175,12 +175,14 @@ def insert_activity(
     content_hash: str | None,
     possible_duplicate_of: int | None = None,
     now: datetime | None = None,
+    client_key: str | None = None,
 ) -> int:
+    """`client_key`: whose runs this one is for dedupe (ingest.dedupe_source); the client's id when None."""
     now = now or datetime.now(UTC)
     values = _row_values(a, _json_text)
     values["owner_id"] = owner_id
     values["client_id"] = client_id
-    values["client_key"] = client_id or ""
+    values["client_key"] = client_key if client_key is not None else client_id or ""
     values["external_id"] = a.external_id
     values["content_hash"] = content_hash
     values["possible_duplicate_of"] = possible_duplicate_of
@@ -599,7 +601,7 @@ _FIND_EXISTING = _existing_stmt()
 def find_existing(
     conn: Connection,
     owner_id: int,
-    client_id: str | None,
+    client_key: str,
     *,
     content_hash: str | None,
     external_id: str | None,
@@ -607,12 +609,12 @@ def find_existing(
     window: timedelta,
 ) -> Existing:
     """The dedupe look-ups of ingest in one statement (rows carry id, client_key, start_utc,
-    timer_time and distance)."""
+    timer_time and distance): by content and external id among `client_key`'s runs, by start among all."""
     rows = conn.execute(
         _FIND_EXISTING,
         {
             "b_owner": owner_id,
-            "b_key": client_id or "",
+            "b_key": client_key,
             "b_hash": content_hash,
             "b_ext": external_id,
             "b_lo": start - window,
