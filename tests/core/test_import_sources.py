@@ -131,3 +131,16 @@ def test_restore_rules_without_the_corpus(db, tmp_path):
     assert import_files(db, uid, [edited]) == [("updated", cid, None)]
     assert import_files(db, uid, [edited])[0][0] == "duplicate"
     assert stored_count(db, uid) == 2
+
+
+def test_a_recorder_name_longer_than_the_key_column_still_deduplicates(db, tmp_path):
+    """activities.client_key holds 128 characters: a longer recorder key ends in its hash."""
+    run = demo.make_run(78, datetime(2024, 4, 3, 6, 30, tzinfo=UTC), minutes=5.0)
+    run.device_name = "a GPS logger whose maker wrote a whole sentence into the creator attribute " * 4
+    path = tmp_path / "long.gpx"
+    path.write_bytes(formats.encode(run, "gpx").replace(b"exported by runhub", b"a logger"))
+    uid, _ = make_user(db, "long-recorder")
+    assert [s for s, _, _ in import_files(db, uid, [path, path])] == ["created", "duplicate"]
+    with db.connect() as conn:
+        (key,) = conn.execute(select(activities.c.client_key).where(activities.c.owner_id == uid)).one()
+    assert len(key) == 128 and key.startswith(f"{CLI}|gpx|a GPS logger")
