@@ -43,7 +43,8 @@ class FormatError(ValueError):
 
 
 # What a decoder puts in `Activity.extras["written_by"]` when the file says runhub wrote it (FIT:
-# a developer_data_id whose application_id is FIT_APPLICATION_ID; TCX: an <Author> named WRITER):
+# a developer_data_id whose application_id is FIT_APPLICATION_ID; TCX: an <Author> named WRITER;
+# GPX: gpx.EXPORT_DESC as the metadata's description; CSV and Smashrun JSON have no such place):
 # ingest then knows the file for an export of a run, not a recording (a restore into an account
 # that has the run adds nothing).
 WRITER = "runhub"
