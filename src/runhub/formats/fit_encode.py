@@ -190,7 +190,10 @@ def _encoder() -> Any:
         def on_mesg(self, mesg_num: int, mesg: dict[str, Any]) -> Any:
             definition = self._create_mesg_definition(mesg_num, mesg)
             packer = getattr(definition, "runhub_packer", None)
-            body = packer(mesg) if packer is not None else None
+            try:
+                body = packer(mesg) if packer is not None else None
+            except (struct.error, OverflowError):  # a value its type cannot hold: the Encoder's error
+                body = None
             if body is None:  # not scalar numbers: the Encoder's own path (and its errors)
                 return super().on_mesg(mesg_num, mesg)
             local = self._find_local_mesg_definition(definition)
