@@ -8,7 +8,8 @@ Dedupe, as the Smashrun seed says, with "matching" made precise:
 - a run matching one from another source is stored as a new activity, marked
   `possible_duplicate_of` the other (status "created", `duplicate_of` set): the seed's "dupe";
 - a file runhub wrote (an export: `formats.WRITER`) matching a run changes nothing (status
-  "duplicate"): a backup restored into the account it came from adds only what is missing.
+  "duplicate"): a backup restored into the account it came from adds only what is missing;
+- a file read only up to a break (`import_warning`) never overwrites a run (status "duplicate").
 The "client" is the app that sends the run; for a file import (the CLI) it is the recorder the
 file names (`dedupe_source`): a lifetime import holds the same run from several recorders (the
 watch's FIT, Strava's GPX, Garmin Connect's TCX), and none of them may overwrite another.
@@ -394,6 +395,10 @@ def _save(
         same_id = candidates[0].id  # runhub's export of a run the account holds
         return IngestResult("duplicate", same_id, filename=filename, format=fmt, duplicate_of=same_id)
     mine = [row for row in candidates if row.client_key == source]
+    if mine and a.extras.get("import_warning"):
+        # a file read only up to its break never replaces the run (a complete copy, or an earlier
+        # partial one): the run stays as it was
+        return IngestResult("duplicate", mine[0].id, filename=filename, format=fmt, duplicate_of=mine[0].id)
     if mine:
         return _overwrite(conn, mine[0].id, a, products, owner_id, original, fmt, filename, content_key)
     dupe_of = candidates[0].id if candidates else None

@@ -144,3 +144,24 @@ def test_a_recorder_name_longer_than_the_key_column_still_deduplicates(db, tmp_p
     with db.connect() as conn:
         (key,) = conn.execute(select(activities.c.client_key).where(activities.c.owner_id == uid)).one()
     assert len(key) == 128 and key.startswith(f"{CLI}|gpx|a GPS logger")
+
+
+def test_a_truncated_copy_never_replaces_the_complete_file(db):
+    """SOURCES.md: activity-unexpected-eof.fit is the FIT SDK's Activity.fit cut by 3 bytes, the same
+    recorder and run. runhub reads the cut copy up to its break; it must not overwrite the whole
+    file's run (before: "updated", and the stored original became the cut file), while the whole
+    file does replace a cut copy stored first."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"activity corpus not found at {CORPUS} (set RUNHUB_CORPUS)")
+    whole, cut = CORPUS / "fit/fitparse_Activity.fit", CORPUS / "fit/fitparse_activity-unexpected-eof.fit"
+    uid, _ = make_user(db, "truncated")
+    (_, wid, _), second = import_files(db, uid, [whole, cut])
+    assert second == ("duplicate", wid, wid)
+    with db.connect() as conn:
+        assert repo.load_original(conn, wid)[0] == whole.read_bytes()
+    uid, _ = make_user(db, "truncated-first")
+    (_, cid, _), second = import_files(db, uid, [cut, whole])
+    assert second == ("updated", cid, None)
+    with db.connect() as conn:
+        assert repo.load_original(conn, cid)[0] == whole.read_bytes()
+    assert stored_count(db, uid) == 1
