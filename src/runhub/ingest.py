@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from runhub import formats
 from runhub.activity import Activity, ActivityError, validate_summary
 from runhub.analysis import analyse
+from runhub.analysis.local_time import infer_local_time
 from runhub.formats import FormatError
 from runhub.store import Database
 from runhub.store import activities as repo
@@ -82,7 +83,9 @@ def matches(a: Activity, row: Row[Any]) -> bool:
 
 
 def prepare(a: Activity) -> dict[str, Any]:
-    """Analyse an activity in place (summary recomputed from channels); return its products."""
+    """Analyse an activity in place (its local time where the file stated none, the summary
+    recomputed from channels); return its products."""
+    infer_local_time(a)
     result = analyse(a)
     a.summary = result.summary
     return result.products

@@ -26,8 +26,15 @@ from typing import Any
 import numpy as np
 
 from runhub import sports
-from runhub.activity import Activity, Lap, Summary
-from runhub.formats import FIT_APPLICATION_ID, WRITER, FormatError, fit_verdict, fit_walk, register
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, Summary
+from runhub.formats import (
+    FIT_APPLICATION_ID,
+    WRITER,
+    FormatError,
+    fit_verdict,
+    fit_walk,
+    register,
+)
 from runhub.formats._common import mask_impossible, quarantine_backward_distance
 
 MEDIA_TYPE = "application/vnd.ant.fit"
@@ -419,7 +426,9 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         t = cols.get("timestamp", np.zeros(0))
         t, cols = _dedupe_times(t, cols)
         start_unix = min(s0, float(t[0])) if len(t) else s0
-        a = Activity(start=_utc(start_unix + shift, filename), utc_offset=local_offset)
+        a = Activity(start=_utc(start_unix + shift, filename), utc_offset=local_offset or 0)
+        if local_offset is None:
+            a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED
         a.sport = _sport(sess, m)
         a.channels = _channels(cols, t, start_unix, m.units, a.extras)
         mask_impossible(a.channels, a.extras)
@@ -508,14 +517,15 @@ def _time_anchor(m: _Messages, ts: np.ndarray, sessions: list[dict[str, Any]],
                "record", "timestamp")
 
 
-def _utc_offset(m: _Messages) -> int:
-    """Local offset from the activity message, rounded to 15 minutes (every real zone is)."""
+def _utc_offset(m: _Messages) -> int | None:
+    """Local offset from the activity message, rounded to 15 minutes (every real zone is); None
+    when the file states none (no activity message, no local_timestamp, or an impossible one)."""
     act = m.first("activity")
     local, stamp = _num(act.get("local_timestamp")), _num(act.get("timestamp"))
     if local is None or stamp is None or stamp < RELATIVE_LIMIT:
-        return 0
+        return None
     off = int(round((local - stamp) / 900.0)) * 900
-    return off if abs(off) <= 14 * 3600 else 0
+    return off if abs(off) <= 14 * 3600 else None
 
 
 def _device(m: _Messages) -> tuple[str | None, str | None, str | None]:

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from runhub import sports
-from runhub.activity import Activity
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity
 from runhub.formats import WRITER, FormatError, register, xml_scan
 from runhub.formats._common import (
     check_start,
@@ -249,6 +249,7 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     start = datetime.fromtimestamp(float(t[0]), UTC)
     check_start(start, "gpx", filename, "trkpt 1")
     a = Activity(start=start, sport=_sport(raw.trk_type))
+    a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED  # times are UTC; the local offset is not said
     if dropped:
         a.extras["dropped_points"] = {"count": dropped, "why": "time not after the previous point"}
     if untimed:

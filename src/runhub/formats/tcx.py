@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from runhub import sports
-from runhub.activity import Activity, Lap, timer_seconds
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, timer_seconds
 from runhub.formats import WRITER, FormatError, register, xml_scan
 from runhub.formats._common import (
     check_start,
@@ -259,6 +259,7 @@ def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, P
     start = datetime.fromtimestamp(first, UTC)
     check_start(start, "tcx", filename, where)
     a = Activity(start=start, sport=_sport(sport_attr))
+    a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED  # times are UTC; the local offset is not said
     creator = _child(act_el, "Creator")
     if creator is not None:
         a.device_name = _text(creator, "Name")

@@ -1,0 +1,61 @@
+"""The local time of an activity whose file states none: GPX and TCX times are UTC by definition,
+and a FIT file without its activity message's local_timestamp says no offset either. Strava and
+Smashrun show such runs in the local time where they were run, and every local-time product
+(daily and weekly stats, a run's start hour, notables) depends on it.
+
+The zone is the one at the first position (timezonefinder: maintained, offline time-zone
+polygons), its offset the zone's at the start instant (zoneinfo: daylight saving included). On the
+corpus, for every FIT file that states its offset and holds positions, this gives the device's
+own offset (tests/analysis/test_local_time.py). An activity without a position keeps offset 0.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity
+
+FROM_POSITION = "position"
+
+_lock = threading.Lock()  # a TimezoneFinder reads its data file through one handle: one lookup at a time
+_finder: Any = None
+
+
+def zone_at(lat: float, lon: float) -> str | None:
+    """The IANA zone at a position (an Etc/GMT zone at sea), None where there is none."""
+    global _finder
+    with _lock:
+        if _finder is None:
+            from timezonefinder import TimezoneFinder
+
+            _finder = TimezoneFinder()
+        zone: str | None = _finder.timezone_at(lng=lon, lat=lat)
+    return zone
+
+
+def infer_local_time(a: Activity) -> None:
+    """Set utc_offset and timezone from the first position when the file stated no offset."""
+    if a.extras.get(OFFSET_SOURCE) != OFFSET_UNSTATED:
+        return
+    lat, lon = a.channels.get("latitude"), a.channels.get("longitude")
+    if lat is None or lon is None:
+        return
+    placed = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+    if not len(placed):
+        return
+    zone = zone_at(float(lat[placed[0]]), float(lon[placed[0]]))
+    if zone is None:
+        return
+    try:  # the offset at the start instant (tzinfo.utcoffset of a UTC time would read it as wall time)
+        offset = a.start.astimezone(ZoneInfo(zone)).utcoffset()
+    except (ZoneInfoNotFoundError, ValueError):
+        return
+    if offset is None:
+        return
+    a.timezone = zone
+    a.utc_offset = int(offset.total_seconds())
+    a.extras[OFFSET_SOURCE] = FROM_POSITION
