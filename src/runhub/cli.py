@@ -252,7 +252,9 @@ def import_(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")],
     user: Annotated[str | None, typer.Option("--user", help="Owner (default: the only user).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line per file.")] = False,
-    sport: Annotated[str | None, typer.Option(help="Sport for files that do not say (CSV).")] = None,
+    sport: Annotated[str | None, typer.Option(help="Sport for files that do not say which: a CSV without a sport "
+                                                   "column, a GPX without a type, a TCX of Sport \"Other\", a FIT of "
+                                                   "sport generic.")] = None,
     jobs: Annotated[
         int | None,
         typer.Option(help="Processes that decode and analyse ahead of the store (default: one per CPU, up to 8, "

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from runhub import formats
+from runhub import formats, sports
 from runhub.activity import Activity, ActivityError, validate_summary
 from runhub.analysis import analyse
 from runhub.analysis.local_time import infer_local_time
@@ -135,7 +135,8 @@ def analyse_upload(
     overrides: dict[str, Any] | None = None,
 ) -> list[Analysed | IngestResult]:
     """Sniff, decode, validate and analyse one upload (an archive: each member, in order): an
-    `Analysed` per activity, a failed result per refusal."""
+    `Analysed` per activity, a failed result per refusal. `sport`: the sport of a file that does
+    not say one (a CSV needs it; any other file whose sport is generic takes it)."""
     if max_bytes is not None and len(data) > max_bytes:
         return [
             IngestResult(
@@ -180,6 +181,12 @@ def analyse_upload(
     digest = hashlib.sha256(data).hexdigest()
     steps = []
     for k, a in enumerate(decoded):
+        if sport and fmt != "csv" and a.sport == sports.DEFAULT.code:
+            try:  # a file that does not say its sport (a GPX without a type, TCX "Other", FIT generic)
+                a.sport = sports.from_name(sport)
+            except sports.UnknownSport as exc:
+                steps.append(_failed(filename, FormatError(str(exc), format=fmt, file=filename, field="sport")))
+                continue
         if overrides:
             for key, value in overrides.items():
                 setattr(a, key, value)

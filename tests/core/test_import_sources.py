@@ -165,3 +165,25 @@ def test_a_truncated_copy_never_replaces_the_complete_file(db):
     with db.connect() as conn:
         assert repo.load_original(conn, cid)[0] == whole.read_bytes()
     assert stored_count(db, uid) == 1
+
+
+def _gpx(kind: str | None) -> bytes:
+    type_el = f"<type>{kind}</type>" if kind else ""
+    return (f'<?xml version="1.0"?><gpx version="1.1" creator="logger" xmlns="http://www.topografix.com/GPX/1/1">'
+            f'<trk>{type_el}<trkseg><trkpt lat="52.0" lon="4.0"><time>2024-05-05T07:00:00Z</time></trkpt>'
+            f'<trkpt lat="52.001" lon="4.0"><time>2024-05-05T07:00:40Z</time></trkpt></trkseg></trk></gpx>').encode()
+
+
+def test_the_sport_option_names_the_sport_of_a_file_that_says_none(db):
+    from runhub.ingest import ingest_bytes
+
+    uid, _ = make_user(db, "sport-option")
+    cases = [(None, None, "generic"), (None, "running", "running"), ("cycling", "running", "cycling")]
+    for k, (kind, option, expected) in enumerate(cases):
+        data = _gpx(kind).replace(b"07:00", f"0{7 + k}:00".encode())  # three runs, hours apart
+        (res,) = ingest_bytes(db, uid, data, filename="log.gpx", sport=option)
+        with db.connect() as conn:
+            assert repo.load_activity(conn, res.activity_id, uid).sport == expected, (kind, option)
+    (bad,) = ingest_bytes(db, uid, _gpx(None).replace(b"2024", b"2023"), filename="log.gpx", sport="quidditch")
+    assert bad.status == "failed" and bad.error_detail["field"] == "sport" and "quidditch" in bad.error
+    assert stored_count(db, uid) == 3
