@@ -93,8 +93,15 @@ def test_a_rest_lap_without_points_ends_where_its_start_and_time_put_it():
     from runhub.formats import fit
 
     (a,) = tcx.decode(REST_LAP_TCX)
-    assert [(lap.end_time, lap.lap_type) for lap in a.laps] == [(100.0, "general"), (160.0, "recovery"),
-                                                                 (260.0, "general")]
+    # Active laps beside Resting ones are the work of an interval session (FIT's rule for its
+    # `active` intensity, fit.INTENSITY_TYPES), Resting ones its recoveries
+    assert [(lap.end_time, lap.lap_type) for lap in a.laps] == [(100.0, "work"), (160.0, "recovery"),
+                                                                 (260.0, "work")]
     (back,) = fit.decode(fit.encode(a))
-    assert [lap.end_time for lap in back.laps] == [100.0, 160.0, 260.0]
+    assert [(lap.end_time, lap.lap_type) for lap in back.laps] == [(100.0, "work"), (160.0, "recovery"),
+                                                                    (260.0, "work")]
+    (again,) = tcx.decode(tcx.encode(back))
+    assert [lap.lap_type for lap in again.laps] == ["work", "recovery", "work"]
+    (plain,) = tcx.decode(REST_LAP_TCX.replace(b"Resting", b"Active"))  # no rest: no intervals
+    assert [lap.lap_type for lap in plain.laps] == ["general"] * 3
     assert a.calories == 43.0

@@ -385,6 +385,9 @@ def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.
     timer = dist = 0.0
     prev_end = -math.inf
     prev_raw = 0
+    # Active is the work part of an interval session (one with Resting laps), as FIT's `active`
+    # is (fit.INTENSITY_TYPES); in a run without rests every lap is a general lap
+    intervals = any((tot.get("intensity") or "").lower() == "resting" for _, _, tot in lap_raw)
     for lap_start, n_raw, tot in lap_raw:
         timer += tot.get("total_time") or 0.0
         dist += tot.get("distance") or 0.0
@@ -406,7 +409,8 @@ def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.
             end_index=end_index if end_index is not None and end_index >= 0 else None,
             end_timer=round(timer, 3) if timer else None,
             end_distance=round(dist, 2) if tot.get("distance") is not None else None,
-            lap_type="recovery" if intensity == "resting" else "general",
+            lap_type="recovery" if intensity == "resting" else "work" if intervals and intensity == "active"
+            else "general",
             trigger=TRIGGERS.get((tot.get("trigger") or "").lower(), tot.get("trigger")),
             basis="timer" if timer else "time",
             totals=tot,
