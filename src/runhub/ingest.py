@@ -20,9 +20,10 @@ max(MATCH_DISTANCE_METERS, MATCH_RELATIVE) (or both have no distance).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -36,7 +37,7 @@ from runhub.activity import Activity, ActivityError, validate_summary
 from runhub.analysis import analyse
 from runhub.analysis.local_time import infer_local_time
 from runhub.formats import FormatError
-from runhub.store import Database
+from runhub.store import Database, users
 from runhub.store import activities as repo
 
 MATCH_START_SECONDS = 5.0
@@ -82,10 +83,11 @@ def matches(a: Activity, row: Row[Any]) -> bool:
     return True
 
 
-def prepare(a: Activity) -> dict[str, Any]:
+def prepare(a: Activity, profile_zone: Callable[[], str | None] | None = None) -> dict[str, Any]:
     """Analyse an activity in place (its local time where the file stated none, the summary
-    recomputed from channels); return its products."""
-    infer_local_time(a)
+    recomputed from channels); return its products. `profile_zone`: the owner's time zone, for an
+    activity with neither a stated offset nor a position."""
+    infer_local_time(a, profile_zone)
     result = analyse(a)
     a.summary = result.summary
     return result.products
@@ -133,6 +135,7 @@ def analyse_upload(
     sport: str | None = None,
     max_bytes: int | None = None,
     overrides: dict[str, Any] | None = None,
+    profile_zone: Callable[[], str | None] | None = None,
 ) -> list[Analysed | IngestResult]:
     """Sniff, decode, validate and analyse one upload (an archive: each member, in order): an
     `Analysed` per activity, a failed result per refusal. `sport`: the sport of a file that does
@@ -159,7 +162,8 @@ def analyse_upload(
             return [_failed(filename, exc)]
         steps: list[Analysed | IngestResult] = []
         for name, member in members:
-            steps.extend(analyse_upload(member, filename=name, sport=sport, overrides=overrides))
+            steps.extend(analyse_upload(member, filename=name, sport=sport, overrides=overrides,
+                                        profile_zone=profile_zone))
         return steps
     try:
         options: dict[str, Any] = {"filename": filename}
@@ -191,7 +195,7 @@ def analyse_upload(
             for key, value in overrides.items():
                 setattr(a, key, value)
         try:
-            products = _analysed(a)
+            products = _analysed(a, profile_zone)
         except ActivityError as exc:
             steps.append(_failed(filename, exc))
             continue
@@ -214,7 +218,8 @@ def ingest_bytes(
 ) -> list[IngestResult]:
     """Ingest one upload; an archive gives one result per member. `by_recorder`: a file import,
     deduplicated by the recorder the file names (`dedupe_source`)."""
-    steps = analyse_upload(data, filename=filename, sport=sport, max_bytes=max_bytes, overrides=overrides)
+    steps = analyse_upload(data, filename=filename, sport=sport, max_bytes=max_bytes, overrides=overrides,
+                           profile_zone=_profile_zone(db, owner_id))
     return [_store(db, owner_id, step, client_id, by_recorder) for step in steps]
 
 
@@ -235,10 +240,11 @@ def ingest_paths(
     sees the files in the order given. At most 2 x workers files are in flight (memory stays
     bounded on a lifetime of files). Files are deduplicated by the recorder they name
     (`dedupe_source`) unless `by_recorder` is False."""
+    zone = _profile_zone(db, owner_id)()  # once for the import (a worker process cannot ask the database)
     if workers <= 1:
         for path in paths:
             yield path, [_store(db, owner_id, step, client_id, by_recorder)
-                         for step in _analyse_path(path, sport, max_bytes)]
+                         for step in _analyse_path(path, sport, max_bytes, zone)]
         return
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -248,24 +254,26 @@ def ingest_paths(
         pending: deque[tuple[Path, Future[list[Analysed | IngestResult]]]] = deque()
         queue = iter(paths)
         for path in queue:
-            pending.append((path, pool.submit(_analyse_path, path, sport, max_bytes)))
+            pending.append((path, pool.submit(_analyse_path, path, sport, max_bytes, zone)))
             if len(pending) >= 2 * workers:
                 break
         while pending:
             path, future = pending.popleft()
             nxt = next(queue, None)
             if nxt is not None:
-                pending.append((nxt, pool.submit(_analyse_path, nxt, sport, max_bytes)))
+                pending.append((nxt, pool.submit(_analyse_path, nxt, sport, max_bytes, zone)))
             yield path, [_store(db, owner_id, step, client_id, by_recorder) for step in future.result()]
 
 
-def _analyse_path(path: Path, sport: str | None, max_bytes: int | None) -> list[Analysed | IngestResult]:
+def _analyse_path(
+    path: Path, sport: str | None, max_bytes: int | None, zone: str | None = None
+) -> list[Analysed | IngestResult]:
     """analyse_upload of a file on disk (a worker process's task)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         return [IngestResult("failed", filename=str(path), error=f"{path}: {exc.strerror}")]
-    return analyse_upload(data, filename=str(path), sport=sport, max_bytes=max_bytes)
+    return analyse_upload(data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone)
 
 
 def _store(
@@ -287,10 +295,22 @@ def _store(
     )
 
 
-def _analysed(a: Activity) -> dict[str, Any]:
+def _profile_zone(db: Database, owner_id: int) -> Callable[[], str | None]:
+    """The owner's time zone setting, read at most once, and only when an activity needs it."""
+
+    @functools.cache
+    def zone() -> str | None:
+        with db.connect() as conn:
+            row = users.get(conn, owner_id)
+        return None if row is None else users.settings_of(row).get("timezone")
+
+    return zone
+
+
+def _analysed(a: Activity, profile_zone: Callable[[], str | None] | None = None) -> dict[str, Any]:
     """Validate and analyse; the products. ActivityError when the activity cannot be true."""
     a.validate()
-    products = prepare(a)
+    products = prepare(a, profile_zone)
     validate_summary(a)  # the channels are as validated; analysis changed only the summary
     return products
 
@@ -312,7 +332,7 @@ def ingest_activity(
     `replace_id` is an explicit full update (Smashrun PUT): that activity is overwritten.
     """
     try:
-        products = _analysed(a)
+        products = _analysed(a, _profile_zone(db, owner_id))
     except ActivityError as exc:
         return _failed(filename, exc)
     return store_analysed(

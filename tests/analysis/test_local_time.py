@@ -129,3 +129,39 @@ def test_an_imported_gpx_is_stored_in_its_local_time(db):
     # Seattle, the day daylight saving ended (2024-11-03 09:00 UTC): PST, UTC-8, at 14:00 UTC
     assert (a.timezone, a.utc_offset) == ("America/Los_Angeles", -28800)
     assert a.local_start.replace(tzinfo=None) == datetime(2024, 11, 3, 6, 0)
+
+
+TREADMILL_TCX = b"""<?xml version="1.0" encoding="UTF-8"?>
+<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2">
+<Activities><Activity Sport="Running"><Id>2024-07-01T05:00:00Z</Id>
+<Lap StartTime="2024-07-01T05:00:00Z"><TotalTimeSeconds>60</TotalTimeSeconds><DistanceMeters>200</DistanceMeters>
+<Calories>10</Calories><Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod><Track>
+<Trackpoint><Time>2024-07-01T05:00:00Z</Time><DistanceMeters>0</DistanceMeters></Trackpoint>
+<Trackpoint><Time>2024-07-01T05:01:00Z</Time><DistanceMeters>200</DistanceMeters></Trackpoint>
+</Track></Lap></Activity></Activities></TrainingCenterDatabase>"""
+
+
+def test_without_a_position_the_athletes_own_zone_dates_the_run(db, tmp_path):
+    """A treadmill run (no position) takes the time zone of the athlete's settings, as Strava dates
+    activities without GPS: Amsterdam on 2024-07-01 is CEST, UTC+2, so 05:00 UTC is 07:00 there.
+    A run with a position keeps its position's zone; an athlete who set no zone keeps UTC."""
+    from runhub.ingest import ingest_paths
+    from runhub.store import users
+
+    uid, _ = make_user(db, "zone-setting")
+    with db.begin() as conn:
+        users.update_settings(conn, uid, {"timezone": "Europe/Amsterdam"})
+    (tread,) = ingest_bytes(db, uid, TREADMILL_TCX, filename="treadmill.tcx")
+    new_york = tmp_path / "ny.gpx"
+    new_york.write_bytes(gpx(40.7128, -74.0060, "2024-07-02T12:00:00Z"))
+    ((_, (ny,)),) = list(ingest_paths(db, uid, [new_york], client_id="runhub-cli"))
+    plain, _ = make_user(db, "zone-default")
+    (utc,) = ingest_bytes(db, plain, TREADMILL_TCX, filename="treadmill.tcx")
+    with db.connect() as conn:
+        t = repo.load_activity(conn, tread.activity_id, uid)
+        n = repo.load_activity(conn, ny.activity_id, uid)
+        u = repo.load_activity(conn, utc.activity_id, plain)
+    assert (t.timezone, t.utc_offset, t.extras[OFFSET_SOURCE]) == ("Europe/Amsterdam", 7200, "profile")
+    assert t.local_start.replace(tzinfo=None) == datetime(2024, 7, 1, 7, 0)
+    assert (n.timezone, n.utc_offset, n.extras[OFFSET_SOURCE]) == ("America/New_York", -14400, "position")
+    assert (u.utc_offset, u.extras[OFFSET_SOURCE]) == (0, "profile")  # the default setting: UTC

@@ -6,12 +6,14 @@ Smashrun show such runs in the local time where they were run, and every local-t
 The zone is the one at the first position (timezonefinder: maintained, offline time-zone
 polygons), its offset the zone's at the start instant (zoneinfo: daylight saving included). On the
 corpus, for every FIT file that states its offset and holds positions, this gives the device's
-own offset (tests/analysis/test_local_time.py). An activity without a position keeps offset 0.
+own offset (tests/analysis/test_local_time.py). An activity without a position takes the
+athlete's time zone where ingest knows it; else it keeps offset 0.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +22,7 @@ import numpy as np
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity
 
 FROM_POSITION = "position"
+FROM_PROFILE = "profile"  # the athlete's own time zone (settings), for an activity without a position
 
 _lock = threading.Lock()  # a TimezoneFinder reads its data file through one handle: one lookup at a time
 _finder: Any = None
@@ -37,18 +40,21 @@ def zone_at(lat: float, lon: float) -> str | None:
     return zone
 
 
-def infer_local_time(a: Activity) -> None:
-    """Set utc_offset and timezone from the first position when the file stated no offset."""
+def infer_local_time(a: Activity, profile_zone: Callable[[], str | None] | None = None) -> None:
+    """Set utc_offset and timezone when the file stated no offset: from the first position, else
+    from `profile_zone` (the athlete's time zone, asked only when needed: a treadmill run or an
+    indoor ride, as Strava dates activities without GPS in the athlete's zone)."""
     if a.extras.get(OFFSET_SOURCE) != OFFSET_UNSTATED:
         return
+    zone, source = None, FROM_POSITION
     lat, lon = a.channels.get("latitude"), a.channels.get("longitude")
-    if lat is None or lon is None:
-        return
-    placed = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
-    if not len(placed):
-        return
-    zone = zone_at(float(lat[placed[0]]), float(lon[placed[0]]))
-    if zone is None:
+    if lat is not None and lon is not None:
+        placed = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+        if len(placed):
+            zone = zone_at(float(lat[placed[0]]), float(lon[placed[0]]))
+    if zone is None and profile_zone is not None:
+        zone, source = profile_zone(), FROM_PROFILE
+    if not zone:
         return
     try:  # the offset at the start instant (tzinfo.utcoffset of a UTC time would read it as wall time)
         offset = a.start.astimezone(ZoneInfo(zone)).utcoffset()
@@ -58,4 +64,4 @@ def infer_local_time(a: Activity) -> None:
         return
     a.timezone = zone
     a.utc_offset = int(offset.total_seconds())
-    a.extras[OFFSET_SOURCE] = FROM_POSITION
+    a.extras[OFFSET_SOURCE] = source
