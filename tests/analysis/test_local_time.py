@@ -66,6 +66,8 @@ def test_the_zone_at_the_position_gives_each_devices_own_offset(corpus):
             b.utc_offset, b.extras[OFFSET_SOURCE] = 0, OFFSET_UNSTATED
             infer_local_time(b)
             assert b.utc_offset == a.utc_offset, (path.name, b.timezone, b.utc_offset, a.utc_offset)
+            infer_local_time(a)  # a stated offset stands, and the zone that agrees with it is named
+            assert (a.utc_offset, a.timezone) == (b.utc_offset, b.timezone)
             checked += 1
     assert checked >= 15, checked
 
@@ -116,9 +118,9 @@ def test_a_stated_offset_or_no_position_is_left_as_it_is(corpus):
     infer_local_time(swim)
     assert (swim.utc_offset, swim.timezone, swim.extras[OFFSET_SOURCE]) == (0, None, OFFSET_UNSTATED)
     (ride,) = formats.decode(gpx(52.37, 4.89, "2024-07-01T06:00:00Z"))
-    ride.extras.pop(OFFSET_SOURCE)  # as if the file had said UTC+0 itself
+    ride.extras.pop(OFFSET_SOURCE)  # as if the file had said UTC+0 itself: Amsterdam is +2 then
     infer_local_time(ride)
-    assert (ride.utc_offset, ride.timezone) == (0, None)
+    assert (ride.utc_offset, ride.timezone) == (0, None)  # the statement stands, no zone disagreeing with it
 
 
 def test_an_imported_gpx_is_stored_in_its_local_time(db):

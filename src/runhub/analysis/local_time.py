@@ -43,8 +43,10 @@ def zone_at(lat: float, lon: float) -> str | None:
 def infer_local_time(a: Activity, profile_zone: Callable[[], str | None] | None = None) -> None:
     """Set utc_offset and timezone when the file stated no offset: from the first position, else
     from `profile_zone` (the athlete's time zone, asked only when needed: a treadmill run or an
-    indoor ride, as Strava dates activities without GPS in the athlete's zone)."""
-    if a.extras.get(OFFSET_SOURCE) != OFFSET_UNSTATED:
+    indoor ride, as Strava dates activities without GPS in the athlete's zone). Where the file
+    states its offset, only name the zone at the position, when its offset agrees."""
+    stated = a.extras.get(OFFSET_SOURCE) != OFFSET_UNSTATED
+    if stated and a.timezone is not None:
         return
     zone, source = None, FROM_POSITION
     lat, lon = a.channels.get("latitude"), a.channels.get("longitude")
@@ -52,16 +54,25 @@ def infer_local_time(a: Activity, profile_zone: Callable[[], str | None] | None 
         placed = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
         if len(placed):
             zone = zone_at(float(lat[placed[0]]), float(lon[placed[0]]))
-    if zone is None and profile_zone is not None:
+    if zone is None and profile_zone is not None and not stated:
         zone, source = profile_zone(), FROM_PROFILE
-    if not zone:
-        return
-    try:  # the offset at the start instant (tzinfo.utcoffset of a UTC time would read it as wall time)
-        offset = a.start.astimezone(ZoneInfo(zone)).utcoffset()
-    except (ZoneInfoNotFoundError, ValueError):
-        return
+    offset = _offset_at(zone, a) if zone else None
     if offset is None:
         return
+    if stated:  # the file's offset stands; the zone is named where it agrees (for Strava's `timezone`)
+        if offset == a.utc_offset:
+            a.timezone = zone
+        return
     a.timezone = zone
-    a.utc_offset = int(offset.total_seconds())
+    a.utc_offset = offset
     a.extras[OFFSET_SOURCE] = source
+
+
+def _offset_at(zone: str, a: Activity) -> int | None:
+    """The zone's UTC offset at the activity's start instant, in seconds (tzinfo.utcoffset of a UTC
+    time would read it as a wall time)."""
+    try:
+        offset = a.start.astimezone(ZoneInfo(zone)).utcoffset()
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return None if offset is None else int(offset.total_seconds())
