@@ -305,7 +305,8 @@ def _print_result(out: Console, r: object) -> None:
     from runhub.ingest import IngestResult
 
     assert isinstance(r, IngestResult)
-    colour = {"created": "green", "updated": "cyan", "duplicate": "yellow", "failed": "red"}[r.status]
+    colours = {"created": "green", "updated": "cyan", "duplicate": "yellow", "skipped": "blue", "failed": "red"}
+    colour = colours[r.status]
     detail = f"activity {r.activity_id}" if r.activity_id is not None else (r.error or "")
     if r.status == "created" and r.duplicate_of is not None:
         detail += f" (possible duplicate of {r.duplicate_of})"
@@ -316,7 +317,7 @@ def _summary_table(results: list[object]) -> None:
     table = Table(title="import summary")
     table.add_column("status")
     table.add_column("files", justify="right")
-    for status in ("created", "updated", "duplicate", "failed"):
+    for status in ("created", "updated", "duplicate", "skipped", "failed"):
         table.add_row(status, str(sum(1 for r in results if getattr(r, "status", None) == status)))
     console.print(table)
 

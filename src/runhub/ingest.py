@@ -45,7 +45,8 @@ MATCH_DURATION_SECONDS = 5.0
 MATCH_DISTANCE_METERS = 20.0
 MATCH_RELATIVE = 0.01
 
-Status = Literal["created", "updated", "duplicate", "failed"]
+# "skipped": a file an import of a folder passes by, being plainly something else (formats.NotAnActivity)
+Status = Literal["created", "updated", "duplicate", "failed", "skipped"]
 
 
 @dataclass
@@ -239,11 +240,12 @@ def ingest_paths(
     while this one stores, one transaction per activity as always and in file order, so dedupe
     sees the files in the order given. At most 2 x workers files are in flight (memory stays
     bounded on a lifetime of files). Files are deduplicated by the recorder they name
-    (`dedupe_source`) unless `by_recorder` is False."""
+    (`dedupe_source`) unless `by_recorder` is False; a file that is plainly not an activity is
+    skipped (`_skipped_or`)."""
     zone = _profile_zone(db, owner_id)()  # once for the import (a worker process cannot ask the database)
     if workers <= 1:
         for path in paths:
-            yield path, [_store(db, owner_id, step, client_id, by_recorder)
+            yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder))
                          for step in _analyse_path(path, sport, max_bytes, zone)]
         return
     import multiprocessing
@@ -262,7 +264,15 @@ def ingest_paths(
             nxt = next(queue, None)
             if nxt is not None:
                 pending.append((nxt, pool.submit(_analyse_path, nxt, sport, max_bytes, zone)))
-            yield path, [_store(db, owner_id, step, client_id, by_recorder) for step in future.result()]
+            yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in future.result()]
+
+
+def _skipped_or(result: IngestResult) -> IngestResult:
+    """A file of a folder that is plainly not an activity (a photo, an account's list of its
+    activities) is skipped, saying what it is, rather than failed."""
+    if result.status == "failed" and (result.error_detail or {}).get("not_an_activity"):
+        result.status = "skipped"
+    return result
 
 
 def _analyse_path(

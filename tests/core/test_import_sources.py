@@ -187,3 +187,43 @@ def test_the_sport_option_names_the_sport_of_a_file_that_says_none(db):
     (bad,) = ingest_bytes(db, uid, _gpx(None).replace(b"2024", b"2023"), filename="log.gpx", sport="quidditch")
     assert bad.status == "failed" and bad.error_detail["field"] == "sport" and "quidditch" in bad.error
     assert stored_count(db, uid) == 3
+
+
+# What an account export holds beside its activities, as the first bytes of each kind's own format
+# (JPEG SOI + APP0, PNG signature, PDF header, an ISO media `ftyp` box, RIFF/WEBP)
+OTHER_CONTENT = {
+    "photo.jpg": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01", "a JPEG image"),
+    "photo.png": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+    "route.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document"),
+    "clip.mp4": (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00", "a video or HEIC image"),
+    "photo.webp": (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "a WebP image"),
+    # the header Strava writes in an account export's activities.csv
+    "activities.csv": (b"Activity ID,Activity Date,Activity Name,Activity Type,Activity Description,Elapsed Time\n"
+                       b"4078723797,\"Sep 20, 2019, 2:10:03 PM\",Morning Ride,Ride,,8356\n", "Strava's list"),
+}
+
+
+def test_a_folder_import_skips_what_is_plainly_not_an_activity(db, tmp_path):
+    """Photos, videos, documents and Strava's activities.csv are skipped, each saying what it is;
+    a broken FIT still fails; an upload of the same photo (not a folder import) is still refused."""
+    from runhub.ingest import ingest_bytes
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    run = demo.make_run(79, datetime(2024, 4, 4, 6, 30, tzinfo=UTC), minutes=5.0)
+    (folder / "a-run.json").write_bytes(formats.encode(run, "json"))
+    broken = bytearray(formats.encode(run, "fit"))
+    broken[len(broken) // 2] ^= 0xFF  # its CRC no longer matches
+    (folder / "b-broken.fit").write_bytes(bytes(broken))
+    for name, (data, _) in OTHER_CONTENT.items():
+        (folder / name).write_bytes(data)
+    uid, _ = make_user(db, "skip")
+    results = {p.name: rs for p, rs in ingest_paths(db, uid, sorted(folder.iterdir()), client_id=CLI)}
+    assert results["a-run.json"][0].status == "created"
+    assert results["b-broken.fit"][0].status == "failed"
+    for name, (_, what) in OTHER_CONTENT.items():
+        (r,) = results[name]
+        assert r.status == "skipped" and what in r.error, (name, r.status, r.error)
+    assert stored_count(db, uid) == 1
+    (upload,) = ingest_bytes(db, uid, OTHER_CONTENT["photo.jpg"][0], filename="photo.jpg")
+    assert upload.status == "failed" and "JPEG" in upload.error

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from runhub import formats
-from runhub.formats import FormatError
+from runhub.formats import FormatError, NotAnActivity
 from runhub.formats.archive import unpack
 
 from .conftest import CORPUS, corpus_files
@@ -34,6 +34,15 @@ REFUSED = {
     "gpx/gpxpy_route.gpx": "route",
     "gpx/gc_A_ride_mapped_on_11_22_2011.gpx": "route",  # no timestamps
     "gpx/gpxpy_Mojstrovka.gpx": "one distinct point in time",  # every point at one bogus 1901 instant
+}
+# Refused files that are plainly something else (SOURCES.md: a monitoring file, a course, a route):
+# formats.NotAnActivity, which a folder import skips; every other refusal is a broken or empty file.
+NOT_ACTIVITIES = {
+    "fit/fitparse_MonitoringFile.fit",
+    "fit/fittrackee_example.fit",
+    "tcx/gpsbabel_course.tcx",
+    "gpx/gpxpy_route.gpx",
+    "gpx/gc_A_ride_mapped_on_11_22_2011.gpx",
 }
 # Truncated FIT files whose whole records before the break are kept, with a warning (issue 3).
 TRUNCATED_KEPT = {
@@ -78,6 +87,7 @@ def test_corpus_file(rel: str, corpus: Path) -> None:
             assert name in text or exc.value.file in (None, name)
         expected = REFUSED.get(rel, CSV_LAYOUT_WORDS)
         assert expected.lower() in text.lower(), text
+        assert isinstance(exc.value, NotAnActivity) == (rel in NOT_ACTIVITIES), (rel, type(exc.value))
         return
     acts = decode_upload(data, name)
     assert acts

@@ -42,6 +42,15 @@ class FormatError(ValueError):
         }
 
 
+class NotAnActivity(FormatError):
+    """Content that is plainly something else (a photo, a document, an account's list of its
+    activities), not a broken activity file: an import of a folder passes it by (status
+    "skipped"), an upload is refused as any FormatError is."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return super().to_dict() | {"not_an_activity": True}
+
+
 # What a decoder puts in `Activity.extras["written_by"]` when the file says runhub wrote it (FIT:
 # a developer_data_id whose application_id is FIT_APPLICATION_ID; TCX: an <Author> named WRITER;
 # GPX: gpx.EXPORT_DESC as the metadata's description; CSV and Smashrun JSON have no such place):

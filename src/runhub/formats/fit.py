@@ -31,6 +31,7 @@ from runhub.formats import (
     FIT_APPLICATION_ID,
     WRITER,
     FormatError,
+    NotAnActivity,
     fit_verdict,
     fit_walk,
     register,
@@ -370,7 +371,9 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
     file_id = m.first("file_id")
     ftype = file_id.get("type")
     if ftype not in (None, "activity"):
-        raise _err(f"this FIT file is a {ftype} file, not an activity", filename, "file_id", "type")
+        # a watch's Monitor/, Settings/, Courses/... files: plainly not an activity (a folder import skips them)
+        raise NotAnActivity(f"this FIT file is a {ftype} file, not an activity", format="fit", file=filename,
+                            location="file_id", field="type")
     rec = m.records
     ts = rec.get("timestamp")
     if ts is None:

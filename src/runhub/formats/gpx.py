@@ -23,7 +23,7 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity
-from runhub.formats import WRITER, FormatError, register, xml_scan
+from runhub.formats import WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
     declaration_first,
@@ -221,13 +221,15 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     data = declaration_first(data)
     raw = well_formed_while(data, "gpx", filename, max_bytes, _scan) or _walk(data, filename, max_bytes)
     if len(raw.times) == 0:
-        what = "a route (rte), not a recorded activity" if raw.has_rte else "no track points"
-        raise _err(f"nothing to import: the file has {what}", filename, "trk")
+        if raw.has_rte:  # a planned route (a folder import skips it)
+            raise NotAnActivity("nothing to import: the file has a route (rte), not a recorded activity",
+                                format="gpx", file=filename, location="trk")
+        raise _err("nothing to import: the file has no track points", filename, "trk")
     t = raw.times
     timed = ~np.isnan(t)
-    if not timed.any():
-        raise _err("the track points have no timestamps: this is a route, not an activity", filename,
-                   "trkpt 1", "time")
+    if not timed.any():  # a route drawn as a track (Strava's routes/, a planner's export)
+        raise NotAnActivity("the track points have no timestamps: this is a route, not an activity",
+                            format="gpx", file=filename, location="trkpt 1", field="time")
     arrays = raw.cols
     breaks = raw.breaks
     untimed = 0

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import re
 
-from runhub.formats import FormatError
+from runhub.formats import FormatError, NotAnActivity
+
+# What an account export holds beside its activities (photos, videos, documents), by magic number
+_OTHER_CONTENT: tuple[tuple[bytes, int, str], ...] = (
+    (b"\xff\xd8\xff", 0, "a JPEG image"),
+    (b"\x89PNG\r\n\x1a\n", 0, "a PNG image"),
+    (b"GIF8", 0, "a GIF image"),
+    (b"%PDF", 0, "a PDF document"),
+    (b"ftyp", 4, "a video or HEIC image (ISO media)"),
+    (b"WEBP", 8, "a WebP image"),
+)
 
 _XML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
 
@@ -34,4 +44,7 @@ def sniff(data: bytes) -> str:
     if (b"," in first_line or b";" in first_line or b"\t" in first_line) and b"\0" not in head:
         # text with separators: the CSV decoder says which layouts it reads, even for Latin-1
         return "csv"
+    for magic, at, what in _OTHER_CONTENT:
+        if data[at:at + len(magic)] == magic:
+            raise NotAnActivity(f"this is {what}, not an activity file")
     raise FormatError("not a FIT, TCX, GPX, CSV, JSON, gzip or zip file")

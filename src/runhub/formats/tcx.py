@@ -21,7 +21,7 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, timer_seconds
-from runhub.formats import WRITER, FormatError, register, xml_scan
+from runhub.formats import WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
     declaration_first,
@@ -198,7 +198,8 @@ def _decode(data: bytes, filename: str | None, max_bytes: int | None, *, fast: b
                 legs.append([a for a in el.iter() if localname(a.tag) == "Activity"])
     if not legs:
         if _child(root, "Courses") is not None:
-            raise _err("this TCX file holds a course (a planned route), not a recorded activity", filename, "Courses")
+            raise NotAnActivity("this TCX file holds a course (a planned route), not a recorded activity",
+                                format="tcx", file=filename, location="Courses")
         raise _err("no <Activity> in the file", filename, "Activities")
     author = _child(root, "Author")
     written_by = author is not None and _text(author, "Name") == WRITER
