@@ -114,6 +114,7 @@ def warm_up() -> float:
 
     from runhub import formats
     from runhub.analysis import analyse
+    from runhub.analysis.local_time import infer_local_time
 
     t0 = time.perf_counter()
     run = make_run(7, datetime(2024, 6, 1, 6, 30, tzinfo=UTC), minutes=12.0)
@@ -129,5 +130,6 @@ def warm_up() -> float:
         b'<trkpt lat="40.1890" lon="4.5001"><time>2024-06-01T06:30:01Z</time></trkpt></trkseg></trk></gpx>'
     )
     for a in (run, irregular, *decoded):
+        infer_local_time(a)  # timezonefinder compiles its own numba functions on its first lookup
         analyse(a)
     return time.perf_counter() - t0
