@@ -119,6 +119,20 @@ def test_import_reports_failures_per_file_and_exits_non_zero(env, tmp_path):
     assert table.returncode == 1 and "failed" in table.stderr and "import summary" in table.stderr
 
 
+def test_a_photo_beside_the_runs_is_skipped_and_the_import_succeeds(env, tmp_path):
+    username = f"cli-skip-{os.getpid()}"
+    cli(env, "user", "create", username, "--password", "s3cret-pass")
+    folder = tmp_path / "export"
+    (folder / "media").mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps(RUN | {"externalId": "skip-run"}))
+    (folder / "media" / "finish.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01")  # a JPEG's first bytes
+    proc = cli(env, "import", str(folder), "--user", username, "--json", check=False)
+    lines = {Path(r["path"]).name: r for r in map(json.loads, proc.stdout.splitlines())}
+    assert lines["run.json"]["status"] == "created"
+    assert lines["finish.jpg"]["status"] == "skipped" and "JPEG image" in lines["finish.jpg"]["error"]
+    assert proc.returncode == 0
+
+
 def test_unknown_user_and_missing_path_are_clear(env, tmp_path):
     proc = cli(env, "import", str(tmp_path / "nope.fit"), "--user", "nobody-here", check=False)
     assert proc.returncode == 2
