@@ -245,26 +245,53 @@ def ingest_paths(
     zone = _profile_zone(db, owner_id)()  # once for the import (a worker process cannot ask the database)
     if workers <= 1:
         for path in paths:
-            yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder))
-                         for step in _analyse_path(path, sport, max_bytes, zone)]
+            known = _held(db, owner_id, path)
+            yield path, known or [_skipped_or(_store(db, owner_id, step, client_id, by_recorder))
+                                  for step in _analyse_path(path, sport, max_bytes, zone)]
         return
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
     # spawn, not fork: this process holds database connections a forked child must not inherit
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: deque[tuple[Path, Future[list[Analysed | IngestResult]]]] = deque()
+        pending: deque[tuple[Path, Future[list[Analysed | IngestResult]] | list[IngestResult]]] = deque()
+
+        def ahead(path: Path) -> tuple[Path, Future[list[Analysed | IngestResult]] | list[IngestResult]]:
+            return path, _held(db, owner_id, path) or pool.submit(_analyse_path, path, sport, max_bytes, zone)
+
         queue = iter(paths)
         for path in queue:
-            pending.append((path, pool.submit(_analyse_path, path, sport, max_bytes, zone)))
+            pending.append(ahead(path))
             if len(pending) >= 2 * workers:
                 break
         while pending:
-            path, future = pending.popleft()
+            path, work = pending.popleft()
             nxt = next(queue, None)
             if nxt is not None:
-                pending.append((nxt, pool.submit(_analyse_path, nxt, sport, max_bytes, zone)))
-            yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in future.result()]
+                pending.append(ahead(nxt))
+            if isinstance(work, list):
+                yield path, work
+                continue
+            yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in work.result()]
+
+
+def _held(db: Database, owner_id: int, path: Path) -> list[IngestResult] | None:
+    """[duplicate] when the account holds an activity stored from these exact bytes, found before
+    decoding them (a folder imported again costs a hash and a look-up per file, not an analysis);
+    None otherwise (a file it cannot read goes to the analysis, which says why)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    with db.connect() as conn:
+        same = repo.holding_bytes(conn, owner_id, hashlib.sha256(data).hexdigest())
+    if same is None:
+        return None
+    try:
+        fmt: str | None = formats.sniff(data)
+    except FormatError:
+        fmt = None
+    return [IngestResult("duplicate", same, filename=str(path), format=fmt, duplicate_of=same)]
 
 
 def _skipped_or(result: IngestResult) -> IngestResult:

@@ -227,3 +227,30 @@ def test_a_folder_import_skips_what_is_plainly_not_an_activity(db, tmp_path):
     assert stored_count(db, uid) == 1
     (upload,) = ingest_bytes(db, uid, OTHER_CONTENT["photo.jpg"][0], filename="photo.jpg")
     assert upload.status == "failed" and "JPEG" in upload.error
+
+
+def test_bytes_the_account_holds_are_a_duplicate_whoever_stored_them(db, tmp_path):
+    """A file import asks for the exact bytes before decoding: a file an app uploaded through the
+    API earlier is the same file (before: stored again beside it, marked); a folder imported twice
+    is all duplicates, with the parallel import too."""
+    from runhub.ingest import ingest_bytes
+
+    uid, _ = make_user(db, "held")
+    run = demo.make_run(80, datetime(2024, 4, 5, 6, 30, tzinfo=UTC), minutes=5.0)
+    data = formats.encode(run, "json")
+    (first,) = ingest_bytes(db, uid, data, filename="run.json", client_id="app-a")
+    folder = tmp_path / "again"
+    folder.mkdir()
+    (folder / "run.json").write_bytes(data)
+    for k in range(3):
+        other = demo.make_run(81 + k, datetime(2024, 4, 6 + k, 6, 30, tzinfo=UTC), minutes=5.0)
+        (folder / f"other-{k}.fit").write_bytes(formats.encode(other, "fit"))
+    paths = sorted(folder.iterdir())
+    statuses = {p.name: rs[0] for p, rs in ingest_paths(db, uid, paths, client_id=CLI)}
+    assert (statuses["run.json"].status, statuses["run.json"].duplicate_of) == ("duplicate", first.activity_id)
+    assert [statuses[f"other-{k}.fit"].status for k in range(3)] == ["created"] * 3
+    for workers in (1, 2):
+        again = [rs[0] for _, rs in ingest_paths(db, uid, paths, client_id=CLI, workers=workers)]
+        assert [r.status for r in again] == ["duplicate"] * 4
+        assert [r.format for r in again] == ["fit", "fit", "fit", "json"]
+    assert stored_count(db, uid) == 4

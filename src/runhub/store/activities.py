@@ -633,6 +633,15 @@ def find_existing(
     return found
 
 
+def holding_bytes(conn: Connection, owner_id: int, content_hash: str) -> int | None:
+    """The activity of `owner_id` stored from a file with this content hash, whichever client or
+    recorder stored it (deleted ones included: a re-import does not bring back a deleted run)."""
+    c = activities.c
+    query = select(c.id).where(c.owner_id == owner_id, c.content_hash == content_hash).order_by(c.id).limit(1)
+    found = conn.execute(query).scalar()
+    return None if found is None else int(found)
+
+
 def mark_deleted(conn: Connection, activity_id: int, owner_id: int, now: datetime | None = None) -> bool:
     now = now or datetime.now(UTC)
     res = conn.execute(

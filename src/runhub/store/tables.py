@@ -105,6 +105,7 @@ activities = Table(
     Index("ix_activities_owner_updated", "owner_id", "updated_at"),
     Index("ix_activities_owner_external", "owner_id", "client_key", "external_id", unique=True),
     Index("ix_activities_owner_content", "owner_id", "client_key", "content_hash", unique=True),
+    Index("ix_activities_owner_hash", "owner_id", "content_hash"),  # a file import's "seen these bytes?"
     Index("ix_activities_sport", "sport"),
 )
 
