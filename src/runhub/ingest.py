@@ -137,10 +137,12 @@ def analyse_upload(
     max_bytes: int | None = None,
     overrides: dict[str, Any] | None = None,
     profile_zone: Callable[[], str | None] | None = None,
+    digest: str | None = None,
 ) -> list[Analysed | IngestResult]:
     """Sniff, decode, validate and analyse one upload (an archive: each member, in order): an
     `Analysed` per activity, a failed result per refusal. `sport`: the sport of a file that does
-    not say one (a CSV needs it; any other file whose sport is generic takes it)."""
+    not say one (a CSV needs it; any other file whose sport is generic takes it). `digest`: the
+    sha256 of `data`, when the caller has it already."""
     if max_bytes is not None and len(data) > max_bytes:
         return [
             IngestResult(
@@ -183,7 +185,7 @@ def analyse_upload(
                 FormatError(f"cannot read this {fmt} file ({type(exc).__name__}: {exc})", format=fmt, file=filename),
             )
         ]
-    digest = hashlib.sha256(data).hexdigest()
+    digest = digest or hashlib.sha256(data).hexdigest()
     steps = []
     for k, a in enumerate(decoded):
         if sport and fmt != "csv" and a.sport == sports.DEFAULT.code:
@@ -244,10 +246,16 @@ def ingest_paths(
     skipped (`_skipped_or`)."""
     zone = _profile_zone(db, owner_id)()  # once for the import (a worker process cannot ask the database)
     if workers <= 1:
-        for path in paths:
-            known = _held(db, owner_id, path)
-            yield path, known or [_skipped_or(_store(db, owner_id, step, client_id, by_recorder))
-                                  for step in _analyse_path(path, sport, max_bytes, zone)]
+        for path in paths:  # each file read and hashed once: the look-up's hash is the analysis's
+            data = _read(path)
+            if isinstance(data, IngestResult):
+                yield path, [data]
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            steps = _held(db, owner_id, path, data, digest) or analyse_upload(
+                data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone, digest=digest
+            )
+            yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in steps]
         return
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -257,7 +265,12 @@ def ingest_paths(
         pending: deque[tuple[Path, Future[list[Analysed | IngestResult]] | list[IngestResult]]] = deque()
 
         def ahead(path: Path) -> tuple[Path, Future[list[Analysed | IngestResult]] | list[IngestResult]]:
-            return path, _held(db, owner_id, path) or pool.submit(_analyse_path, path, sport, max_bytes, zone)
+            # the look-up reads the file here; a worker reads it again rather than receive it pickled
+            data = _read(path)
+            if isinstance(data, IngestResult):
+                return path, [data]
+            held = _held(db, owner_id, path, data, hashlib.sha256(data).hexdigest())
+            return path, held or pool.submit(_analyse_path, path, sport, max_bytes, zone)
 
         queue = iter(paths)
         for path in queue:
@@ -275,16 +288,20 @@ def ingest_paths(
             yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in work.result()]
 
 
-def _held(db: Database, owner_id: int, path: Path) -> list[IngestResult] | None:
-    """[duplicate] when the account holds an activity stored from these exact bytes, found before
-    decoding them (a folder imported again costs a hash and a look-up per file, not an analysis);
-    None otherwise (a file it cannot read goes to the analysis, which says why)."""
+def _read(path: Path) -> bytes | IngestResult:
+    """The file's bytes, or its failed result."""
     try:
-        data = path.read_bytes()
-    except OSError:
-        return None
+        return path.read_bytes()
+    except OSError as exc:
+        return IngestResult("failed", filename=str(path), error=f"{path}: {exc.strerror}")
+
+
+def _held(db: Database, owner_id: int, path: Path, data: bytes, digest: str) -> list[IngestResult] | None:
+    """[duplicate] when the account holds an activity stored from these exact bytes (`digest`, their
+    sha256), found before decoding them (a folder imported again costs a hash and a look-up per
+    file, not an analysis); None otherwise."""
     with db.connect() as conn:
-        same = repo.holding_bytes(conn, owner_id, hashlib.sha256(data).hexdigest())
+        same = repo.holding_bytes(conn, owner_id, digest)
     if same is None:
         return None
     try:
@@ -306,10 +323,9 @@ def _analyse_path(
     path: Path, sport: str | None, max_bytes: int | None, zone: str | None = None
 ) -> list[Analysed | IngestResult]:
     """analyse_upload of a file on disk (a worker process's task)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return [IngestResult("failed", filename=str(path), error=f"{path}: {exc.strerror}")]
+    data = _read(path)
+    if isinstance(data, IngestResult):
+        return [data]
     return analyse_upload(data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone)
 
 
