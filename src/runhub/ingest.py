@@ -7,8 +7,9 @@ Dedupe, as the Smashrun seed says, with "matching" made precise:
 - a run *matching* one the same client created overwrites it (status "updated");
 - a run matching one from another source is stored as a new activity, marked
   `possible_duplicate_of` the other (status "created", `duplicate_of` set): the seed's "dupe";
-- a file runhub wrote (an export: `formats.WRITER`) matching a run changes nothing (status
-  "duplicate"): a backup restored into the account it came from adds only what is missing;
+- a file runhub wrote (an export: `formats.WRITER`, or in a file import a Smashrun JSON naming
+  the run by its activityId) matching a run changes nothing (status "duplicate"): a backup
+  restored into the account it came from adds only what is missing;
 - a file read only up to a break (`import_warning`) never overwrites a run (status "duplicate").
 The "client" is the app that sends the run; for a file import (the CLI) it is the recorder the
 file names (`dedupe_source`): a lifetime import holds the same run from several recorders (the
@@ -433,6 +434,7 @@ def store_analysed(
                     content_key=content_key,
                     replace_id=replace_id,
                     source=dedupe_source(client_id, a, fmt, by_recorder),
+                    file_import=by_recorder,
                 )
         except IntegrityError:
             # A concurrent upload of the same run won the race; the second pass finds it.
@@ -454,6 +456,7 @@ def _save(
     content_key: str | None,
     replace_id: int | None,
     source: str,
+    file_import: bool = False,
 ) -> IngestResult:
     if replace_id is not None:
         return _overwrite(
@@ -471,12 +474,12 @@ def _save(
     if content_key is not None and found.by_content is not None:
         same_id = found.by_content.id
         return IngestResult("duplicate", same_id, filename=filename, format=fmt, duplicate_of=same_id)
+    candidates = [row for row in found.candidates if matches(a, row)]
+    same_id = _exported_from(a, candidates, file_import)
+    if same_id is not None:  # runhub's export of a run the account holds (its externalId too)
+        return IngestResult("duplicate", same_id, filename=filename, format=fmt, duplicate_of=same_id)
     if a.external_id is not None and found.by_external_id is not None:
         return _overwrite(conn, found.by_external_id.id, a, products, owner_id, original, fmt, filename, content_key)
-    candidates = [row for row in found.candidates if matches(a, row)]
-    if candidates and a.extras.get("written_by") == formats.WRITER:
-        same_id = candidates[0].id  # runhub's export of a run the account holds
-        return IngestResult("duplicate", same_id, filename=filename, format=fmt, duplicate_of=same_id)
     mine = [row for row in candidates if row.client_key == source]
     if mine and a.extras.get("import_warning"):
         # a file read only up to its break never replaces the run (a complete copy, or an earlier
@@ -492,6 +495,19 @@ def _save(
     _store_extras(conn, activity_id, a, products, owner_id, original, fmt, filename)
     a.client_id = client_id
     return IngestResult("created", activity_id, filename=filename, format=fmt, duplicate_of=dupe_of)
+
+
+def _exported_from(a: Activity, candidates: list[Row[Any]], file_import: bool) -> int | None:
+    """The matching run this file is runhub's export of: any, for a file that says runhub wrote it
+    (FIT, TCX, GPX: formats.WRITER); in a file import, the one a Smashrun JSON names by the
+    activityId runhub's export writes (an app posting runhub's JSON back is updating its run)."""
+    if not candidates:
+        return None
+    if a.extras.get("written_by") == formats.WRITER:
+        return int(candidates[0].id)
+    if file_import and a.id is not None:
+        return next((int(row.id) for row in candidates if row.id == a.id), None)
+    return None
 
 
 def _overwrite(

@@ -8,6 +8,7 @@ account it came from."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -254,3 +255,29 @@ def test_bytes_the_account_holds_are_a_duplicate_whoever_stored_them(db, tmp_pat
         assert [r.status for r in again] == ["duplicate"] * 4
         assert [r.format for r in again] == ["fit", "fit", "fit", "json"]
     assert stored_count(db, uid) == 4
+
+
+def test_a_smashrun_json_export_restored_is_its_run(db, tmp_path):
+    """runhub's Smashrun JSON export (the default of `runhub export --all`) writes the run's
+    activityId: a file import of it into the account that holds that run is a duplicate; into
+    another account, or naming another id, it is a run of its own; posted by an app (not a file
+    import) the seed's rule stands (another source's matching run is stored, marked)."""
+    from runhub.ingest import ingest_bytes
+
+    run = demo.make_run(84, datetime(2024, 4, 9, 6, 30, tzinfo=UTC), minutes=10.0)
+    uid, _ = make_user(db, "json-restore")
+    (first,) = ingest_bytes(db, uid, formats.encode(run, "json"), client_id="app-a")  # as the demo runs come
+    rid = first.activity_id
+    with db.connect() as conn:
+        stored = repo.load_activity(conn, rid, uid)
+    export = tmp_path / f"{rid}.json"
+    export.write_bytes(formats.encode(stored, "json"))
+    assert json.loads(export.read_bytes())["activityId"] == rid
+    assert import_files(db, uid, [export]) == [("duplicate", rid, rid)]
+    other, _ = make_user(db, "json-restore-empty")
+    assert import_files(db, other, [export])[0][0] == "created"
+    renamed = tmp_path / "renamed.json"
+    renamed.write_bytes(json.dumps(json.loads(export.read_bytes()) | {"activityId": rid + 999}).encode())
+    assert [(s, d) for s, _, d in import_files(db, uid, [renamed])] == [("created", rid)]
+    (posted,) = ingest_bytes(db, uid, export.read_bytes(), client_id="app-b")
+    assert (posted.status, posted.duplicate_of) == ("created", rid)
