@@ -67,6 +67,39 @@ def test_xml_round_trip_within_resolution(codec, res) -> None:
         assert [lap.end_index for lap in b.laps] == [59, 119]
 
 
+def test_tcx_pause_on_a_lap_start_is_schema_valid_and_survives() -> None:
+    """The fixture's pause falls exactly on its second lap's start. TrainingCenterDatabasev2.xsd:
+    Track_t is a sequence of Trackpoint with minOccurs 1 (an empty Track is invalid, and Garmin
+    Connect validates uploads); ActivityLap_t ends Track*, Notes?, Extensions?, and Extensions_t
+    admits any element of another namespace (xsd:any ##other, lax)."""
+    from xml.etree import ElementTree as ET
+
+    a = _activity()
+    assert a.pauses == [60] and a.laps[0].end_index == 59
+    root = ET.fromstring(tcx.encode(a))
+    ns = {"t": tcx.NS}
+    tracks = root.findall(".//t:Track", ns)
+    assert tracks and all(tr.findall("t:Trackpoint", ns) for tr in tracks)
+    laps = root.findall(".//t:Lap", ns)
+    assert len(laps) == 2
+    marks = [lap.find(f"t:Extensions/{{{tcx.NS_RUNHUB}}}{tcx.PAUSED_BEFORE}", ns) is not None for lap in laps]
+    assert marks == [False, True]
+    tail = [child.tag.split("}")[1] for child in laps[1]][-2:]
+    assert tail == ["Track", "Extensions"]  # the schema's order: Extensions after the Tracks
+    b = tcx.decode(tcx.encode(a))[0]
+    assert b.pauses == [60] and [lap.end_index for lap in b.laps] == [59, 119]
+    # runhub's exports before the mark wrote an empty first Track instead: still read as the pause
+    old = tcx.encode(a).replace(f'<Extensions><{tcx.PAUSED_BEFORE} xmlns="{tcx.NS_RUNHUB}"/></Extensions>'.encode(),
+                                b"")
+    second = old.index(b"<Lap ", old.index(b"<Lap ") + 1)
+    track = old.index(b"<Track>", second)
+    old = old[:track] + b"<Track/>" + old[track:]
+    assert tcx.decode(old)[0].pauses == [60]
+    # without either, a new lap's first Track is no pause (Garmin's own files)
+    plain = old.replace(b"<Track/>", b"")
+    assert tcx.decode(plain)[0].pauses == []
+
+
 def test_fit_with_wrong_crc_is_refused(corpus: Path) -> None:
     data = bytearray((CORPUS / "fit/fitparse_Activity.fit").read_bytes())
     data[-1] ^= 0xFF

@@ -39,6 +39,12 @@ from runhub.formats._common import (
 MEDIA_TYPE = "application/vnd.garmin.tcx+xml"
 NS = "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"
 NS_X = "http://www.garmin.com/xmlschemas/ActivityExtension/v2"
+# A pause that falls exactly on a lap start has no Track break to show it (a new lap's first
+# Track is not a pause), and an empty Track is schema-invalid (Track_t needs a Trackpoint;
+# Garmin Connect validates uploads). runhub marks such a lap with an element of its own in the
+# lap's Extensions, which Extensions_t admits from any other namespace (processContents lax).
+NS_RUNHUB = "urn:runhub:tcx:1"
+PAUSED_BEFORE = "PausedBefore"
 
 TCX_SPORTS = {"running": "running", "biking": "cycling", "other": "generic"}
 TRIGGERS = {"manual": "manual", "distance": "distance", "location": "position", "time": "time",
@@ -231,12 +237,13 @@ def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, P
         totals = _lap_totals(lap_el)
         lap_start = parse_time(lap_el.get("StartTime"))
         track_no = 0
+        paused_before = lap_el.find(f"{{{NS}}}Extensions/{{{NS_RUNHUB}}}{PAUSED_BEFORE}") is not None
         for tr in lap_el:
             if localname(tr.tag) != "Track":
                 continue
-            # any Track after the lap's first Track element starts after a pause (runhub's encoder
-            # writes an empty first Track when a pause falls exactly on a lap start)
-            if track_no and times:
+            # any Track after the lap's first Track element starts after a pause (runhub's exports
+            # before PausedBefore wrote an empty first Track for a pause on a lap start)
+            if (track_no or paused_before) and times:
                 pause_starts.append(len(times))
             track_no += 1
             if points is not None:
@@ -564,14 +571,14 @@ def encode(a: Activity) -> bytes:
         trig = {"distance": "Distance", "position": "Location", "time": "Time", "heart_rate": "HeartRate"}
         lines.append(f"<TriggerMethod>{trig.get(lap.trigger or '', 'Manual')}</TriggerMethod>")
         if n and end_i >= start_i:
-            if start_i in pause_set and start_i > 0:
-                lines.append("<Track/>")
             lines.append("<Track>")
             for i in range(start_i, end_i + 1):
                 if i in pause_set and i != start_i:
                     lines.append("</Track><Track>")
                 lines.append(_trackpoint_xml(ch, i, t0, run))
             lines.append("</Track>")
+            if start_i in pause_set and start_i > 0:
+                lines.append(f'<Extensions><{PAUSED_BEFORE} xmlns="{NS_RUNHUB}"/></Extensions>')
         lines.append("</Lap>")
         if n:
             start_i = max(end_i + 1, start_i)
