@@ -95,7 +95,8 @@ def store_pass(db: Any, owner: int, items: list[Item], store: Callable[..., Any]
         r = store(db, owner, it.activity, it.products, original=it.original, fmt="fit", filename=it.name,
                   content_key=it.key)
         times.append(time.perf_counter() - t0)
-        assert r.status in ("created", "updated"), r
+        # a copy cut short (import_warning) never replaces the whole file's run stored before it
+        assert r.status in ("created", "updated") or it.activity.extras.get("import_warning"), r
     return times
 
 
