@@ -67,6 +67,10 @@ LAP_TYPES = ("general", "work", "recovery", "warmup", "cooldown")
 # is then a placeholder that analysis.local_time replaces from the position where there is one.
 OFFSET_SOURCE = "utc_offset_source"
 OFFSET_UNSTATED = "none"
+# Smashrun's limit on an activity's notes; a longer text from a file is cut to it, the whole kept in
+# extras[NOTES_FULL] (set_notes)
+NOTES_MAX = 800
+NOTES_FULL = "notes_full"
 DISTANCE_BACKSTEP_TOLERANCE_M = 0.01
 
 
@@ -220,6 +224,14 @@ class Activity:
         return self
 
 
+def set_notes(a: Activity, text: str | None) -> None:
+    """Notes from a file or an export, which may say more than the limit: cut, the whole kept."""
+    a.notes = text
+    if text and len(text) > NOTES_MAX:
+        a.extras[NOTES_FULL] = text
+        a.notes = text[:NOTES_MAX]
+
+
 def validate(a: Activity) -> None:
     if a.start.tzinfo is None:
         raise ActivityError("start time must carry a UTC offset", "start")
@@ -227,8 +239,8 @@ def validate(a: Activity) -> None:
         raise ActivityError(f"start year {a.start.year} is not plausible", "start")
     if abs(a.utc_offset) > 14 * 3600:
         raise ActivityError(f"UTC offset {a.utc_offset} s is outside +-14 h", "utc_offset")
-    if a.notes is not None and len(a.notes) > 800:
-        raise ActivityError(f"notes are {len(a.notes)} characters, at most 800", "notes")
+    if a.notes is not None and len(a.notes) > NOTES_MAX:
+        raise ActivityError(f"notes are {len(a.notes)} characters, at most {NOTES_MAX}", "notes")
     _validate_channels(a)
     n = a.n_samples
     _validate_pauses(a.pauses, n)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import posixpath
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -34,10 +35,10 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from runhub import formats, sports
-from runhub.activity import Activity, ActivityError, validate_summary
+from runhub.activity import Activity, ActivityError, set_notes, validate_summary
 from runhub.analysis import analyse
 from runhub.analysis.local_time import infer_local_time
-from runhub.formats import FormatError
+from runhub.formats import FormatError, strava_export
 from runhub.store import Database, users
 from runhub.store import activities as repo
 
@@ -165,8 +166,11 @@ def analyse_upload(
         except FormatError as exc:
             return [_failed(filename, exc)]
         steps: list[Analysed | IngestResult] = []
+        listed = _listed_in(members)  # a Strava export's zip: its list titles the recordings
         for name, member in members:
-            steps.extend(analyse_upload(member, filename=name, sport=sport, overrides=overrides,
+            given = listed.get(posixpath.normpath(name))
+            steps.extend(analyse_upload(member, filename=name, sport=sport,
+                                        overrides={**given, **(overrides or {})} if given else overrides,
                                         profile_zone=profile_zone))
         return steps
     try:
@@ -197,7 +201,10 @@ def analyse_upload(
                 continue
         if overrides:
             for key, value in overrides.items():
-                setattr(a, key, value)
+                if key == "notes":
+                    set_notes(a, value)
+                else:
+                    setattr(a, key, value)
         try:
             products = _analysed(a, profile_zone)
         except ActivityError as exc:
@@ -246,6 +253,7 @@ def ingest_paths(
     (`dedupe_source`) unless `by_recorder` is False; a file that is plainly not an activity is
     skipped (`_skipped_or`)."""
     zone = _profile_zone(db, owner_id)()  # once for the import (a worker process cannot ask the database)
+    listed = _listed_beside(paths)
     if workers <= 1:
         for path in paths:  # each file read and hashed once: the look-up's hash is the analysis's
             data = _read(path)
@@ -254,7 +262,8 @@ def ingest_paths(
                 continue
             digest = hashlib.sha256(data).hexdigest()
             steps = _held(db, owner_id, path, data, digest) or analyse_upload(
-                data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone, digest=digest
+                data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone, digest=digest,
+                overrides=listed.get(_key(path)),
             )
             yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in steps]
         return
@@ -271,7 +280,7 @@ def ingest_paths(
             if isinstance(data, IngestResult):
                 return path, [data]
             held = _held(db, owner_id, path, data, hashlib.sha256(data).hexdigest())
-            return path, held or pool.submit(_analyse_path, path, sport, max_bytes, zone)
+            return path, held or pool.submit(_analyse_path, path, sport, max_bytes, zone, listed.get(_key(path)))
 
         queue = iter(paths)
         for path in queue:
@@ -321,13 +330,41 @@ def _skipped_or(result: IngestResult) -> IngestResult:
 
 
 def _analyse_path(
-    path: Path, sport: str | None, max_bytes: int | None, zone: str | None = None
+    path: Path, sport: str | None, max_bytes: int | None, zone: str | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> list[Analysed | IngestResult]:
     """analyse_upload of a file on disk (a worker process's task)."""
     data = _read(path)
     if isinstance(data, IngestResult):
         return [data]
-    return analyse_upload(data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone)
+    return analyse_upload(data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone,
+                          overrides=overrides)
+
+
+def _listed_in(members: list[tuple[str, bytes]]) -> dict[str, dict[str, str]]:
+    """What a Strava export's activities.csv among an archive's members says of the others, by member path."""
+    listed: dict[str, dict[str, str]] = {}
+    for name, data in members:
+        if strava_export.is_activity_list(data):
+            # a gzipped member comes out of the archive under its name without .gz (archive.unpack)
+            listed.update((path.removesuffix(".gz"), given)
+                          for path, given in strava_export.titles(data, posixpath.dirname(name)).items())
+    return listed
+
+
+def _listed_beside(paths: Sequence[Path]) -> dict[str, dict[str, str]]:
+    """What a Strava export's activities.csv among the files imported says of the others, by `_key`."""
+    listed: dict[str, dict[str, str]] = {}
+    for path in paths:
+        if path.name.lower() == strava_export.LIST_NAME:
+            data = _read(path)
+            if isinstance(data, bytes) and strava_export.is_activity_list(data):
+                listed.update(strava_export.titles(data, _key(path.parent)))
+    return listed
+
+
+def _key(path: Path) -> str:
+    return posixpath.normpath(path.absolute().as_posix())
 
 
 def _store(

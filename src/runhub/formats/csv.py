@@ -102,7 +102,8 @@ def _decode(data: bytes, filename: str | None, sport: str | None) -> list[Activi
         return vendor_csv.decode(kind, text, filename, _sport_code(sport, filename) if sport else None)
     if first_line.startswith(STRAVA_ACTIVITY_LIST):
         raise NotAnActivity("this is Strava's list of an account's activities (a line of totals per activity, "
-                            "no samples); the recordings are the files of the export's activities/ folder",
+                            "no samples); the recordings are the files of the export's activities/ folder, which "
+                            "take their titles and descriptions from it when imported with it",
                             format="csv", file=filename, location="line 1")
     for sign, what in VENDOR_SIGNS.items():
         if first_line.startswith(sign):

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from runhub import sports
-from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, set_notes
 from runhub.formats import WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
@@ -260,7 +260,7 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         a.extras["opentracks_legacy_pauses"] = True
     a.name = raw.name
     if raw.desc:
-        a.notes = raw.desc[:800]
+        set_notes(a, raw.desc)
     if raw.creator and raw.creator.strip():
         a.device_name = raw.creator.strip()[:200]
     if raw.meta_desc == EXPORT_DESC:

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from runhub import sports
-from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, timer_seconds
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, set_notes, timer_seconds
 from runhub.formats import WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
@@ -275,10 +275,7 @@ def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, P
         if ver is not None:
             parts = [_text(ver, n) for n in ("VersionMajor", "VersionMinor", "BuildMajor", "BuildMinor")]
             a.app_version = ".".join(p for p in parts if p is not None) or None
-    a.notes = _text(act_el, "Notes")
-    if a.notes and len(a.notes) > 800:
-        a.extras["notes_full"] = a.notes
-        a.notes = a.notes[:800]
+    set_notes(a, _text(act_el, "Notes"))
     a.extras["tcx_sport"] = sport_attr
 
     # channels: exactly the recorded points, pauses re-indexed after dropping out-of-order ones

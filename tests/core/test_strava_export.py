@@ -1,0 +1,130 @@
+"""A Strava account export brought over whole: its recordings (activities/, FIT gzipped, GPX, TCX)
+take the titles and descriptions the athlete gave them on Strava, which only the export's
+activities.csv holds (a FIT file has no title). Imported as the folder (`runhub import`, serial and
+with worker processes) or as the zip Strava sends (an upload); the list itself is skipped, not
+stored."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from runhub import demo, formats
+from runhub.activity import NOTES_FULL, NOTES_MAX
+from runhub.ingest import ingest_bytes, ingest_paths
+from runhub.store import activities as repo
+from tests.conftest import make_user
+
+# Strava's header as its exports write it (46 columns; names repeat: Elapsed Time, Distance, ...)
+HEADER = (
+    "Activity ID,Activity Date,Activity Name,Activity Type,Activity Description,Elapsed Time,Distance,"
+    "Max Heart Rate,Relative Effort,Commute,Activity Private Note,Activity Gear,Filename,Athlete Weight,"
+    "Bike Weight,Elapsed Time,Moving Time,Distance,Max Speed,Average Speed,Elevation Gain,Elevation Loss,"
+    "Elevation Low,Elevation High,Max Grade,Average Grade,Average Positive Grade,Average Negative Grade,"
+    "Max Cadence,Average Cadence,Max Heart Rate,Average Heart Rate,Max Watts,Average Watts,Calories,"
+    "Max Temperature,Average Temperature,Relative Effort,Total Work,Number of Runs,Uphill Time,Downhill Time,"
+    "Other Time,Perceived Exertion,Type,Start Time"
+)
+LONG = "Splits: " + ", ".join(["4:50"] * 200)  # longer than runhub's notes allow
+
+
+def _line(strava_id: int, name: str, description: str, filename: str) -> str:
+    def q(text: str) -> str:
+        return '"' + text.replace('"', '""') + '"'
+
+    cells = [str(strava_id), q("Jun 1, 2024, 6:30:00 AM"), q(name), "Run", q(description), "2400", "8.1", "",
+             "", "false", "", "", filename]
+    return ",".join(cells + [""] * (46 - len(cells)))
+
+
+def _export(root: Path) -> dict[str, tuple[str | None, str | None]]:
+    """Strava's layout under `root`: activities.csv and three recordings in activities/, plus a line
+    for an activity entered by hand (no file). Returns file -> (title, notes) expected, written here."""
+    (root / "activities").mkdir(parents=True)
+    runs = [demo.make_run(k, datetime(2024, 6, k, 6, 30, tzinfo=UTC), minutes=12.0) for k in (1, 2, 3)]
+    runs[1].name = "Morning Run"  # a GPX carries Strava's default title itself: the list's wins
+    (root / "activities" / "101.fit.gz").write_bytes(gzip.compress(formats.encode(runs[0], "fit")))
+    (root / "activities" / "102.gpx").write_bytes(formats.encode(runs[1], "gpx"))
+    (root / "activities" / "103.tcx").write_bytes(formats.encode(runs[2], "tcx"))
+    lines = [
+        HEADER,
+        _line(101, "Tempo, 3 x 2 km", 'Legs "fresh".\nWindy on the dyke.', "activities/101.fit.gz"),
+        _line(102, "Recovery jog", "", "activities/102.gpx"),
+        _line(103, "Parkrun", LONG, "activities/103.tcx"),
+        _line(104, "Treadmill (entered by hand)", "no file", ""),
+    ]
+    (root / "activities.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {
+        "101.fit.gz": ("Tempo, 3 x 2 km", 'Legs "fresh".\nWindy on the dyke.'),
+        "102.gpx": ("Recovery jog", None),
+        "103.tcx": ("Parkrun", LONG[:NOTES_MAX]),
+    }
+
+
+def _stored(db, owner: int, activity_id: int):
+    with db.connect() as conn:
+        return repo.load_activity(conn, activity_id, owner, streams=False)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_strava_export_folder_keeps_the_titles_the_athlete_gave(db, tmp_path, workers) -> None:
+    owner, _ = make_user(db)
+    expected = _export(tmp_path / "export_12345")
+    paths = sorted(p for p in (tmp_path / "export_12345").rglob("*") if p.is_file())
+    results = {p.name: rs for p, rs in ingest_paths(db, owner, paths, client_id="runhub-cli", workers=workers)}
+    assert [r.status for r in results.pop("activities.csv")] == ["skipped"]
+    assert sorted(results) == sorted(expected)
+    for name, (title, notes) in expected.items():
+        (r,) = results[name]
+        assert r.status == "created", r
+        a = _stored(db, owner, r.activity_id)
+        assert (a.name, a.notes) == (title, notes), name
+    tcx_run = _stored(db, owner, results["103.tcx"][0].activity_id)
+    assert tcx_run.extras[NOTES_FULL] == LONG  # cut to the limit, the whole kept
+
+
+def test_the_export_zip_uploaded_keeps_the_titles_too(db, tmp_path) -> None:
+    owner, _ = make_user(db)
+    root = tmp_path / "export_12345"
+    expected = _export(root)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:  # Strava's zip: the export's files at its root
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                zf.write(p, p.relative_to(root).as_posix())
+    results = ingest_bytes(db, owner, buf.getvalue(), filename="export_12345.zip", client_id="some-app")
+    by_file = {Path(r.filename).name: r for r in results}
+    assert by_file.pop("activities.csv").status == "failed"  # over the API a refusal, saying what it is
+    for name, (title, notes) in expected.items():
+        r = by_file[name.removesuffix(".gz")]
+        assert r.status == "created", r
+        assert (_stored(db, owner, r.activity_id).name, _stored(db, owner, r.activity_id).notes) == (title, notes)
+
+
+def test_without_the_list_the_files_keep_their_own_titles(db, tmp_path) -> None:
+    """The recordings imported on their own (activities/ only) are as they were: the list is
+    applied only to files imported with it, and a list line names no file outside its export."""
+    owner, _ = make_user(db)
+    _export(tmp_path / "export_12345")
+    folder = tmp_path / "export_12345" / "activities"
+    results = {p.name: rs for p, rs in ingest_paths(db, owner, sorted(folder.iterdir()), client_id="runhub-cli")}
+    names = {name: _stored(db, owner, rs[0].activity_id).name for name, rs in results.items()}
+    assert names == {"101.fit.gz": None, "102.gpx": "Morning Run", "103.tcx": None}
+
+
+def test_a_broken_list_never_stops_the_recordings(db, tmp_path) -> None:
+    """A list that is not UTF-8 fails, saying so (its titles are lost, the runner should know); the
+    recordings beside it are imported all the same, under their own titles."""
+    owner, _ = make_user(db)
+    root = tmp_path / "export_12345"
+    _export(root)
+    (root / "activities.csv").write_bytes(HEADER.encode() + b"\n101,\xff\xfe broken bytes\n")
+    paths = sorted(p for p in root.rglob("*") if p.is_file())
+    statuses = {p.name: [r.status for r in rs] for p, rs in ingest_paths(db, owner, paths, client_id="runhub-cli")}
+    assert statuses == {"activities.csv": ["failed"], "101.fit.gz": ["created"], "102.gpx": ["created"],
+                        "103.tcx": ["created"]}
