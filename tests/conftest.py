@@ -68,6 +68,11 @@ def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Set
     )
 
 
+# a guard against a hung CLI process, not a speed check: on a machine whose CPU was mostly stolen
+# (stop 13: 17-28 % steal) one CLI run, numba's and the imports' start-up included, took over 120 s
+CLI_TIMEOUT = 900
+
+
 def make_user(db: Database, prefix: str = "user", password: str = "correct horse battery") -> tuple[int, str]:
     """A fresh user with a unique name (tests share one database and isolate by owner)."""
     from runhub.auth.passwords import hash_password

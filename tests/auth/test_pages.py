@@ -9,6 +9,8 @@ import uuid
 
 import requests
 
+from tests.conftest import CLI_TIMEOUT
+
 
 def _csrf(html: str) -> str:
     return html.split('name="csrf_token" value="')[1].split('"')[0]
@@ -125,7 +127,7 @@ def test_cli_client_and_token(server, tmp_path, alice):
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "runhub.cli", *args], env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "runhub.cli", *args], env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT
         )
 
     cid = f"5382f68b{uuid.uuid4().hex[:8]}"

@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import CLI_TIMEOUT
+
 RUNHUB = [sys.executable, "-m", "runhub.cli"]
 
 # A 10-minute run at 1 Hz with one 30 s stop after sample 300, a lap at 1 km, songs and heart
@@ -51,7 +53,7 @@ RUN = {
 
 
 def cli(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*RUNHUB, *args], env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([*RUNHUB, *args], env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT)
     if check and proc.returncode:
         raise AssertionError(f"runhub {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
