@@ -25,7 +25,7 @@ import functools
 import hashlib
 import posixpath
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -342,24 +342,25 @@ def _analyse_path(
 
 
 def _listed_in(members: list[tuple[str, bytes]]) -> dict[str, dict[str, str]]:
-    """What a Strava export's activities.csv among an archive's members says of the others, by member path."""
-    listed: dict[str, dict[str, str]] = {}
-    for name, data in members:
-        if strava_export.is_activity_list(data):
-            # a gzipped member comes out of the archive under its name without .gz (archive.unpack)
-            listed.update((path.removesuffix(".gz"), given)
-                          for path, given in strava_export.titles(data, posixpath.dirname(name)).items())
-    return listed
+    """What a Strava export's activities.csv among an archive's members says of the others, by
+    member path (a gzipped member comes out of the archive under its name without .gz)."""
+    listed = _listed((posixpath.dirname(name), data) for name, data in members)
+    return {path.removesuffix(".gz"): given for path, given in listed.items()}
 
 
 def _listed_beside(paths: Sequence[Path]) -> dict[str, dict[str, str]]:
-    """What a Strava export's activities.csv among the files imported says of the others, by `_key`."""
+    """What a Strava export's activities.csv among the files imported says of the others, by `_key`
+    (only files of that name are read for it)."""
+    lists = (path for path in paths if path.name.lower() == strava_export.LIST_NAME)
+    return _listed((_key(path.parent), data) for path in lists if isinstance(data := _read(path), bytes))
+
+
+def _listed(found: Iterable[tuple[str, bytes]]) -> dict[str, dict[str, str]]:
+    """The titles of every Strava list among `found`: (the folder it lies in, its bytes)."""
     listed: dict[str, dict[str, str]] = {}
-    for path in paths:
-        if path.name.lower() == strava_export.LIST_NAME:
-            data = _read(path)
-            if isinstance(data, bytes) and strava_export.is_activity_list(data):
-                listed.update(strava_export.titles(data, _key(path.parent)))
+    for folder, data in found:
+        if strava_export.is_activity_list(data):
+            listed.update(strava_export.titles(data, folder))
     return listed
 
 
