@@ -696,12 +696,13 @@ def _pauses(t: np.ndarray, spans: list[tuple[float, float]]) -> list[int]:
     that ends at the first sample at or after the start is paused only when it is the first one
     (no sample in between): an interval straddling the start is mostly timed on these devices.
     """
-    if len(t) < 2:
+    if len(t) < 2 or len(spans) < 2:
         return []
     out: list[int] = []
-    for (_, stopped_at), (resumed_at, _) in zip(spans, spans[1:], strict=False):
-        a = int(np.searchsorted(t, stopped_at, side="right"))  # first sample after the stop
-        b = int(np.searchsorted(t, resumed_at, side="left"))  # first sample at/after the start
+    # both ends of every pause in two calls (a file with a hundred pauses made 200 of ~2 us each)
+    firsts = np.searchsorted(t, [s[1] for s in spans[:-1]], side="right").tolist()  # first sample after the stop
+    lasts = np.searchsorted(t, [s[0] for s in spans[1:]], side="left").tolist()  # first sample at/after the start
+    for a, b in zip(firsts, lasts, strict=True):
         for i in range(a, max(a + 1, b)):
             if 1 <= i < len(t) and (not out or i > out[-1]):
                 out.append(i)
