@@ -10,7 +10,9 @@
 - the GPX figure: ms of ingest per hour of activity for the 2.3 h Strava GPX, against
   FitTrackee's ~0.45 s per upload of a 1-hour GPX (target: 10x faster, <= 45 ms per hour).
 
-Machines here are shared: compare ratios from one run, not absolute times across runs.
+Machines here are shared: compare ratios from one run, not absolute times across runs. What
+fitfast prints to stderr when it panics on a broken file (caught, as ingest catches it) is
+silenced.
 
     .venv/bin/python bench/ingest_files.py
 """
@@ -270,4 +272,7 @@ def _first_hour(gpx: bytes, t) -> bytes | None:
 
 
 if __name__ == "__main__":
-    main()
+    from store import quiet_stderr  # bench/store.py
+
+    with quiet_stderr():  # fitfast's Rust panic messages on the corpus's broken files (each caught)
+        main()
