@@ -166,9 +166,13 @@ def analyse_upload(
         except FormatError as exc:
             return [_failed(filename, exc)]
         steps: list[Analysed | IngestResult] = []
-        listed = _listed_in(members)  # a Strava export's zip: its list titles the recordings
+        lists = _lists_in(members)  # a Strava export's zip: its list titles the recordings
         for name, member in members:
-            given = listed.get(posixpath.normpath(name))
+            table = lists.table(posixpath.dirname(name), member, name)
+            if table is not None:
+                steps.append(table)
+                continue
+            given = lists.titles.get(posixpath.normpath(name))
             steps.extend(analyse_upload(member, filename=name, sport=sport,
                                         overrides={**given, **(overrides or {})} if given else overrides,
                                         profile_zone=profile_zone))
@@ -253,17 +257,21 @@ def ingest_paths(
     (`dedupe_source`) unless `by_recorder` is False; a file that is plainly not an activity is
     skipped (`_skipped_or`)."""
     zone = _profile_zone(db, owner_id)()  # once for the import (a worker process cannot ask the database)
-    listed = _listed_beside(paths)
+    lists = _lists_beside(paths)
     if workers <= 1:
         for path in paths:  # each file read and hashed once: the look-up's hash is the analysis's
             data = _read(path)
             if isinstance(data, IngestResult):
                 yield path, [data]
                 continue
+            table = lists.table(_key(path.parent), data, str(path))
+            if table is not None:
+                yield path, [_skipped_or(table)]
+                continue
             digest = hashlib.sha256(data).hexdigest()
             steps = _held(db, owner_id, path, data, digest) or analyse_upload(
                 data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone, digest=digest,
-                overrides=listed.get(_key(path)),
+                overrides=lists.titles.get(_key(path)),
             )
             yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in steps]
         return
@@ -279,8 +287,11 @@ def ingest_paths(
             data = _read(path)
             if isinstance(data, IngestResult):
                 return path, [data]
+            table = lists.table(_key(path.parent), data, str(path))
+            if table is not None:
+                return path, [_skipped_or(table)]
             held = _held(db, owner_id, path, data, hashlib.sha256(data).hexdigest())
-            return path, held or pool.submit(_analyse_path, path, sport, max_bytes, zone, listed.get(_key(path)))
+            return path, held or pool.submit(_analyse_path, path, sport, max_bytes, zone, lists.titles.get(_key(path)))
 
         queue = iter(paths)
         for path in queue:
@@ -341,27 +352,44 @@ def _analyse_path(
                           overrides=overrides)
 
 
-def _listed_in(members: list[tuple[str, bytes]]) -> dict[str, dict[str, str]]:
-    """What a Strava export's activities.csv among an archive's members says of the others, by
-    member path (a gzipped member comes out of the archive under its name without .gz)."""
-    listed = _listed((posixpath.dirname(name), data) for name, data in members)
-    return {path.removesuffix(".gz"): given for path, given in listed.items()}
+@dataclass
+class _Lists:
+    """The Strava account exports among an import's files: the titles their lists give the
+    recordings (by path), and the folders the lists lie in, whose other CSV files are the
+    account's tables (strava_export.account_table)."""
+
+    titles: dict[str, dict[str, str]]
+    folders: set[str]
+
+    def table(self, folder: str, data: bytes, filename: str) -> IngestResult | None:
+        """The refusal of an export's table lying in `folder` (skipped in a folder import), else None."""
+        if folder not in self.folders:
+            return None
+        refusal = strava_export.account_table(data, filename)
+        return None if refusal is None else _failed(filename, refusal)
 
 
-def _listed_beside(paths: Sequence[Path]) -> dict[str, dict[str, str]]:
-    """What a Strava export's activities.csv among the files imported says of the others, by `_key`
-    (only files of that name are read for it)."""
-    lists = (path for path in paths if path.name.lower() == strava_export.LIST_NAME)
-    return _listed((_key(path.parent), data) for path in lists if isinstance(data := _read(path), bytes))
+def _lists_in(members: list[tuple[str, bytes]]) -> _Lists:
+    """The Strava lists among an archive's members, by member path (a gzipped member comes out of
+    the archive under its name without .gz)."""
+    lists = _lists((posixpath.dirname(name), data) for name, data in members)
+    return _Lists({path.removesuffix(".gz"): given for path, given in lists.titles.items()}, lists.folders)
 
 
-def _listed(found: Iterable[tuple[str, bytes]]) -> dict[str, dict[str, str]]:
-    """The titles of every Strava list among `found`: (the folder it lies in, its bytes)."""
-    listed: dict[str, dict[str, str]] = {}
+def _lists_beside(paths: Sequence[Path]) -> _Lists:
+    """The Strava lists among the files imported, by `_key` (only files of that name are read for it)."""
+    named = (path for path in paths if path.name.lower() == strava_export.LIST_NAME)
+    return _lists((_key(path.parent), data) for path in named if isinstance(data := _read(path), bytes))
+
+
+def _lists(found: Iterable[tuple[str, bytes]]) -> _Lists:
+    """Every Strava list among `found`: (the folder it lies in, its bytes)."""
+    lists = _Lists({}, set())
     for folder, data in found:
         if strava_export.is_activity_list(data):
-            listed.update(strava_export.titles(data, folder))
-    return listed
+            lists.titles.update(strava_export.titles(data, folder))
+            lists.folders.add(folder)
+    return lists
 
 
 def _key(path: Path) -> str:

@@ -191,13 +191,14 @@ def test_the_sport_option_names_the_sport_of_a_file_that_says_none(db):
 
 
 # What an account export holds beside its activities, as the first bytes of each kind's own format
-# (JPEG SOI + APP0, PNG signature, PDF header, an ISO media `ftyp` box, RIFF/WEBP)
+# (JPEG SOI + APP0, PNG signature, PDF header, an ISO media `ftyp` box, RIFF/WEBP, an HTML page)
 OTHER_CONTENT = {
     "photo.jpg": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01", "a JPEG image"),
     "photo.png": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
     "route.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document"),
     "clip.mp4": (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00", "a video or HEIC image"),
     "photo.webp": (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "a WebP image"),
+    "index.html": (b"<!DOCTYPE html>\n<html lang=\"en\"><head><title>My export</title>", "an HTML page"),
     # the header Strava writes in an account export's activities.csv
     "activities.csv": (b"Activity ID,Activity Date,Activity Name,Activity Type,Activity Description,Elapsed Time\n"
                        b"4078723797,\"Sep 20, 2019, 2:10:03 PM\",Morning Ride,Ride,,8356\n", "Strava's list"),
@@ -205,7 +206,7 @@ OTHER_CONTENT = {
 
 
 def test_a_folder_import_skips_what_is_plainly_not_an_activity(db, tmp_path):
-    """Photos, videos, documents and Strava's activities.csv are skipped, each saying what it is;
+    """Photos, videos, documents, web pages and Strava's activities.csv are skipped, each saying what it is;
     a broken FIT still fails; an upload of the same photo (not a folder import) is still refused."""
     from runhub.ingest import ingest_bytes
 

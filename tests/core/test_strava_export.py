@@ -30,6 +30,15 @@ HEADER = (
     "Max Temperature,Average Temperature,Relative Effort,Total Work,Number of Runs,Uphill Time,Downhill Time,"
     "Other Time,Perceived Exertion,Type,Start Time"
 )
+# Some of the account's other tables, which lie beside activities.csv at the export's root (their
+# columns cut short here): none is a recording
+ACCOUNT_TABLES = {
+    "bikes.csv": "Bike Name,Bike Brand,Bike Model,Bike Default Sport Types\nRoadie,Canyon,Endurace,Ride\n",
+    "profile.csv": "Athlete ID,Email Address,First Name,Last Name,Sex,Weight,City,Country\n"
+                   "12345,runner@example.org,Ann,Runner,F,58.0,Leiden,Netherlands\n",
+    "comments.csv": 'Comment Date,Comment,Activity ID\n"Jun 2, 2024, 8:00:00 AM","Great run, well done!",101\n',
+}
+TABLE_SAYS = "one of the tables of a Strava account export"
 LONG = "Splits: " + ", ".join(["4:50"] * 200)  # longer than runhub's notes allow
 
 
@@ -59,6 +68,8 @@ def _export(root: Path) -> dict[str, tuple[str | None, str | None]]:
         _line(104, "Treadmill (entered by hand)", "no file", ""),
     ]
     (root / "activities.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for name, table in ACCOUNT_TABLES.items():
+        (root / name).write_text(table, encoding="utf-8")
     return {
         "101.fit.gz": ("Tempo, 3 x 2 km", 'Legs "fresh".\nWindy on the dyke.'),
         "102.gpx": ("Recovery jog", None),
@@ -78,6 +89,9 @@ def test_a_strava_export_folder_keeps_the_titles_the_athlete_gave(db, tmp_path, 
     paths = sorted(p for p in (tmp_path / "export_12345").rglob("*") if p.is_file())
     results = {p.name: rs for p, rs in ingest_paths(db, owner, paths, client_id="runhub-cli", workers=workers)}
     assert [r.status for r in results.pop("activities.csv")] == ["skipped"]
+    for name in ACCOUNT_TABLES:  # passed by, saying what they are: the import succeeds
+        (r,) = results.pop(name)
+        assert r.status == "skipped" and TABLE_SAYS in r.error, (name, r)
     assert sorted(results) == sorted(expected)
     for name, (title, notes) in expected.items():
         (r,) = results[name]
@@ -100,6 +114,10 @@ def test_the_export_zip_uploaded_keeps_the_titles_too(db, tmp_path) -> None:
     results = ingest_bytes(db, owner, buf.getvalue(), filename="export_12345.zip", client_id="some-app")
     by_file = {Path(r.filename).name: r for r in results}
     assert by_file.pop("activities.csv").status == "failed"  # over the API a refusal, saying what it is
+    for name in ACCOUNT_TABLES:  # refused as not an activity (a folder import skips them), nothing stored
+        r = by_file.pop(name)
+        assert r.status == "failed" and TABLE_SAYS in r.error and r.error_detail["not_an_activity"], r
+    assert sorted(by_file) == sorted(name.removesuffix(".gz") for name in expected)
     for name, (title, notes) in expected.items():
         r = by_file[name.removesuffix(".gz")]
         assert r.status == "created", r
@@ -127,4 +145,22 @@ def test_a_broken_list_never_stops_the_recordings(db, tmp_path) -> None:
     paths = sorted(p for p in root.rglob("*") if p.is_file())
     statuses = {p.name: [r.status for r in rs] for p, rs in ingest_paths(db, owner, paths, client_id="runhub-cli")}
     assert statuses == {"activities.csv": ["failed"], "101.fit.gz": ["created"], "102.gpx": ["created"],
-                        "103.tcx": ["created"]}
+                        "103.tcx": ["created"]} | {name: ["skipped"] for name in ACCOUNT_TABLES}
+
+
+def test_a_table_away_from_a_list_still_fails_and_a_run_beside_one_is_imported(db, tmp_path) -> None:
+    """Only a CSV beside Strava's list is taken for one of the account's tables: the same file
+    elsewhere is a CSV layout runhub cannot read (failed, saying which it reads), and a recording
+    put beside the list is imported as any other."""
+    owner, _ = make_user(db)
+    root = tmp_path / "export_12345"
+    _export(root)
+    (root / "moved").mkdir()
+    (root / "moved" / "bikes.csv").write_text(ACCOUNT_TABLES["bikes.csv"], encoding="utf-8")
+    run = demo.make_run(7, datetime(2024, 6, 7, 6, 30, tzinfo=UTC), minutes=12.0)
+    (root / "beside.fit").write_bytes(formats.encode(run, "fit"))
+    paths = [root / "moved" / "bikes.csv", root / "beside.fit", root / "activities.csv"]
+    results = {p.relative_to(root).as_posix(): rs for p, rs in ingest_paths(db, owner, paths, client_id="runhub-cli")}
+    (moved,) = results["moved/bikes.csv"]
+    assert moved.status == "failed" and TABLE_SAYS not in moved.error and "runhub reads CSV" in moved.error
+    assert [r.status for r in results["beside.fit"]] == ["created"]

@@ -39,6 +39,8 @@ def sniff(data: bytes) -> str:
             return "tcx"
         if root == "gpx":
             return "gpx"
+        if root == "html":  # a saved web page (an export's index, say): plainly no activity
+            raise NotAnActivity("this is an HTML page, not an activity file")
         raise FormatError(f"XML with root element <{root or '?'}> is neither TCX nor GPX")
     first_line = head.split(b"\n", 1)[0]
     if (b"," in first_line or b";" in first_line or b"\t" in first_line) and b"\0" not in head:

@@ -8,6 +8,10 @@ Activity Name and Activity Description. A runner moving a lifetime over expects 
 under the titles they gave them, so an import that brings the list with the files applies them.
 The list is read with the csv module, as Strava writes it (quoted fields with commas and line
 breaks, repeated column names: the first of a name is the one used here).
+
+Beside the list, at the export's root, lie some forty other CSV tables of the account (bikes,
+shoes, profile, comments, kudos, ...): none is a recording, so an import that finds them next to
+the list passes them by (`account_table`) instead of failing each as a CSV layout it cannot read.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import csv
 import io
 import posixpath
 
+from runhub.formats import FormatError, NotAnActivity, sniff
 from runhub.formats.csv import STRAVA_ACTIVITY_LIST
 
 LIST_NAME = "activities.csv"
@@ -51,3 +56,23 @@ def titles(data: bytes, root: str = "") -> dict[str, dict[str, str]]:
         return out
     except (UnicodeDecodeError, csv.Error):
         return {}
+
+
+def account_table(data: bytes, filename: str | None) -> NotAnActivity | None:
+    """What to say of a file lying beside an export's list (the caller knows where it lies): one of
+    the account's CSV tables (any CSV but the list itself) is not an activity; None for anything
+    else, which is imported as usual (a FIT file put there, say)."""
+    if is_activity_list(data):
+        return None  # the list: the CSV decoder says what it is for
+    try:
+        if sniff(data) != "csv":
+            return None
+    except FormatError:
+        return None
+    return NotAnActivity(
+        "this is one of the tables of a Strava account export (bikes, shoes, profile, comments, ...), which "
+        "lie beside its activities.csv; it holds no recording: the export's runs are the files of its "
+        "activities/ folder",
+        format="csv",
+        file=filename,
+    )
