@@ -35,7 +35,7 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from runhub import formats, sports
-from runhub.activity import Activity, ActivityError, set_notes, validate_summary
+from runhub.activity import Activity, ActivityError, validate_summary
 from runhub.analysis import analyse
 from runhub.analysis.local_time import infer_local_time
 from runhub.formats import FormatError, strava_export
@@ -137,14 +137,15 @@ def analyse_upload(
     filename: str | None = None,
     sport: str | None = None,
     max_bytes: int | None = None,
-    overrides: dict[str, Any] | None = None,
+    listed: dict[str, str] | None = None,
     profile_zone: Callable[[], str | None] | None = None,
     digest: str | None = None,
 ) -> list[Analysed | IngestResult]:
     """Sniff, decode, validate and analyse one upload (an archive: each member, in order): an
     `Analysed` per activity, a failed result per refusal. `sport`: the sport of a file that does
-    not say one (a CSV needs it; any other file whose sport is generic takes it). `digest`: the
-    sha256 of `data`, when the caller has it already."""
+    not say one (a CSV needs it; any other file whose sport is generic takes it). `listed`: what a
+    Strava export's list says of this file (strava_export.apply). `digest`: the sha256 of `data`,
+    when the caller has it already."""
     if max_bytes is not None and len(data) > max_bytes:
         return [
             IngestResult(
@@ -166,15 +167,15 @@ def analyse_upload(
         except FormatError as exc:
             return [_failed(filename, exc)]
         steps: list[Analysed | IngestResult] = []
-        lists = _lists_in(members)  # a Strava export's zip: its list titles the recordings
+        lists = _lists_in(members)  # a Strava export's zip: its list names the recordings
         for name, member in members:
             table = lists.table(posixpath.dirname(name), member, name)
             if table is not None:
                 steps.append(table)
                 continue
-            given = lists.titles.get(posixpath.normpath(name))
+            given = lists.given.get(posixpath.normpath(name))
             steps.extend(analyse_upload(member, filename=name, sport=sport,
-                                        overrides={**given, **(overrides or {})} if given else overrides,
+                                        listed={**given, **(listed or {})} if given else listed,
                                         profile_zone=profile_zone))
         return steps
     try:
@@ -203,12 +204,8 @@ def analyse_upload(
             except sports.UnknownSport as exc:
                 steps.append(_failed(filename, FormatError(str(exc), format=fmt, file=filename, field="sport")))
                 continue
-        if overrides:
-            for key, value in overrides.items():
-                if key == "notes":
-                    set_notes(a, value)
-                else:
-                    setattr(a, key, value)
+        if listed:
+            strava_export.apply(a, listed, alone=len(decoded) == 1)
         try:
             products = _analysed(a, profile_zone)
         except ActivityError as exc:
@@ -228,12 +225,12 @@ def ingest_bytes(
     client_id: str | None = None,
     sport: str | None = None,
     max_bytes: int | None = None,
-    overrides: dict[str, Any] | None = None,
+    listed: dict[str, str] | None = None,
     by_recorder: bool = False,
 ) -> list[IngestResult]:
     """Ingest one upload; an archive gives one result per member. `by_recorder`: a file import,
     deduplicated by the recorder the file names (`dedupe_source`)."""
-    steps = analyse_upload(data, filename=filename, sport=sport, max_bytes=max_bytes, overrides=overrides,
+    steps = analyse_upload(data, filename=filename, sport=sport, max_bytes=max_bytes, listed=listed,
                            profile_zone=_profile_zone(db, owner_id))
     return [_store(db, owner_id, step, client_id, by_recorder) for step in steps]
 
@@ -271,7 +268,7 @@ def ingest_paths(
             digest = hashlib.sha256(data).hexdigest()
             steps = _held(db, owner_id, path, data, digest) or analyse_upload(
                 data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone, digest=digest,
-                overrides=lists.titles.get(_key(path)),
+                listed=lists.given.get(_key(path)),
             )
             yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in steps]
         return
@@ -291,7 +288,7 @@ def ingest_paths(
             if table is not None:
                 return path, [_skipped_or(table)]
             held = _held(db, owner_id, path, data, hashlib.sha256(data).hexdigest())
-            return path, held or pool.submit(_analyse_path, path, sport, max_bytes, zone, lists.titles.get(_key(path)))
+            return path, held or pool.submit(_analyse_path, path, sport, max_bytes, zone, lists.given.get(_key(path)))
 
         queue = iter(paths)
         for path in queue:
@@ -342,23 +339,23 @@ def _skipped_or(result: IngestResult) -> IngestResult:
 
 def _analyse_path(
     path: Path, sport: str | None, max_bytes: int | None, zone: str | None = None,
-    overrides: dict[str, Any] | None = None,
+    listed: dict[str, str] | None = None,
 ) -> list[Analysed | IngestResult]:
     """analyse_upload of a file on disk (a worker process's task)."""
     data = _read(path)
     if isinstance(data, IngestResult):
         return [data]
     return analyse_upload(data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone,
-                          overrides=overrides)
+                          listed=listed)
 
 
 @dataclass
 class _Lists:
-    """The Strava account exports among an import's files: the titles their lists give the
-    recordings (by path), and the folders the lists lie in, whose other CSV files are the
-    account's tables (strava_export.account_table)."""
+    """The Strava account exports among an import's files: what their lists give the recordings
+    (titles, descriptions, sports; by path), and the folders the lists lie in, whose other CSV
+    files are the account's tables (strava_export.account_table)."""
 
-    titles: dict[str, dict[str, str]]
+    given: dict[str, dict[str, str]]
     folders: set[str]
 
     def table(self, folder: str, data: bytes, filename: str) -> IngestResult | None:
@@ -373,7 +370,7 @@ def _lists_in(members: list[tuple[str, bytes]]) -> _Lists:
     """The Strava lists among an archive's members, by member path (a gzipped member comes out of
     the archive under its name without .gz)."""
     lists = _lists((posixpath.dirname(name), data) for name, data in members)
-    return _Lists({path.removesuffix(".gz"): given for path, given in lists.titles.items()}, lists.folders)
+    return _Lists({path.removesuffix(".gz"): given for path, given in lists.given.items()}, lists.folders)
 
 
 def _lists_beside(paths: Sequence[Path]) -> _Lists:
@@ -387,7 +384,7 @@ def _lists(found: Iterable[tuple[str, bytes]]) -> _Lists:
     lists = _Lists({}, set())
     for folder, data in found:
         if strava_export.is_activity_list(data):
-            lists.titles.update(strava_export.titles(data, folder))
+            lists.given.update(strava_export.listed(data, folder))
             lists.folders.add(folder)
     return lists
 

@@ -16,6 +16,7 @@ import pytest
 
 from runhub import demo, formats
 from runhub.activity import NOTES_FULL, NOTES_MAX
+from runhub.formats import strava_export
 from runhub.ingest import ingest_bytes, ingest_paths
 from runhub.store import activities as repo
 from tests.conftest import make_user
@@ -164,3 +165,45 @@ def test_a_table_away_from_a_list_still_fails_and_a_run_beside_one_is_imported(d
     (moved,) = results["moved/bikes.csv"]
     assert moved.status == "failed" and TABLE_SAYS not in moved.error and "runhub reads CSV" in moved.error
     assert [r.status for r in results["beside.fit"]] == ["created"]
+
+
+def test_the_sport_the_athlete_set_on_strava(db, tmp_path) -> None:
+    """The list's Activity Type, as Strava's site writes it ("Virtual Ride", "Trail Run"), gives the
+    sport where the file says none or another one, or only the family; a file's finer sport of the
+    same family stays; a type runhub has no sport for ("Yoga") changes nothing."""
+    from runhub import sports
+
+    owner, _ = make_user(db)
+    root = tmp_path / "export_777"
+    (root / "activities").mkdir(parents=True)
+    start = datetime(2024, 7, 1, 6, 30, tzinfo=UTC)
+    runs = {name: demo.make_run(k, start.replace(day=k), minutes=12.0) for k, name in enumerate(
+        ("1.gpx", "2.fit", "3.fit", "4.fit", "5.fit"), start=1)}
+    runs["4.fit"].sport = "running.treadmill"
+    for name, run in runs.items():
+        data = formats.encode(run, name.split(".")[1])
+        if name == "1.gpx":  # a GPX that says no sport (no <type>): generic
+            data = data.replace(b"<type>running</type>", b"")
+            assert b"<type>" not in data
+        (root / "activities" / name).write_bytes(data)
+    types = {"1.gpx": "Virtual Ride", "2.fit": "Hike", "3.fit": "Trail Run", "4.fit": "Run", "5.fit": "Yoga"}
+    lines = [HEADER] + [
+        _line(k, f"Activity {k}", "", f"activities/{name}").replace(",Run,", f",{types[name]},", 1)
+        for k, name in enumerate(types, start=1)
+    ]
+    (root / "activities.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    paths = sorted(p for p in root.rglob("*") if p.is_file())
+    results = {p.name: rs for p, rs in ingest_paths(db, owner, paths, client_id="runhub-cli")}
+    got = {name: _stored(db, owner, results[name][0].activity_id).sport for name in types}
+    assert got == {
+        "1.gpx": "cycling.virtual",  # the file said none
+        "2.fit": "hiking",  # the athlete's correction of the watch's run
+        "3.fit": "running.trail",  # finer than the file's "running"
+        "4.fit": "running.treadmill",  # the file's finer sport stays
+        "5.fit": "running",  # no sport runhub knows: the file's
+    }
+    assert sports.DEFAULT.code not in got.values()
+    # a file of several activities (a multisport FIT: swim, bike, run) keeps each part's sport
+    part = demo.make_run(9, start, minutes=5.0)
+    strava_export.apply(part, {"name": "Triathlon", "sport": "hiking"}, alone=False)
+    assert (part.name, part.sport) == ("Triathlon", "running")

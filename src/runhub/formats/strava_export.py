@@ -4,8 +4,9 @@ The export (a zip, or the folder it unpacks to) holds the recordings in activiti
 uploaded them (FIT, TCX, GPX, often gzipped) and, at its root, activities.csv: a line per activity
 whose Filename column names its recording relative to the export's root. The recordings do not
 carry what the athlete wrote on Strava (a FIT file has no title at all), the list does: its
-Activity Name and Activity Description. A runner moving a lifetime over expects to find the runs
-under the titles they gave them, so an import that brings the list with the files applies them.
+Activity Name and Activity Description, and the Activity Type as the athlete last set it. A runner
+moving a lifetime over expects to find the runs under the titles they gave them, so an import that
+brings the list with the files applies them (`apply`).
 The list is read with the csv module, as Strava writes it (quoted fields with commas and line
 breaks, repeated column names: the first of a name is the one used here).
 
@@ -19,14 +20,17 @@ from __future__ import annotations
 import csv
 import io
 import posixpath
+import re
 
+from runhub import sports
+from runhub.activity import Activity, set_notes
 from runhub.formats import FormatError, NotAnActivity, sniff
 from runhub.formats.csv import STRAVA_ACTIVITY_LIST
 
 LIST_NAME = "activities.csv"
 _BOM = b"\xef\xbb\xbf"
-# column -> Activity attribute: the title, and the description (runhub's notes)
-_COLUMNS = {"Activity Name": "name", "Activity Description": "notes"}
+# column -> Activity attribute: the title, the description (runhub's notes), the sport
+_COLUMNS = {"Activity Name": "name", "Activity Description": "notes", "Activity Type": "sport"}
 
 
 def is_activity_list(data: bytes) -> bool:
@@ -34,9 +38,10 @@ def is_activity_list(data: bytes) -> bool:
     return data.removeprefix(_BOM).startswith(STRAVA_ACTIVITY_LIST.encode())
 
 
-def titles(data: bytes, root: str = "") -> dict[str, dict[str, str]]:
+def listed(data: bytes, root: str = "") -> dict[str, dict[str, str]]:
     """The recording's path (`root` joined with its Filename, normalised, '/' separated) -> the
-    attributes the list gives it ({"name": ..., "notes": ...}, empty values left out). Lines
+    attributes the list gives it ({"name": ..., "notes": ..., "sport": runhub's code}, empty or
+    unknown values left out). Lines
     without a Filename (activities entered by hand) give nothing, and so does a list that is not
     UTF-8 CSV: the list only adds to the recordings, so a fault in it never stops their import."""
     try:
@@ -51,11 +56,42 @@ def titles(data: bytes, root: str = "") -> dict[str, dict[str, str]]:
             if at_file >= len(row) or not row[at_file].strip():
                 continue
             given = {attr: row[k].strip() for attr, k in where.items() if k < len(row) and row[k].strip()}
+            sport = _sport(given.pop("sport", ""))
+            if sport is not None:
+                given["sport"] = sport
             if given:
                 out[posixpath.normpath(posixpath.join(root, row[at_file].strip()))] = given
         return out
     except (UnicodeDecodeError, csv.Error):
         return {}
+
+
+def _sport(activity_type: str) -> str | None:
+    """runhub's code for the list's Activity Type, which is Strava's sport type as the site shows
+    it ("Trail Run", "Virtual Ride", "E-Bike Ride"); None for what says no sport runhub knows (a
+    "Workout", a "Yoga", a type in another language's export)."""
+    try:
+        code = sports.from_strava(re.sub(r"[\s-]", "", activity_type))
+    except sports.UnknownSport:
+        return None
+    return None if code in (sports.DEFAULT.code, "multisport") else code
+
+
+def apply(a: Activity, given: dict[str, str], alone: bool) -> None:
+    """Give `a` what the list says of its recording. The title and the description are the
+    athlete's own words, so they win. The sport wins where the file says none, or another one
+    (the athlete set it right on Strava: a hike the watch recorded as a run), or only the family
+    ("running" for the list's "Trail Run"); a file's finer sport of the same family stays
+    ("running.treadmill" for the list's "Run"). `alone`: the file holds this one activity (the
+    list's one sport is not every part of a multisport file)."""
+    for key, value in given.items():
+        if key == "notes":
+            set_notes(a, value)
+        elif key == "sport":
+            if alone and (a.sport.split(".")[0] != value.split(".")[0] or "." not in a.sport):
+                a.sport = value
+        else:
+            setattr(a, key, value)
 
 
 def account_table(data: bytes, filename: str | None) -> NotAnActivity | None:
