@@ -199,6 +199,9 @@ OTHER_CONTENT = {
     "clip.mp4": (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00", "a video or HEIC image"),
     "photo.webp": (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "a WebP image"),
     "index.html": (b"<!DOCTYPE html>\n<html lang=\"en\"><head><title>My export</title>", "an HTML page"),
+    # one of the JSON documents of a Garmin Connect account export, as its top level is laid out
+    "summarizedActivities.json": (b'[{"summarizedActivitiesExport": [{"activityId": 1, "name": "Run"}]}]',
+                                  "holds no activity"),
     # the header Strava writes in an account export's activities.csv
     "activities.csv": (b"Activity ID,Activity Date,Activity Name,Activity Type,Activity Description,Elapsed Time\n"
                        b"4078723797,\"Sep 20, 2019, 2:10:03 PM\",Morning Ride,Ride,,8356\n", "Strava's list"),
@@ -206,8 +209,9 @@ OTHER_CONTENT = {
 
 
 def test_a_folder_import_skips_what_is_plainly_not_an_activity(db, tmp_path):
-    """Photos, videos, documents, web pages and Strava's activities.csv are skipped, each saying what it is;
-    a broken FIT still fails; an upload of the same photo (not a folder import) is still refused."""
+    """Photos, videos, documents, web pages, another app's JSON and Strava's activities.csv are
+    skipped, each saying what it is; a broken FIT still fails; an upload of the same photo (not a
+    folder import) is still refused."""
     from runhub.ingest import ingest_bytes
 
     folder = tmp_path / "export"

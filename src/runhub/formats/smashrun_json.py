@@ -25,7 +25,7 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import Activity, ActivityError, Lap, Summary, pause_mask
-from runhub.formats import FormatError, register
+from runhub.formats import FormatError, NotAnActivity, register
 from runhub.geodesy import cumulative_distance
 from runhub.units import KMH_PER_MS, decimal_shift
 
@@ -197,6 +197,14 @@ def loads(data: bytes | str) -> Any:
 
 def decode(data: bytes, **_options: Any) -> list[Activity]:
     obj = loads(data)
+    objects = obj if isinstance(obj, list) else [obj]
+    if any(isinstance(o, dict) and o for o in objects) and not any(
+        isinstance(o, dict) and not set(o).isdisjoint(KNOWN_KEYS) for o in objects
+    ):
+        # an account export's other JSON documents (Garmin's holds dozens: gear, settings,
+        # summaries): not one field of an activity. Anything with one is judged field by field.
+        raise NotAnActivity("this JSON document holds no activity: none of its objects has a field of Smashrun's "
+                            "activity JSON, the JSON runhub reads", format="json")
     if isinstance(obj, list):
         return [from_object(item, where=f"[{k}]") for k, item in enumerate(obj)]
     return [from_object(obj)]
