@@ -21,6 +21,9 @@ from runhub.formats import FormatError
 MAX_MEMBERS = 1000
 MAX_MEMBER_BYTES = 100 * 1024 * 1024
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
+# an archive past the count or total limit is most likely a real account export of a lifetime,
+# not a bomb: a folder is imported file by file, without these limits
+_UNPACK_IT = "unpack it and import its folder (runhub import DIR), which has no such limit"
 _CHUNK = 1 << 20
 
 
@@ -90,7 +93,7 @@ def unpack(data: bytes, name: str | None = None, *, max_members: int = MAX_MEMBE
     infos = [i for i in infos if not (i.filename.startswith("__MACOSX/") or PurePosixPath(i.filename).name
                                       .startswith("._"))]
     if len(infos) > max_members:
-        raise _err(f"{len(infos)} members, the limit is {max_members}", name)
+        raise _err(f"{len(infos)} members, the limit is {max_members}; {_UNPACK_IT}", name)
     if not infos:
         raise _err("the zip file holds no files", name)
     out: list[tuple[str, bytes]] = []
@@ -107,8 +110,11 @@ def unpack(data: bytes, name: str | None = None, *, max_members: int = MAX_MEMBE
                 while chunk := fh.read(_CHUNK):
                     buf += chunk
                     # the declared size can lie; count what actually comes out
-                    if len(buf) > max_member_bytes or total + len(buf) > max_total_bytes:
+                    if len(buf) > max_member_bytes:
                         raise _err("decompresses past the size limit (zip bomb?)", name, member)
+                    if total + len(buf) > max_total_bytes:
+                        raise _err(f"decompresses to more than {max_total_bytes} bytes in all; {_UNPACK_IT}",
+                                   name, member)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
             raise _err(f"cannot read member ({exc})", name, member) from exc
         total += len(buf)
