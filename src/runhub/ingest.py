@@ -38,7 +38,7 @@ from runhub import formats, sports
 from runhub.activity import Activity, ActivityError, validate_summary
 from runhub.analysis import analyse
 from runhub.analysis.local_time import infer_local_time
-from runhub.formats import FormatError, strava_export
+from runhub.formats import FormatError, NotAnActivity, archive, strava_export
 from runhub.store import Database, users
 from runhub.store import activities as repo
 
@@ -161,9 +161,7 @@ def analyse_upload(
         return [_failed(filename, exc)]
     if fmt in ("gzip", "zip"):
         try:
-            from runhub.formats.archive import unpack
-
-            members = unpack(data, filename, **({"max_member_bytes": max_bytes} if max_bytes else {}))
+            members = archive.unpack(data, filename, **({"max_member_bytes": max_bytes} if max_bytes else {}))
         except FormatError as exc:
             return [_failed(filename, exc)]
         steps: list[Analysed | IngestResult] = []
@@ -257,9 +255,9 @@ def ingest_paths(
     lists = _lists_beside(paths)
     if workers <= 1:
         for path in paths:  # each file read and hashed once: the look-up's hash is the analysis's
-            data = _read(path)
+            data = _read(path, max_bytes)
             if isinstance(data, IngestResult):
-                yield path, [data]
+                yield path, [_skipped_or(data)]
                 continue
             table = lists.table(_key(path.parent), data, str(path))
             if table is not None:
@@ -281,9 +279,9 @@ def ingest_paths(
 
         def ahead(path: Path) -> tuple[Path, Future[list[Analysed | IngestResult]] | list[IngestResult]]:
             # the look-up reads the file here; a worker reads it again rather than receive it pickled
-            data = _read(path)
+            data = _read(path, max_bytes)
             if isinstance(data, IngestResult):
-                return path, [data]
+                return path, [_skipped_or(data)]
             table = lists.table(_key(path.parent), data, str(path))
             if table is not None:
                 return path, [_skipped_or(table)]
@@ -306,12 +304,30 @@ def ingest_paths(
             yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in work.result()]
 
 
-def _read(path: Path) -> bytes | IngestResult:
-    """The file's bytes, or its failed result."""
+def _read(path: Path, max_bytes: int | None = None) -> bytes | IngestResult:
+    """The file's bytes, or its failed result. A file past `max_bytes` is not read (a lifetime's
+    folder may hold a film of gigabytes): its first bytes say what it is (`_too_large`)."""
     try:
+        if max_bytes is not None and (size := path.stat().st_size) > max_bytes:
+            with path.open("rb") as fh:
+                return _too_large(str(path), fh.read(4096), size, max_bytes)
         return path.read_bytes()
     except OSError as exc:
         return IngestResult("failed", filename=str(path), error=f"{path}: {exc.strerror}")
+
+
+def _too_large(filename: str, head: bytes, size: int, max_bytes: int) -> IngestResult:
+    """The refusal of a file past the size limit, from its first bytes: plainly no activity (a
+    video: skipped in a folder import), an archive (a lifetime's export: unpack it), or too large."""
+    try:
+        fmt = formats.sniff(head)
+    except FormatError as exc:
+        if isinstance(exc, NotAnActivity):
+            return _failed(filename, exc)
+        fmt = None
+    hint = f"; {archive.UNPACK_IT}" if fmt in ("gzip", "zip") else ""
+    return IngestResult("failed", filename=filename, error=f"{filename}: the file is {size} bytes, the limit is "
+                        f"{max_bytes}{hint}", error_detail={"message": "upload too large", "field": None})
 
 
 def _held(db: Database, owner_id: int, path: Path, data: bytes, digest: str) -> list[IngestResult] | None:

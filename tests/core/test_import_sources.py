@@ -235,6 +235,50 @@ def test_a_folder_import_skips_what_is_plainly_not_an_activity(db, tmp_path):
     assert upload.status == "failed" and "JPEG" in upload.error
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_past_the_limit_is_never_read_and_says_what_it_is(db, tmp_path, workers):
+    """A folder import meets files past the size limit (a film in Strava's media/, a lifetime's
+    export zipped): each is judged from its first bytes without being read (500 MB each here, sparse
+    on disk; Python's allocations stay under 20 MB): a video is skipped, an archive is refused
+    saying to unpack it, anything else is refused as too large; the runs beside them import."""
+    import tracemalloc
+
+    big = 500 * 1024 * 1024
+    folder = tmp_path / "export"
+    folder.mkdir()
+    heads = {
+        "media/finish.mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00",
+        "export_12345.zip": b"PK\x03\x04\x14\x00\x00\x00\x08\x00",
+        "huge.gpx": b'<?xml version="1.0"?>\n<gpx version="1.1" creator="x">',
+    }
+    for name, head in heads.items():
+        (folder / name).parent.mkdir(exist_ok=True)
+        with (folder / name).open("wb") as fh:
+            fh.write(head)
+            fh.truncate(big)  # sparse: no disk, and no memory unless read
+    run = demo.make_run(81, datetime(2024, 4, 6, 6, 30, tzinfo=UTC), minutes=5.0)
+    (folder / "run.fit").write_bytes(formats.encode(run, "fit"))
+    uid, _ = make_user(db, f"big{workers}")
+    paths = sorted(p for p in folder.rglob("*") if p.is_file())
+    tracemalloc.start()
+    try:
+        results = {p.relative_to(folder).as_posix(): rs for p, rs in
+                   ingest_paths(db, uid, paths, client_id=CLI, max_bytes=100 * 1024 * 1024, workers=workers)}
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024, peak
+    (video,) = results["media/finish.mp4"]
+    assert video.status == "skipped" and "video" in video.error
+    (zipped,) = results["export_12345.zip"]
+    assert zipped.status == "failed" and f"the file is {big} bytes, the limit is {100 * 1024 * 1024}" in zipped.error
+    assert "unpack it and import its folder" in zipped.error
+    (huge,) = results["huge.gpx"]
+    assert huge.status == "failed" and f"the file is {big} bytes" in huge.error and "unpack" not in huge.error
+    assert [r.status for r in results["run.fit"]] == ["created"]
+    assert stored_count(db, uid) == 1
+
+
 def test_bytes_the_account_holds_are_a_duplicate_whoever_stored_them(db, tmp_path):
     """A file import asks for the exact bytes before decoding: a file an app uploaded through the
     API earlier is the same file (before: stored again beside it, marked); a folder imported twice

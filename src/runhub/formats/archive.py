@@ -23,7 +23,7 @@ MAX_MEMBER_BYTES = 100 * 1024 * 1024
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 # an archive past the count or total limit is most likely a real account export of a lifetime,
 # not a bomb: a folder is imported file by file, without these limits
-_UNPACK_IT = "unpack it and import its folder (runhub import DIR), which has no such limit"
+UNPACK_IT = "unpack it and import its folder (runhub import DIR), which has no such limit"
 _CHUNK = 1 << 20
 
 
@@ -93,7 +93,7 @@ def unpack(data: bytes, name: str | None = None, *, max_members: int = MAX_MEMBE
     infos = [i for i in infos if not (i.filename.startswith("__MACOSX/") or PurePosixPath(i.filename).name
                                       .startswith("._"))]
     if len(infos) > max_members:
-        raise _err(f"{len(infos)} members, the limit is {max_members}; {_UNPACK_IT}", name)
+        raise _err(f"{len(infos)} members, the limit is {max_members}; {UNPACK_IT}", name)
     if not infos:
         raise _err("the zip file holds no files", name)
     out: list[tuple[str, bytes]] = []
@@ -113,7 +113,7 @@ def unpack(data: bytes, name: str | None = None, *, max_members: int = MAX_MEMBE
                     if len(buf) > max_member_bytes:
                         raise _err("decompresses past the size limit (zip bomb?)", name, member)
                     if total + len(buf) > max_total_bytes:
-                        raise _err(f"decompresses to more than {max_total_bytes} bytes in all; {_UNPACK_IT}",
+                        raise _err(f"decompresses to more than {max_total_bytes} bytes in all; {UNPACK_IT}",
                                    name, member)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
             raise _err(f"cannot read member ({exc})", name, member) from exc
