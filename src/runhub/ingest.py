@@ -250,21 +250,39 @@ def ingest_paths(
     sees the files in the order given. At most 2 x workers files are in flight (memory stays
     bounded on a lifetime of files). Files are deduplicated by the recorder they name
     (`dedupe_source`) unless `by_recorder` is False; a file that is plainly not an activity is
-    skipped (`_skipped_or`)."""
+    skipped (`_skipped_or`). A zip is read member by member, in this process (`_import_zip`)."""
     zone = _profile_zone(db, owner_id)()  # once for the import (a worker process cannot ask the database)
     lists = _lists_beside(paths)
+
+    def first(path: Path) -> list[IngestResult] | tuple[bytes, str] | None:
+        """What is known of a file before its analysis: its results already (unreadable, too large,
+        an export's table, bytes the account holds), or its bytes and their sha256; None for a zip,
+        which `_import_zip` reads member by member. Each file is read and hashed once."""
+        if _zip_file(path):
+            return None
+        data = _read(path, max_bytes)
+        if isinstance(data, IngestResult):
+            return [_skipped_or(data)]
+        table = lists.table(_key(path.parent), data, str(path))
+        if table is not None:
+            return [_skipped_or(table)]
+        digest = hashlib.sha256(data).hexdigest()
+        return _held(db, owner_id, str(path), data, digest) or (data, digest)
+
+    def import_zip(path: Path) -> list[IngestResult]:
+        return _import_zip(db, owner_id, path, client_id, sport, max_bytes, zone, by_recorder)
+
     if workers <= 1:
-        for path in paths:  # each file read and hashed once: the look-up's hash is the analysis's
-            data = _read(path, max_bytes)
-            if isinstance(data, IngestResult):
-                yield path, [_skipped_or(data)]
+        for path in paths:
+            known = first(path)
+            if known is None:
+                yield path, import_zip(path)
                 continue
-            table = lists.table(_key(path.parent), data, str(path))
-            if table is not None:
-                yield path, [_skipped_or(table)]
+            if isinstance(known, list):
+                yield path, known
                 continue
-            digest = hashlib.sha256(data).hexdigest()
-            steps = _held(db, owner_id, path, data, digest) or analyse_upload(
+            data, digest = known
+            steps = analyse_upload(
                 data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone, digest=digest,
                 listed=lists.given.get(_key(path)),
             )
@@ -273,20 +291,18 @@ def ingest_paths(
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
+    Work = Future[list[Analysed | IngestResult]] | list[IngestResult] | None
+
     # spawn, not fork: this process holds database connections a forked child must not inherit
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: deque[tuple[Path, Future[list[Analysed | IngestResult]] | list[IngestResult]]] = deque()
+        pending: deque[tuple[Path, Work]] = deque()
 
-        def ahead(path: Path) -> tuple[Path, Future[list[Analysed | IngestResult]] | list[IngestResult]]:
+        def ahead(path: Path) -> tuple[Path, Work]:
             # the look-up reads the file here; a worker reads it again rather than receive it pickled
-            data = _read(path, max_bytes)
-            if isinstance(data, IngestResult):
-                return path, [_skipped_or(data)]
-            table = lists.table(_key(path.parent), data, str(path))
-            if table is not None:
-                return path, [_skipped_or(table)]
-            held = _held(db, owner_id, path, data, hashlib.sha256(data).hexdigest())
-            return path, held or pool.submit(_analyse_path, path, sport, max_bytes, zone, lists.given.get(_key(path)))
+            known = first(path)
+            if known is None or isinstance(known, list):
+                return path, known
+            return path, pool.submit(_analyse_path, path, sport, max_bytes, zone, lists.given.get(_key(path)))
 
         queue = iter(paths)
         for path in queue:
@@ -298,10 +314,50 @@ def ingest_paths(
             nxt = next(queue, None)
             if nxt is not None:
                 pending.append(ahead(nxt))
-            if isinstance(work, list):
+            if work is None:  # a zip: here, in file order, member by member
+                yield path, import_zip(path)
+            elif isinstance(work, list):
                 yield path, work
-                continue
-            yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in work.result()]
+            else:
+                yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in work.result()]
+
+
+def _zip_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return archive.is_zip(fh.read(4))
+    except OSError:
+        return False
+
+
+def _import_zip(
+    db: Database, owner_id: int, path: Path, client_id: str | None, sport: str | None, max_bytes: int | None,
+    zone: str | None, by_recorder: bool,
+) -> list[IngestResult]:
+    """A zip on disk (a lifetime's export, often: thousands of recordings, photos, films) imported
+    member by member (archive.stream), each analysed and stored before the next is read, so
+    memory holds one member: no count or total limit applies, unlike an upload. A member the
+    account holds by its bytes is a duplicate before decoding, as a file of a folder is; a Strava
+    list among the members names the recordings beside it, as in a folder."""
+    limit = max_bytes or archive.MAX_MEMBER_BYTES
+    named = archive.stream(path, limit, only=lambda name: posixpath.basename(name).lower() == strava_export.LIST_NAME)
+    lists = _lists_in([(name, data) for name, data in named if isinstance(data, bytes)])
+    results: list[IngestResult] = []
+    for name, data in archive.stream(path, limit):
+        if isinstance(data, FormatError):
+            results.append(_skipped_or(_failed(name, data)))
+            continue
+        table = lists.table(posixpath.dirname(name), data, name)
+        if table is not None:
+            results.append(_skipped_or(table))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        steps = _held(db, owner_id, name, data, digest) or analyse_upload(
+            data, filename=name, sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone, digest=digest,
+            listed=lists.given.get(posixpath.normpath(name)),
+        )
+        results.extend(_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in steps)
+    return results
 
 
 def _read(path: Path, max_bytes: int | None = None) -> bytes | IngestResult:
@@ -318,19 +374,18 @@ def _read(path: Path, max_bytes: int | None = None) -> bytes | IngestResult:
 
 def _too_large(filename: str, head: bytes, size: int, max_bytes: int) -> IngestResult:
     """The refusal of a file past the size limit, from its first bytes: plainly no activity (a
-    video: skipped in a folder import), an archive (a lifetime's export: unpack it), or too large."""
+    video: skipped in a folder import), or too large."""
     try:
-        fmt = formats.sniff(head)
-    except FormatError as exc:
-        if isinstance(exc, NotAnActivity):
-            return _failed(filename, exc)
-        fmt = None
-    hint = f"; {archive.UNPACK_IT}" if fmt in ("gzip", "zip") else ""
+        formats.sniff(head)
+    except NotAnActivity as exc:
+        return _failed(filename, exc)
+    except FormatError:
+        pass
     return IngestResult("failed", filename=filename, error=f"{filename}: the file is {size} bytes, the limit is "
-                        f"{max_bytes}{hint}", error_detail={"message": "upload too large", "field": None})
+                        f"{max_bytes}", error_detail={"message": "upload too large", "field": None})
 
 
-def _held(db: Database, owner_id: int, path: Path, data: bytes, digest: str) -> list[IngestResult] | None:
+def _held(db: Database, owner_id: int, filename: str, data: bytes, digest: str) -> list[IngestResult] | None:
     """[duplicate] when the account holds an activity stored from these exact bytes (`digest`, their
     sha256), found before decoding them (a folder imported again costs a hash and a look-up per
     file, not an analysis); None otherwise."""
@@ -342,7 +397,7 @@ def _held(db: Database, owner_id: int, path: Path, data: bytes, digest: str) -> 
         fmt: str | None = formats.sniff(data)
     except FormatError:
         fmt = None
-    return [IngestResult("duplicate", same, filename=str(path), format=fmt, duplicate_of=same)]
+    return [IngestResult("duplicate", same, filename=filename, format=fmt, duplicate_of=same)]
 
 
 def _skipped_or(result: IngestResult) -> IngestResult:

@@ -193,14 +193,14 @@ def test_zip_bomb_and_nesting_and_paths() -> None:
 
 def test_zip_past_the_count_or_total_limit_says_how_to_import_it() -> None:
     """An account export of a lifetime passes the count or the total limit: refused, saying to
-    unpack it and import the folder."""
+    import it from disk."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for k in range(5):
             z.writestr(f"activities/{k}.gpx", b"<gpx>" + b" " * 1000)
-    with pytest.raises(FormatError, match="5 members, the limit is 4; unpack it and import its folder"):
+    with pytest.raises(FormatError, match="5 members, the limit is 4; import it from disk with `runhub import`"):
         archive.unpack(buf.getvalue(), "export.zip", max_members=4)
-    with pytest.raises(FormatError, match="more than 4000 bytes in all; unpack it") as exc:
+    with pytest.raises(FormatError, match="more than 4000 bytes in all; import it from disk") as exc:
         archive.unpack(buf.getvalue(), "export.zip", max_total_bytes=4000)
     assert exc.value.location == "activities/3.gpx"  # the member that passed it
     assert len(archive.unpack(buf.getvalue(), "export.zip", max_members=5, max_total_bytes=5025)) == 5

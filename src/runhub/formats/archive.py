@@ -1,12 +1,13 @@
 """Unwrap gzip and zip uploads into their member files, with limits against archive bombs.
 
 Every member becomes its own upload with its own result (ingest calls `unpack` when sniff says
-gzip or zip). Refused: a zip inside a zip or a gzip inside a gzip (nesting is how bombs
-multiply), member names that climb out of the archive (absolute, `..`, drive letters), more
-members than `max_members`, and any output beyond `max_member_bytes` per member or
-`max_total_bytes` in all, checked while streaming so a bomb never reaches memory. A .fit.gz
-inside a zip (how Strava's bulk export ships files) is one level of gzip in one zip: allowed.
-macOS resource forks (`__MACOSX/`, `._name`) and directories are skipped silently.
+gzip or zip; an import from disk reads a zip with `stream`, one member at a time). Refused: a
+zip inside a zip or a gzip inside a gzip (nesting is how bombs multiply), member names that
+climb out of the archive (absolute, `..`, drive letters), more members than `max_members`, and
+any output beyond `max_member_bytes` per member or `max_total_bytes` in all, checked while
+streaming so a bomb never reaches memory. A .fit.gz inside a zip (how Strava's bulk export
+ships files) is one level of gzip in one zip: allowed. macOS resource forks (`__MACOSX/`,
+`._name`) and directories are skipped silently.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
-from pathlib import PurePosixPath, PureWindowsPath
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import IO
 
-from runhub.formats import FormatError
+from runhub.formats import FormatError, NotAnActivity
 
 MAX_MEMBERS = 1000
 MAX_MEMBER_BYTES = 100 * 1024 * 1024
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 # an archive past the count or total limit is most likely a real account export of a lifetime,
-# not a bomb: a folder is imported file by file, without these limits
-UNPACK_IT = "unpack it and import its folder (runhub import DIR), which has no such limit"
+# not a bomb: an import from disk reads it member by member (`stream`), without these limits
+UNPACK_IT = "import it from disk with `runhub import`, which reads a zip member by member, without these limits"
 _CHUNK = 1 << 20
 
 
@@ -63,10 +66,6 @@ def _strip_gz(name: str | None) -> str | None:
     return name
 
 
-def _is_zip(data: bytes) -> bool:
-    return data[:4] in (b"PK\x03\x04", b"PK\x05\x06")
-
-
 def _safe_name(name: str, archive: str | None) -> str:
     p = PurePosixPath(name.replace("\\", "/"))
     if p.is_absolute() or ".." in p.parts or PureWindowsPath(name).drive or "\0" in name:
@@ -80,18 +79,13 @@ def unpack(data: bytes, name: str | None = None, *, max_members: int = MAX_MEMBE
     """gzip -> [(name without .gz, bytes)]; zip -> [(member path, bytes)] for each file member."""
     if data[:2] == b"\x1f\x8b":
         inner = gunzip(data, name, max_member_bytes)
-        if inner[:2] == b"\x1f\x8b" or _is_zip(inner):
+        if inner[:2] == b"\x1f\x8b" or is_zip(inner):
             raise _err("an archive inside a gzip file is refused (nested archives)", name)
         return [(_strip_gz(name) or "upload", inner)]
-    if not _is_zip(data):
+    if not is_zip(data):
         raise _err("neither gzip nor zip", name)
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _err(f"not a valid zip file ({exc})", name) from exc
-    infos = [i for i in zf.infolist() if not i.is_dir()]
-    infos = [i for i in infos if not (i.filename.startswith("__MACOSX/") or PurePosixPath(i.filename).name
-                                      .startswith("._"))]
+    zf = _open(io.BytesIO(data), name)
+    infos = _files(zf)
     if len(infos) > max_members:
         raise _err(f"{len(infos)} members, the limit is {max_members}; {UNPACK_IT}", name)
     if not infos:
@@ -99,35 +93,108 @@ def unpack(data: bytes, name: str | None = None, *, max_members: int = MAX_MEMBE
     out: list[tuple[str, bytes]] = []
     total = 0
     for info in infos:
-        member = _safe_name(info.filename, name)
-        if info.flag_bits & 0x1:
-            raise _err("encrypted members are refused", name, member)
-        if info.file_size > max_member_bytes:
-            raise _err(f"member declares {info.file_size} bytes, the limit is {max_member_bytes}", name, member)
-        buf = bytearray()
-        try:
-            with zf.open(info) as fh:
-                while chunk := fh.read(_CHUNK):
-                    buf += chunk
-                    # the declared size can lie; count what actually comes out
-                    if len(buf) > max_member_bytes:
-                        raise _err("decompresses past the size limit (zip bomb?)", name, member)
-                    if total + len(buf) > max_total_bytes:
-                        raise _err(f"decompresses to more than {max_total_bytes} bytes in all; {UNPACK_IT}",
-                                   name, member)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
-            raise _err(f"cannot read member ({exc})", name, member) from exc
-        total += len(buf)
-        content = bytes(buf)
-        if _is_zip(content):
-            raise _err("a zip inside a zip is refused (nested archives)", name, member)
-        if content[:2] == b"\x1f\x8b":
-            content = gunzip(content, f"{name or 'upload'}/{member}", max_member_bytes)
-            total += len(content)
-            if total > max_total_bytes:
-                raise _err("decompresses past the size limit (zip bomb?)", name, member)
-            if content[:2] == b"\x1f\x8b" or _is_zip(content):
-                raise _err("an archive inside a gzip member is refused (nested archives)", name, member)
-            member = _strip_gz(member) or member
+        member, content, read = _member(zf, info, name, max_member_bytes, total, max_total_bytes)
+        total += read
         out.append((member, content))
     return out
+
+
+def stream(path: Path, max_member_bytes: int = MAX_MEMBER_BYTES, only: Callable[[str], bool] | None = None,
+           ) -> Iterator[tuple[str, bytes | FormatError]]:
+    """A zip file on disk, member by member, for an import of local files: a lifetime's export
+    (thousands of recordings, photos, films) is read one member at a time, so no count or total
+    limit is needed; each member keeps `unpack`'s other rules, and a member that breaks one is
+    that member's error, not the archive's. A member whose first bytes say it is plainly no
+    activity (a film) is not decompressed further. `only`: the member paths wanted. A file that
+    is no readable zip gives one error, under its own path."""
+    from runhub.formats.sniffing import sniff
+
+    with path.open("rb") as fh:
+        try:
+            zf = _open(fh, str(path))
+        except FormatError as exc:
+            yield str(path), exc
+            return
+        for info in _files(zf):
+            if only is not None and not only(info.filename):
+                continue
+            member = info.filename
+            try:
+                member = _safe_name(info.filename, str(path))
+                if info.flag_bits & 0x1:
+                    raise _err("encrypted members are refused", str(path), member)
+                try:
+                    with zf.open(info) as m:
+                        sniff(m.read(4096))
+                except NotAnActivity as exc:
+                    yield member, exc
+                    continue
+                except FormatError:
+                    pass  # too short to tell, say: the whole member decides
+                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+                    raise _err(f"cannot read member ({exc})", str(path), member) from exc
+                name, content, _ = _member(zf, info, str(path), max_member_bytes)
+                yield name, content
+            except FormatError as exc:
+                yield member, exc
+
+
+def is_zip(data: bytes) -> bool:
+    return data[:4] in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _open(source: IO[bytes], name: str | None) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _err(f"not a valid zip file ({exc})", name) from exc
+
+
+def _files(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The file members, macOS resource forks left out."""
+    return [i for i in zf.infolist() if not i.is_dir() and not (
+        i.filename.startswith("__MACOSX/") or PurePosixPath(i.filename).name.startswith("._"))]
+
+
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_member_bytes: int,
+            total: int = 0, max_total_bytes: int | None = None) -> tuple[str, bytes, int]:
+    """(member path, content, bytes decompressed) of one member, checked as the module says;
+    `total`: bytes the members before it decompressed to, against `max_total_bytes` (None: no
+    total limit)."""
+
+    def past_total(read: int) -> FormatError | None:
+        if max_total_bytes is None or total + read <= max_total_bytes:
+            return None
+        return _err(f"decompresses to more than {max_total_bytes} bytes in all; {UNPACK_IT}", name, member)
+
+    member = _safe_name(info.filename, name)
+    if info.flag_bits & 0x1:
+        raise _err("encrypted members are refused", name, member)
+    if info.file_size > max_member_bytes:
+        raise _err(f"member declares {info.file_size} bytes, the limit is {max_member_bytes}", name, member)
+    buf = bytearray()
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(_CHUNK):
+                buf += chunk
+                # the declared size can lie; count what actually comes out
+                if len(buf) > max_member_bytes:
+                    raise _err("decompresses past the size limit (zip bomb?)", name, member)
+                if (past := past_total(len(buf))) is not None:
+                    raise past
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+        raise _err(f"cannot read member ({exc})", name, member) from exc
+    read = len(buf)
+    content = bytes(buf)
+    if is_zip(content):
+        raise _err("a zip inside a zip is refused (nested archives); unpack the outer one and import its folder",
+                   name, member)
+    if content[:2] == b"\x1f\x8b":
+        content = gunzip(content, f"{name or 'upload'}/{member}", max_member_bytes)
+        read += len(content)
+        if (past := past_total(read)) is not None:
+            raise past
+        if content[:2] == b"\x1f\x8b" or is_zip(content):
+            raise _err("an archive inside a gzip member is refused (nested archives)", name, member)
+        member = _strip_gz(member) or member
+    return member, content, read

@@ -1,0 +1,93 @@
+"""A zip on disk imported with `runhub import` (ingest_paths): a lifetime's account export, read
+member by member. An upload of the same zip is refused past 1,000 members; from disk there is no
+count or total limit, each member keeps the archive's other rules and its own result, and a
+member that breaks one fails alone."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from runhub import demo, formats
+from runhub.formats import archive
+from runhub.ingest import ingest_bytes, ingest_paths
+from runhub.store import activities as repo
+from tests.conftest import make_user
+from tests.core.test_strava_export import ACCOUNT_TABLES, HEADER, TABLE_SAYS, _line
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01"  # a JPEG's first bytes
+PHOTOS = archive.MAX_MEMBERS + 1  # past what an upload may hold
+FILM = 3 * 1024 * 1024  # past the member limit of this test (1 MiB): never decompressed whole
+LIMIT = 1024 * 1024
+
+
+def _export_zip(path: Path) -> dict[str, str]:
+    """A Strava-like export zip at `path`; returns recording member -> the title its list gives."""
+    runs = [demo.make_run(k, datetime(2024, 8, k, 6, 30, tzinfo=UTC), minutes=12.0) for k in (1, 2)]
+    nested = io.BytesIO()
+    with zipfile.ZipFile(nested, "w") as inner:
+        inner.writestr("activities/103.gpx", formats.encode(runs[1], "gpx"))
+    lines = [HEADER, _line(101, "Hill reps", "6 x 200 m", "activities/101.fit.gz"),
+             _line(102, "Easy loop", "", "activities/102.gpx")]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("activities.csv", "\n".join(lines) + "\n")
+        for name, table in ACCOUNT_TABLES.items():
+            zf.writestr(name, table)
+        zf.writestr("activities/101.fit.gz", gzip.compress(formats.encode(runs[0], "fit")))
+        zf.writestr("activities/102.gpx", formats.encode(runs[1], "gpx"))
+        zf.writestr("activities/old_export.zip", nested.getvalue())
+        zf.writestr("media/film.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\0" * (FILM - 12))
+        for k in range(PHOTOS):
+            zf.writestr(f"media/{k}.jpg", JPEG)
+    return {"activities/101.fit": "Hill reps", "activities/102.gpx": "Easy loop"}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_lifetime_export_zip_imports_member_by_member(db, tmp_path, workers) -> None:
+    owner, _ = make_user(db)
+    path = tmp_path / "export_12345.zip"
+    titles = _export_zip(path)
+    (refused,) = ingest_bytes(db, owner, path.read_bytes(), filename=path.name)  # an upload: the count limit
+    assert refused.status == "failed" and f"{PHOTOS + 8} members, the limit is {archive.MAX_MEMBERS}" in refused.error
+
+    ((got_path, results),) = list(ingest_paths(db, owner, [path], client_id="runhub-cli", max_bytes=LIMIT,
+                                               workers=workers))
+    assert got_path == path
+    by_member = {r.filename: r for r in results}
+    assert len(results) == len(by_member) == PHOTOS + 8  # one result per member, in the zip's order
+    for member, title in titles.items():
+        r = by_member.pop(member)
+        assert r.status == "created", r
+        with db.connect() as conn:
+            assert repo.load_activity(conn, r.activity_id, owner, streams=False).name == title
+    nested = by_member.pop("activities/old_export.zip")
+    assert nested.status == "failed" and "a zip inside a zip is refused" in nested.error
+    film = by_member.pop("media/film.mp4")  # judged from its first bytes: past the limit, not read whole
+    assert film.status == "skipped" and "video" in film.error
+    assert by_member.pop("activities.csv").status == "skipped"
+    for name in ACCOUNT_TABLES:
+        r = by_member.pop(name)
+        assert r.status == "skipped" and TABLE_SAYS in r.error
+    photos = {(r.status, r.error) for r in by_member.values()}
+    assert photos == {("skipped", "this is a JPEG image, not an activity file")}
+
+    # the same zip again: each recording is a duplicate by its bytes, before decoding
+    ((_, again),) = list(ingest_paths(db, owner, [path], client_id="runhub-cli", max_bytes=LIMIT, workers=workers))
+    assert {r.filename: r.status for r in again if r.filename in titles} == dict.fromkeys(titles, "duplicate")
+    with db.connect() as conn:
+        assert repo.count(conn, owner) == 2
+
+
+def test_a_broken_zip_on_disk_fails_under_its_path(db, tmp_path) -> None:
+    owner, _ = make_user(db)
+    path = tmp_path / "cut.zip"
+    _export_zip(tmp_path / "whole.zip")
+    path.write_bytes((tmp_path / "whole.zip").read_bytes()[:5000])  # the central directory cut off
+    ((_, results),) = list(ingest_paths(db, owner, [path], client_id="runhub-cli"))
+    assert [(r.status, r.filename) for r in results] == [("failed", str(path))]
+    assert "not a valid zip file" in results[0].error
