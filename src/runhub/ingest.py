@@ -263,11 +263,8 @@ def ingest_paths(
         data = _read(path, max_bytes)
         if isinstance(data, IngestResult):
             return [_skipped_or(data)]
-        table = lists.table(_key(path.parent), data, str(path))
-        if table is not None:
-            return [_skipped_or(table)]
-        digest = hashlib.sha256(data).hexdigest()
-        return _held(db, owner_id, str(path), data, digest) or (data, digest)
+        known = _known(db, owner_id, lists, _key(path.parent), str(path), data)
+        return known if isinstance(known, list) else (data, known)
 
     def import_zip(path: Path) -> list[IngestResult]:
         return _import_zip(db, owner_id, path, client_id, sport, max_bytes, zone, by_recorder)
@@ -347,17 +344,25 @@ def _import_zip(
         if isinstance(data, FormatError):
             results.append(_skipped_or(_failed(name, data)))
             continue
-        table = lists.table(posixpath.dirname(name), data, name)
-        if table is not None:
-            results.append(_skipped_or(table))
+        known = _known(db, owner_id, lists, posixpath.dirname(name), name, data)
+        if isinstance(known, list):
+            results.extend(known)
             continue
-        digest = hashlib.sha256(data).hexdigest()
-        steps = _held(db, owner_id, name, data, digest) or analyse_upload(
-            data, filename=name, sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone, digest=digest,
-            listed=lists.given.get(posixpath.normpath(name)),
-        )
+        steps = analyse_upload(data, filename=name, sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone,
+                               digest=known, listed=lists.given.get(posixpath.normpath(name)))
         results.extend(_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in steps)
     return results
+
+
+def _known(db: Database, owner_id: int, lists: _Lists, folder: str, filename: str, data: bytes,
+           ) -> list[IngestResult] | str:
+    """A file's results before its analysis (an export's table, bytes the account holds), or else
+    the sha256 of its bytes, which the analysis reuses."""
+    table = lists.table(folder, data, filename)
+    if table is not None:
+        return [_skipped_or(table)]
+    digest = hashlib.sha256(data).hexdigest()
+    return _held(db, owner_id, filename, data, digest) or digest
 
 
 def _read(path: Path, max_bytes: int | None = None) -> bytes | IngestResult:
