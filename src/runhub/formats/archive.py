@@ -107,8 +107,6 @@ def stream(path: Path, max_member_bytes: int = MAX_MEMBER_BYTES, only: Callable[
     that member's error, not the archive's. A member whose first bytes say it is plainly no
     activity (a film) is not decompressed further. `only`: the member paths wanted. A file that
     is no readable zip gives one error, under its own path."""
-    from runhub.formats.sniffing import sniff
-
     with path.open("rb") as fh:
         try:
             zf = _open(fh, str(path))
@@ -118,25 +116,11 @@ def stream(path: Path, max_member_bytes: int = MAX_MEMBER_BYTES, only: Callable[
         for info in _files(zf):
             if only is not None and not only(info.filename):
                 continue
-            member = info.filename
             try:
-                member = _safe_name(info.filename, str(path))
-                if info.flag_bits & 0x1:
-                    raise _err("encrypted members are refused", str(path), member)
-                try:
-                    with zf.open(info) as m:
-                        sniff(m.read(4096))
-                except NotAnActivity as exc:
-                    yield member, exc
-                    continue
-                except FormatError:
-                    pass  # too short to tell, say: the whole member decides
-                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
-                    raise _err(f"cannot read member ({exc})", str(path), member) from exc
-                name, content, _ = _member(zf, info, str(path), max_member_bytes)
+                name, content, _ = _member(zf, info, str(path), max_member_bytes, peek=True)
                 yield name, content
             except FormatError as exc:
-                yield member, exc
+                yield exc.location or info.filename, exc
 
 
 def is_zip(data: bytes) -> bool:
@@ -157,10 +141,11 @@ def _files(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
 
 
 def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_member_bytes: int,
-            total: int = 0, max_total_bytes: int | None = None) -> tuple[str, bytes, int]:
+            total: int = 0, max_total_bytes: int | None = None, peek: bool = False) -> tuple[str, bytes, int]:
     """(member path, content, bytes decompressed) of one member, checked as the module says;
     `total`: bytes the members before it decompressed to, against `max_total_bytes` (None: no
-    total limit)."""
+    total limit). `peek`: NotAnActivity, from the member's first bytes, for what is plainly no
+    activity (a film: never decompressed whole). An error's location is the member path."""
 
     def past_total(read: int) -> FormatError | None:
         if max_total_bytes is None or total + read <= max_total_bytes:
@@ -170,6 +155,19 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_me
     member = _safe_name(info.filename, name)
     if info.flag_bits & 0x1:
         raise _err("encrypted members are refused", name, member)
+    if peek:
+        from runhub.formats.sniffing import sniff
+
+        try:
+            with zf.open(info) as fh:
+                sniff(fh.read(4096))
+        except NotAnActivity as exc:
+            exc.location = member
+            raise
+        except FormatError:
+            pass  # too short to tell, say: the whole member decides
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+            raise _err(f"cannot read member ({exc})", name, member) from exc
     if info.file_size > max_member_bytes:
         raise _err(f"member declares {info.file_size} bytes, the limit is {max_member_bytes}", name, member)
     buf = bytearray()
