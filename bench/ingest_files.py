@@ -180,17 +180,27 @@ def main() -> None:
             print(f"  {count} FIT files of {what}: full ingest {ing:.3f} s / fitfast.records {dec:.3f} s = "
                   f"ratio {ing / dec:.2f} (5 interleaved rounds, fastest of each)")
 
-        # where the ratio goes: decode and analysis of the FIT files (their stages above) as
-        # multiples of fitfast.records, each file the fastest of 3 on every side; validate +
-        # dedupe + store is the rest of the fastest ingest pass above. A ratio under 2 leaves
+        # where the ratio goes: decode and analysis of the FIT files (their stages above) and their
+        # full ingest, each file the fastest of 3 on every side, as multiples of fitfast.records;
+        # validate + dedupe + store is the rest of each file's ingest. A ratio under 2 leaves
         # everything after fitfast.records (the rest of decode, analysis and store) one
-        # fitfast.records' time.
-        fit_dec = sum(stages[p][0] for p in fit_paths)
-        fit_ana = sum(stages[p][1] for p in fit_paths)
-        ref = sum(min(_time(fitfast.records, [data]) for _ in range(3)) for data in fits)
-        print(f"  by stage, against fitfast.records {ref:.3f} s: runhub's decode {fit_dec / ref:.2f}x, analysis "
-              f"{fit_ana / ref:.2f}x (decode + analysis {(fit_dec + fit_ana) / ref:.2f}x), validate + dedupe + "
-              f"store {(ingest_best - fit_dec - fit_ana) / ref:.2f}x")
+        # fitfast.records' time. The same split for the long and the short files apart.
+        refs = [min(_time(fitfast.records, [data]) for _ in range(3)) for data in fits]
+        whole = [min(_ingest_all(db, new_user(), [p]) for _ in range(3)) for p in fit_paths]
+
+        def split(keep: bool | None) -> str:
+            sel = [k for k, b in enumerate(big) if keep is None or b == keep]
+            ref = sum(refs[k] for k in sel)
+            dec = sum(stages[fit_paths[k]][0] for k in sel)
+            ana = sum(stages[fit_paths[k]][1] for k in sel)
+            ing = sum(whole[k] for k in sel)
+            store = ing - dec - ana
+            return (f"against fitfast.records {ref:.3f} s: runhub's decode {dec / ref:.2f}x, analysis "
+                    f"{ana / ref:.2f}x, validate + dedupe + store {store / ref:.2f}x: ingest {ing / ref:.2f}x")
+
+        print(f"  by stage, file by file, every FIT file {split(None)}")
+        for label, keep in (("long", True), ("short", False)):
+            print(f"  by stage, file by file, the {by_size[label][0]} {label} files {split(keep)}")
 
         gpx = (CORPUS / "gpx" / GPX).read_bytes()
         (a,) = formats.decode(gpx, filename=GPX)
