@@ -41,9 +41,9 @@ def is_activity_list(data: bytes) -> bool:
 def listed(data: bytes, root: str = "") -> dict[str, dict[str, str]]:
     """The recording's path (`root` joined with its Filename, normalised, '/' separated) -> the
     attributes the list gives it ({"name": ..., "notes": ..., "sport": runhub's code}, empty or
-    unknown values left out). Lines
-    without a Filename (activities entered by hand) give nothing, and so does a list that is not
-    UTF-8 CSV: the list only adds to the recordings, so a fault in it never stops their import."""
+    unknown values left out). Lines without a Filename (activities entered by hand) give nothing,
+    and so does a list that is not UTF-8 CSV: the list only adds to the recordings, so a fault in
+    it never stops their import."""
     try:
         rows = csv.reader(io.StringIO(data.removeprefix(_BOM).decode("utf-8")))
         header = next(rows, [])
