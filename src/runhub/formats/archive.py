@@ -26,7 +26,7 @@ MAX_MEMBER_BYTES = 100 * 1024 * 1024
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 # an archive past the count or total limit is most likely a real account export of a lifetime,
 # not a bomb: an import from disk reads it member by member (`stream`), without these limits
-UNPACK_IT = "import it from disk with `runhub import`, which reads a zip member by member, without these limits"
+_FROM_DISK = "import it from disk with `runhub import`, which reads a zip member by member, without these limits"
 _CHUNK = 1 << 20
 
 
@@ -87,7 +87,7 @@ def unpack(data: bytes, name: str | None = None, *, max_members: int = MAX_MEMBE
     zf = _open(io.BytesIO(data), name)
     infos = _files(zf)
     if len(infos) > max_members:
-        raise _err(f"{len(infos)} members, the limit is {max_members}; {UNPACK_IT}", name)
+        raise _err(f"{len(infos)} members, the limit is {max_members}; {_FROM_DISK}", name)
     if not infos:
         raise _err("the zip file holds no files", name)
     out: list[tuple[str, bytes]] = []
@@ -140,6 +140,19 @@ def _files(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
         i.filename.startswith("__MACOSX/") or PurePosixPath(i.filename).name.startswith("._"))]
 
 
+def _refuse_plainly_other(head: bytes, member: str) -> None:
+    """NotAnActivity, at `member`, when its first bytes say it is plainly no activity (a film)."""
+    from runhub.formats.sniffing import sniff
+
+    try:
+        sniff(head)
+    except NotAnActivity as exc:
+        exc.location = member
+        raise
+    except FormatError:
+        pass  # too short to tell, say: the whole member decides
+
+
 def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_member_bytes: int,
             total: int = 0, max_total_bytes: int | None = None, peek: bool = False) -> tuple[str, bytes, int]:
     """(member path, content, bytes decompressed) of one member, checked as the module says;
@@ -150,29 +163,19 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_me
     def past_total(read: int) -> FormatError | None:
         if max_total_bytes is None or total + read <= max_total_bytes:
             return None
-        return _err(f"decompresses to more than {max_total_bytes} bytes in all; {UNPACK_IT}", name, member)
+        return _err(f"decompresses to more than {max_total_bytes} bytes in all; {_FROM_DISK}", name, member)
 
     member = _safe_name(info.filename, name)
     if info.flag_bits & 0x1:
         raise _err("encrypted members are refused", name, member)
-    if peek:
-        from runhub.formats.sniffing import sniff
-
-        try:
-            with zf.open(info) as fh:
-                sniff(fh.read(4096))
-        except NotAnActivity as exc:
-            exc.location = member
-            raise
-        except FormatError:
-            pass  # too short to tell, say: the whole member decides
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
-            raise _err(f"cannot read member ({exc})", name, member) from exc
-    if info.file_size > max_member_bytes:
-        raise _err(f"member declares {info.file_size} bytes, the limit is {max_member_bytes}", name, member)
     buf = bytearray()
     try:
         with zf.open(info) as fh:
+            if peek:  # one stream: the look at the head is the start of the read
+                buf += fh.read(4096)
+                _refuse_plainly_other(bytes(buf), member)
+            if info.file_size > max_member_bytes:
+                raise _err(f"member declares {info.file_size} bytes, the limit is {max_member_bytes}", name, member)
             while chunk := fh.read(_CHUNK):
                 buf += chunk
                 # the declared size can lie; count what actually comes out
