@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import posixpath
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -258,11 +259,9 @@ def ingest_paths(
         """What is known of a file before its analysis: its results already (unreadable, too large,
         an export's table, bytes the account holds), or its bytes and their sha256; None for a zip,
         which `_import_zip` reads member by member. Each file is read and hashed once."""
-        if _zip_file(path):
-            return None
-        data = _read(path, max_bytes)
-        if isinstance(data, IngestResult):
-            return [_skipped_or(data)]
+        data = _take(path, max_bytes)
+        if data is None or isinstance(data, IngestResult):
+            return None if data is None else [_skipped_or(data)]
         known = _known(db, owner_id, lists, _key(path.parent), str(path), data)
         return known if isinstance(known, list) else (data, known)
 
@@ -319,14 +318,6 @@ def ingest_paths(
                 yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in work.result()]
 
 
-def _zip_file(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            return archive.is_zip(fh.read(4))
-    except OSError:
-        return False
-
-
 def _import_zip(
     db: Database, owner_id: int, path: Path, client_id: str | None, sport: str | None, max_bytes: int | None,
     zone: str | None, by_recorder: bool,
@@ -365,16 +356,33 @@ def _known(db: Database, owner_id: int, lists: _Lists, folder: str, filename: st
     return _held(db, owner_id, filename, data, digest) or digest
 
 
-def _read(path: Path, max_bytes: int | None = None) -> bytes | IngestResult:
-    """The file's bytes, or its failed result. A file past `max_bytes` is not read (a lifetime's
-    folder may hold a film of gigabytes): its first bytes say what it is (`_too_large`)."""
+def _read(path: Path) -> bytes | IngestResult:
+    """The file's bytes, or its failed result."""
     try:
-        if max_bytes is not None and (size := path.stat().st_size) > max_bytes:
-            with path.open("rb") as fh:
-                return _too_large(str(path), fh.read(4096), size, max_bytes)
         return path.read_bytes()
     except OSError as exc:
-        return IngestResult("failed", filename=str(path), error=f"{path}: {exc.strerror}")
+        return _unreadable(path, exc)
+
+
+def _take(path: Path, max_bytes: int | None) -> bytes | IngestResult | None:
+    """A file of an import, in one open: its bytes; None for a zip (read member by member:
+    `_import_zip`); its result when it cannot be read or is past `max_bytes`, which is not read
+    whole (a lifetime's folder may hold a film of gigabytes): its first bytes say what it is."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+            if archive.is_zip(head):
+                return None
+            if max_bytes is not None and (size := os.fstat(fh.fileno()).st_size) > max_bytes:
+                return _too_large(str(path), head, size, max_bytes)
+            fh.seek(0)
+            return fh.read()
+    except OSError as exc:
+        return _unreadable(path, exc)
+
+
+def _unreadable(path: Path, exc: OSError) -> IngestResult:
+    return IngestResult("failed", filename=str(path), error=f"{path}: {exc.strerror}")
 
 
 def _too_large(filename: str, head: bytes, size: int, max_bytes: int) -> IngestResult:
