@@ -197,10 +197,8 @@ def loads(data: bytes | str) -> Any:
 
 def decode(data: bytes, **_options: Any) -> list[Activity]:
     obj = loads(data)
-    objects = obj if isinstance(obj, list) else [obj]
-    if any(isinstance(o, dict) and o for o in objects) and not any(
-        isinstance(o, dict) and not set(o).isdisjoint(KNOWN_KEYS) for o in objects
-    ):
+    objects = [o for o in (obj if isinstance(obj, list) else [obj]) if isinstance(o, dict) and o]
+    if objects and all(KNOWN_KEYS.isdisjoint(o) for o in objects):
         # an account export's other JSON documents (Garmin's holds dozens: gear, settings,
         # summaries): not one field of an activity. Anything with one is judged field by field.
         raise NotAnActivity("this JSON document holds no activity: none of its objects has a field of Smashrun's "
