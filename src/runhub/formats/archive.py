@@ -5,19 +5,23 @@ gzip or zip; an import from disk reads a zip with `stream`, one member at a time
 zip inside a zip or a gzip inside a gzip (nesting is how bombs multiply), member names that
 climb out of the archive (absolute, `..`, drive letters), more members than `max_members`, and
 any output beyond `max_member_bytes` per member or `max_total_bytes` in all, checked while
-streaming so a bomb never reaches memory. A .fit.gz inside a zip (how Strava's bulk export
-ships files) is one level of gzip in one zip: allowed. macOS resource forks (`__MACOSX/`,
-`._name`) and directories are skipped silently.
+streaming so a bomb never reaches memory. From disk only, one level of zip inside a zip is read
+(a Garmin Connect export holds its recordings in `UploadedFiles_*.zip` inside the export zip):
+the inner zip is spilled to a temporary file, bounded, and read member by member as the outer.
+A .fit.gz inside a zip (how Strava's bulk export ships files) is one level of gzip in one zip:
+allowed. macOS resource forks (`__MACOSX/`, `._name`) and directories are skipped silently.
 """
 
 from __future__ import annotations
 
 import io
+import shutil
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import IO
+from typing import IO, overload
 
 from runhub.formats import FormatError, NotAnActivity
 
@@ -27,6 +31,9 @@ MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 # an archive past the count or total limit is most likely a real account export of a lifetime,
 # not a bomb: an import from disk reads it member by member (`stream`), without these limits
 _FROM_DISK = "import it from disk with `runhub import`, which reads a zip member by member, without these limits"
+# a zip inside a zip on disk (a Garmin export's UploadedFiles_*.zip: a lifetime of recordings) is
+# spilled to a temporary file of at most this size, and at most half the free space there
+MAX_NESTED_BYTES = 16 * 1024 * 1024 * 1024
 _CHUNK = 1 << 20
 
 
@@ -100,27 +107,75 @@ def unpack(data: bytes, name: str | None = None, *, max_members: int = MAX_MEMBE
 
 
 def stream(path: Path, max_member_bytes: int = MAX_MEMBER_BYTES, only: Callable[[str], bool] | None = None,
-           ) -> Iterator[tuple[str, bytes | FormatError]]:
+           max_nested_bytes: int = MAX_NESTED_BYTES) -> Iterator[tuple[str, bytes | FormatError]]:
     """A zip file on disk, member by member, for an import of local files: a lifetime's export
     (thousands of recordings, photos, films) is read one member at a time, so no count or total
     limit is needed; each member keeps `unpack`'s other rules, and a member that breaks one is
     that member's error, not the archive's. A member whose first bytes say it is plainly no
-    activity (a film) is not decompressed further. `only`: the member paths wanted. A file that
-    is no readable zip gives one error, under its own path."""
+    activity (a film) is not decompressed further. A member that is itself a zip is read the same
+    way, its members named under its path ("outer/part.zip/123.fit"), after it is spilled to a
+    temporary file of at most `max_nested_bytes`; a zip inside that one is refused. `only`: the
+    member paths wanted (a nested zip is read only when its own path is wanted). A file that is no
+    readable zip gives one error, under its own path."""
     with path.open("rb") as fh:
         try:
             zf = _open(fh, str(path))
         except FormatError as exc:
             yield str(path), exc
             return
-        for info in _files(zf):
-            if only is not None and not only(info.filename):
-                continue
+        yield from _stream_members(zf, str(path), "", max_member_bytes, only, max_nested_bytes)
+
+
+def _stream_members(zf: zipfile.ZipFile, name: str, prefix: str, max_member_bytes: int,
+                    only: Callable[[str], bool] | None, max_nested_bytes: int | None,
+                    ) -> Iterator[tuple[str, bytes | FormatError]]:
+    """`stream` of an open zip, `name` in its errors, whose members' results are named under
+    `prefix`; `max_nested_bytes` None: a zip member is refused (the zip is itself inside one)."""
+    for info in _files(zf):
+        if only is not None and not only(prefix + info.filename):
+            continue
+        try:
+            member, content, _ = _member(zf, info, name, max_member_bytes, peek=True, max_nested_bytes=max_nested_bytes)
+        except FormatError as exc:
+            yield prefix + (exc.location or info.filename), exc
+            continue
+        if isinstance(content, bytes):
+            yield prefix + member, content
+            continue
+        with content:  # a zip inside the zip, spilled to a temporary file
             try:
-                name, content, _ = _member(zf, info, str(path), max_member_bytes, peek=True)
-                yield name, content
+                inner = _open(content, f"{name}/{member}")
             except FormatError as exc:
-                yield exc.location or info.filename, exc
+                yield prefix + member, exc
+                continue
+            yield from _stream_members(inner, f"{name}/{member}", f"{prefix}{member}/", max_member_bytes, only, None)
+
+
+def _spill(fh: IO[bytes], head: bytes, info: zipfile.ZipInfo, name: str | None, member: str,
+           max_nested_bytes: int) -> IO[bytes]:
+    """A zip member that is itself a zip, copied to a temporary file (deleted when closed) so that
+    zipfile can seek in it: at most `max_nested_bytes`, and at most half the free space where
+    temporary files go, counted as it is written (the declared size can lie)."""
+    where = tempfile.gettempdir()
+    limit = min(max_nested_bytes, shutil.disk_usage(where).free // 2)
+    if info.file_size > limit:
+        raise _err(f"a zip inside the zip declares {info.file_size} bytes; it is read through a temporary file, "
+                   f"which may take {limit} bytes in {where}: unpack the outer zip and import its folder",
+                   name, member)
+    out = tempfile.TemporaryFile(dir=where)
+    try:
+        out.write(head)
+        written = len(head)
+        while chunk := fh.read(_CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise _err(f"a zip inside the zip decompresses past {limit} bytes (zip bomb?)", name, member)
+            out.write(chunk)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return out
 
 
 def is_zip(data: bytes) -> bool:
@@ -153,12 +208,27 @@ def _refuse_plainly_other(head: bytes, member: str) -> None:
         pass  # too short to tell, say: the whole member decides
 
 
+@overload
 def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_member_bytes: int,
-            total: int = 0, max_total_bytes: int | None = None, peek: bool = False) -> tuple[str, bytes, int]:
+            total: int = 0, max_total_bytes: int | None = None, peek: bool = False,
+            max_nested_bytes: None = None) -> tuple[str, bytes, int]: ...
+
+
+@overload
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_member_bytes: int,
+            total: int = 0, max_total_bytes: int | None = None, peek: bool = False,
+            max_nested_bytes: int | None = None) -> tuple[str, bytes | IO[bytes], int]: ...
+
+
+def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_member_bytes: int,
+            total: int = 0, max_total_bytes: int | None = None, peek: bool = False,
+            max_nested_bytes: int | None = None) -> tuple[str, bytes | IO[bytes], int]:
     """(member path, content, bytes decompressed) of one member, checked as the module says;
     `total`: bytes the members before it decompressed to, against `max_total_bytes` (None: no
     total limit). `peek`: NotAnActivity, from the member's first bytes, for what is plainly no
-    activity (a film: never decompressed whole). An error's location is the member path."""
+    activity (a film: never decompressed whole). `max_nested_bytes` (with `peek`): a member that
+    is a zip comes back as a temporary file holding it (`_spill`), not refused. An error's
+    location is the member path."""
 
     def past_total(read: int) -> FormatError | None:
         if max_total_bytes is None or total + read <= max_total_bytes:
@@ -173,6 +243,8 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_me
         with zf.open(info) as fh:
             if peek:  # one stream: the look at the head is the start of the read
                 buf += fh.read(4096)
+                if max_nested_bytes is not None and is_zip(bytes(buf)):
+                    return member, _spill(fh, bytes(buf), info, name, member, max_nested_bytes), 0
                 _refuse_plainly_other(bytes(buf), member)
             if info.file_size > max_member_bytes:
                 raise _err(f"member declares {info.file_size} bytes, the limit is {max_member_bytes}", name, member)
@@ -188,8 +260,9 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_me
     read = len(buf)
     content = bytes(buf)
     if is_zip(content):
-        raise _err("a zip inside a zip is refused (nested archives); unpack the outer one and import its folder",
-                   name, member)
+        hint = ("import it from disk with `runhub import`, which reads one level of zips inside a zip" if not peek
+                else "one level of zips inside a zip is read; unpack the outer zip and import its folder")
+        raise _err(f"a zip inside a zip is refused here (nested archives); {hint}", name, member)
     if content[:2] == b"\x1f\x8b":
         content = gunzip(content, f"{name or 'upload'}/{member}", max_member_bytes)
         read += len(content)
