@@ -330,3 +330,38 @@ def test_a_smashrun_json_export_restored_is_its_run(db, tmp_path):
     assert [(s, d) for s, _, d in import_files(db, uid, [renamed])] == [("created", rid)]
     (posted,) = ingest_bytes(db, uid, export.read_bytes(), client_id="app-b")
     assert (posted.status, posted.duplicate_of) == ("created", rid)
+
+
+def _foreign_gpx(run, title: str) -> bytes:
+    """`run` as a GPX another app wrote (Garmin Connect), named `title`: not runhub's export."""
+    data = formats.encode(run, "gpx").replace(b'creator="runhub demo"', b'creator="Garmin Connect"')
+    data = data.replace(b"<desc>exported by runhub</desc>", b"").replace(run.name.encode(), title.encode())
+    assert b"runhub" not in data
+    return data
+
+
+def test_a_folder_imported_again_changes_nothing_where_a_newer_file_replaced_an_older(db, tmp_path):
+    """Two files of one run from one recorder (a watch's file and its re-save, an edited copy):
+    the later one overwrites the run, as always. Before, each import of the folder again swapped
+    the run back to the older file and then to the newer (two "updated" every time); now the
+    older file's bytes are held as the run's, and the folder again is all duplicates. The older
+    file alone still updates nothing, and a file the run was never stored from still counts."""
+    uid, _ = make_user(db, "resaved")
+    run = demo.make_run(90, datetime(2024, 6, 1, 6, 30, tzinfo=UTC), minutes=8.0)
+    folder = tmp_path / "lifetime"
+    folder.mkdir()
+    (folder / "a-watch.gpx").write_bytes(_foreign_gpx(run, "Morning Run"))
+    (folder / "b-resaved.gpx").write_bytes(_foreign_gpx(run, "Tempo by the river"))
+    paths = sorted(folder.iterdir())
+    first = import_files(db, uid, paths)
+    assert [s for s, _, _ in first] == ["created", "updated"]
+    (_, run_id, _), (_, same_id, _) = first
+    assert run_id == same_id
+    for _ in range(2):
+        assert import_files(db, uid, paths) == [("duplicate", run_id, run_id)] * 2
+    assert import_files(db, uid, paths[:1]) == [("duplicate", run_id, run_id)]
+    with db.connect() as conn:
+        assert repo.load_activity(conn, run_id, uid, streams=False).name == "Tempo by the river"
+    (folder / "c-edited.gpx").write_bytes(_foreign_gpx(run, "Tempo, edited"))
+    assert import_files(db, uid, [folder / "c-edited.gpx"]) == [("updated", run_id, None)]
+    assert stored_count(db, uid) == 1

@@ -18,8 +18,10 @@ from sqlalchemy import (
     Connection,
     LargeBinary,
     Row,
+    String,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     literal_column,
@@ -40,6 +42,7 @@ from runhub.store.tables import (
     activity_originals,
     activity_products,
     activity_streams,
+    superseded_files,
     users,
 )
 
@@ -153,6 +156,20 @@ _UPDATE_ACTIVITY = Prepared(
     update(activities).where(activities.c.id == bindparam("b_id")),
     _ROW_KEYS + ("external_id", "content_hash", "updated_at"),
 )
+# the bytes an activity is about to be overwritten from, kept (holding_bytes): one statement, on
+# overwrites only
+_SUPERSEDE = Prepared(
+    insert(superseded_files).from_select(
+        ["activity_id", "content_hash", "owner_id"],
+        select(activities.c.id, activities.c.content_hash, activities.c.owner_id).where(
+            activities.c.id == bindparam("b_id"),
+            activities.c.content_hash.is_not(None),
+            activities.c.content_hash != func.coalesce(bindparam("b_new", type_=String), literal_column("''")),
+            ~exists().where(superseded_files.c.activity_id == activities.c.id,
+                            superseded_files.c.content_hash == activities.c.content_hash),
+        ),
+    )
+)
 _INSERT_STREAM = Prepared(insert(activity_streams))
 _INSERT_ORIGINAL = Prepared(insert(activity_originals))
 _INSERT_PRODUCTS = InsertRows(activity_products, [c.name for c in activity_products.columns])
@@ -210,6 +227,7 @@ def replace_activity(
     values["content_hash"] = content_hash
     values["updated_at"] = now
     values["b_id"] = activity_id
+    _SUPERSEDE.execute(conn, {"b_id": activity_id, "b_new": content_hash})
     _UPDATE_ACTIVITY.execute(conn, values)
     for stmt in _CLEAR:
         stmt.execute(conn, {"b_id": activity_id})
@@ -635,10 +653,14 @@ def find_existing(
 
 def holding_bytes(conn: Connection, owner_id: int, content_hash: str) -> int | None:
     """The activity of `owner_id` stored from a file with this content hash, whichever client or
-    recorder stored it (deleted ones included: a re-import does not bring back a deleted run)."""
-    c = activities.c
+    recorder stored it (deleted ones included: a re-import does not bring back a deleted run), or
+    stored from it once and since overwritten by a newer file (superseded_files)."""
+    c, s = activities.c, superseded_files.c
     query = select(c.id).where(c.owner_id == owner_id, c.content_hash == content_hash).order_by(c.id).limit(1)
     found = conn.execute(query).scalar()
+    if found is None:
+        query = select(s.activity_id).where(s.owner_id == owner_id, s.content_hash == content_hash).limit(1)
+        found = conn.execute(query).scalar()
     return None if found is None else int(found)
 
 

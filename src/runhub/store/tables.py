@@ -109,6 +109,19 @@ activities = Table(
     Index("ix_activities_sport", "sport"),
 )
 
+# The bytes of files an activity was stored from before a newer file of the same recorder
+# overwrote it (a watch's FIT and Garmin Connect's re-save of it, both in a lifetime's folder): a
+# file import holds them too, so importing the folder again changes nothing rather than swapping
+# the run back to the older file and forth again.
+superseded_files = Table(
+    "superseded_files",
+    metadata,
+    Column("activity_id", Id, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True),
+    Column("content_hash", String(64), primary_key=True),
+    Column("owner_id", Id, nullable=False),
+    Index("ix_superseded_owner_hash", "owner_id", "content_hash"),
+)
+
 activity_streams = Table(
     "activity_streams",
     metadata,
