@@ -255,14 +255,14 @@ def ingest_paths(
     zone = _profile_zone(db, owner_id)()  # once for the import (a worker process cannot ask the database)
     lists = _lists_beside(paths)
 
-    def first(path: Path) -> list[IngestResult] | tuple[bytes, str] | None:
+    def first(path: Path) -> list[IngestResult] | tuple[bytes, _Fresh] | None:
         """What is known of a file before its analysis: its results already (unreadable, too large,
-        an export's table, bytes the account holds), or its bytes and their sha256; None for a zip,
-        which `_import_zip` reads member by member. Each file is read and hashed once."""
+        an export's table, bytes the account holds), or its bytes and what `_known` says; None for
+        a zip, which `_import_zip` reads member by member. Each file is read and hashed once."""
         data = _take(path, max_bytes)
         if data is None or isinstance(data, IngestResult):
             return None if data is None else [_skipped_or(data)]
-        known = _known(db, owner_id, lists, _key(path.parent), str(path), data)
+        known = _known(db, owner_id, lists, _key(path.parent), str(path), data, lists.given.get(_key(path)))
         return known if isinstance(known, list) else (data, known)
 
     def import_zip(path: Path) -> list[IngestResult]:
@@ -277,17 +277,17 @@ def ingest_paths(
             if isinstance(known, list):
                 yield path, known
                 continue
-            data, digest = known
+            data, fresh = known
             steps = analyse_upload(
-                data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone, digest=digest,
-                listed=lists.given.get(_key(path)),
+                data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone,
+                digest=fresh.digest, listed=lists.given.get(_key(path)),
             )
-            yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in steps]
+            yield path, _stored(db, owner_id, steps, client_id, by_recorder, fresh.relisted)
         return
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    Work = Future[list[Analysed | IngestResult]] | list[IngestResult] | None
+    Work = tuple[Future[list[Analysed | IngestResult]], int | None] | list[IngestResult] | None
 
     # spawn, not fork: this process holds database connections a forked child must not inherit
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -298,7 +298,8 @@ def ingest_paths(
             known = first(path)
             if known is None or isinstance(known, list):
                 return path, known
-            return path, pool.submit(_analyse_path, path, sport, max_bytes, zone, lists.given.get(_key(path)))
+            work = pool.submit(_analyse_path, path, sport, max_bytes, zone, lists.given.get(_key(path)))
+            return path, (work, known[1].relisted)
 
         queue = iter(paths)
         for path in queue:
@@ -315,7 +316,7 @@ def ingest_paths(
             elif isinstance(work, list):
                 yield path, work
             else:
-                yield path, [_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in work.result()]
+                yield path, _stored(db, owner_id, work[0].result(), client_id, by_recorder, work[1])
 
 
 def _import_zip(
@@ -335,25 +336,64 @@ def _import_zip(
         if isinstance(data, FormatError):
             results.append(_skipped_or(_failed(name, data)))
             continue
-        known = _known(db, owner_id, lists, posixpath.dirname(name), name, data)
+        given = lists.given.get(posixpath.normpath(name))
+        known = _known(db, owner_id, lists, posixpath.dirname(name), name, data, given)
         if isinstance(known, list):
             results.extend(known)
             continue
         steps = analyse_upload(data, filename=name, sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone,
-                               digest=known, listed=lists.given.get(posixpath.normpath(name)))
-        results.extend(_skipped_or(_store(db, owner_id, step, client_id, by_recorder)) for step in steps)
+                               digest=known.digest, listed=given)
+        results.extend(_stored(db, owner_id, steps, client_id, by_recorder, known.relisted))
     return results
 
 
+@dataclass
+class _Fresh:
+    """A file of an import to analyse: the sha256 of its bytes (the analysis reuses it; a .gz
+    file's, of its content), and the run stored from these very bytes before the Strava list naming
+    the file was imported, when the list changes it (`_known`): the file overwrites that run, the
+    list applied."""
+
+    digest: str
+    relisted: int | None = None
+
+
 def _known(db: Database, owner_id: int, lists: _Lists, folder: str, filename: str, data: bytes,
-           ) -> list[IngestResult] | str:
-    """A file's results before its analysis (an export's table, bytes the account holds), or else
-    the sha256 of its bytes, which the analysis reuses."""
+           given: dict[str, str] | None) -> list[IngestResult] | _Fresh:
+    """A file's results before its analysis (an export's table; [duplicate] for bytes the account
+    holds, found before decoding them: a folder imported again costs a hash and a look-up per
+    file), or else what its analysis needs (`_Fresh`). `given`: what a Strava list says of the
+    file. A run still as imported from these bytes without the list (not edited since) takes what
+    the list gives; an edited run keeps the runner's edit."""
     table = lists.table(folder, data, filename)
     if table is not None:
         return [_skipped_or(table)]
+    if data[:2] == b"\x1f\x8b":  # a .gz file's run is stored under its content's sha256 (analyse_upload)
+        try:
+            data = archive.gunzip(data, filename)
+        except FormatError:
+            return _Fresh(hashlib.sha256(data).hexdigest())  # the analysis says what is wrong
     digest = hashlib.sha256(data).hexdigest()
-    return _held(db, owner_id, filename, data, digest) or digest
+    with db.connect() as conn:
+        same = repo.holding_bytes(conn, owner_id, digest)
+        stored = repo.as_imported(conn, same, digest) if same is not None and given else None
+    if same is None:
+        return _Fresh(digest)
+    if given and stored is not None and strava_export.changes(given, *stored):
+        return _Fresh(digest, same)
+    try:
+        fmt: str | None = formats.sniff(data)
+    except FormatError:
+        fmt = None
+    return [IngestResult("duplicate", same, filename=filename, format=fmt, duplicate_of=same)]
+
+
+def _stored(db: Database, owner_id: int, steps: list[Analysed | IngestResult], client_id: str | None,
+            by_recorder: bool, relisted: int | None) -> list[IngestResult]:
+    """The results of a file's analysed steps once stored; `relisted` (`_Fresh`): the run the one
+    activity of the file overwrites."""
+    replace_id = relisted if len(steps) == 1 else None
+    return [_skipped_or(_store(db, owner_id, step, client_id, by_recorder, replace_id)) for step in steps]
 
 
 def _read(path: Path) -> bytes | IngestResult:
@@ -396,21 +436,6 @@ def _too_large(filename: str, head: bytes, size: int, max_bytes: int) -> IngestR
         pass
     return IngestResult("failed", filename=filename, error=f"{filename}: the file is {size} bytes, the limit is "
                         f"{max_bytes}", error_detail={"message": "upload too large", "field": None})
-
-
-def _held(db: Database, owner_id: int, filename: str, data: bytes, digest: str) -> list[IngestResult] | None:
-    """[duplicate] when the account holds an activity stored from these exact bytes (`digest`, their
-    sha256), found before decoding them (a folder imported again costs a hash and a look-up per
-    file, not an analysis); None otherwise."""
-    with db.connect() as conn:
-        same = repo.holding_bytes(conn, owner_id, digest)
-    if same is None:
-        return None
-    try:
-        fmt: str | None = formats.sniff(data)
-    except FormatError:
-        fmt = None
-    return [IngestResult("duplicate", same, filename=filename, format=fmt, duplicate_of=same)]
 
 
 def _skipped_or(result: IngestResult) -> IngestResult:
@@ -478,7 +503,8 @@ def _key(path: Path) -> str:
 
 
 def _store(
-    db: Database, owner_id: int, step: Analysed | IngestResult, client_id: str | None, by_recorder: bool = False
+    db: Database, owner_id: int, step: Analysed | IngestResult, client_id: str | None, by_recorder: bool = False,
+    replace_id: int | None = None,
 ) -> IngestResult:
     if isinstance(step, IngestResult):
         return step
@@ -492,6 +518,7 @@ def _store(
         fmt=step.fmt,
         filename=step.filename,
         content_key=step.content_key,
+        replace_id=replace_id,
         by_recorder=by_recorder,
     )
 

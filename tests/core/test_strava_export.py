@@ -136,6 +136,57 @@ def test_without_the_list_the_files_keep_their_own_titles(db, tmp_path) -> None:
     assert names == {"101.fit.gz": None, "102.gpx": "Morning Run", "103.tcx": None}
 
 
+@pytest.mark.parametrize("how", ["folder", "workers", "zip"])
+def test_the_list_imported_after_its_files_gives_them_their_titles(db, tmp_path, how) -> None:
+    """activities/ imported alone first (its files keep their own titles), then the whole export:
+    the runs still as imported take the list's titles and descriptions (their files' bytes are
+    held: before, they stayed duplicates, untitled for good), a run the runner renamed in runhub
+    meanwhile keeps the runner's name, and the export once more changes nothing."""
+    owner, _ = make_user(db)
+    root = tmp_path / "export_12345"
+    expected = _export(root)
+    first = {p.name: rs[0] for p, rs in ingest_paths(db, owner, sorted((root / "activities").iterdir()),
+                                                      client_id="runhub-cli")}
+    assert {name: _stored(db, owner, r.activity_id).name for name, r in first.items()} == {
+        "101.fit.gz": None, "102.gpx": "Morning Run", "103.tcx": None}
+    renamed = first["103.tcx"].activity_id
+    with db.begin() as conn:
+        a = repo.load_activity(conn, renamed, owner, streams=False)
+        a.name = "My parkrun PB"
+        repo.update_fields(conn, renamed, a)
+
+    def whole() -> dict[str, tuple[str, int | None]]:
+        if how == "zip":
+            path = tmp_path / "export_12345.zip"
+            with zipfile.ZipFile(path, "w") as zf:
+                for p in sorted(root.rglob("*")):
+                    if p.is_file():
+                        zf.write(p, p.relative_to(root).as_posix())
+            ((_, results),) = list(ingest_paths(db, owner, [path], client_id="runhub-cli"))
+            return {Path(r.filename).name: (r.status, r.activity_id) for r in results if "activities/" in r.filename}
+        paths = sorted(p for p in root.rglob("*") if p.is_file())
+        workers = 2 if how == "workers" else 1
+        return {p.name: (rs[0].status, rs[0].activity_id) for p, rs in ingest_paths(
+            db, owner, paths, client_id="runhub-cli", workers=workers) if p.parent.name == "activities"}
+
+    name = {"101.fit.gz": "101.fit.gz", "102.gpx": "102.gpx", "103.tcx": "103.tcx"}
+    if how == "zip":  # a gzipped member comes out of the zip under its name without .gz
+        name["101.fit.gz"] = "101.fit"
+    got = whole()
+    assert {k: got[name[k]] for k in name} == {
+        "101.fit.gz": ("updated", first["101.fit.gz"].activity_id),
+        "102.gpx": ("updated", first["102.gpx"].activity_id),
+        "103.tcx": ("duplicate", renamed),
+    }
+    for k in ("101.fit.gz", "102.gpx"):
+        a = _stored(db, owner, first[k].activity_id)
+        assert (a.name, a.notes) == expected[k], k
+    assert (_stored(db, owner, renamed).name, _stored(db, owner, renamed).notes) == ("My parkrun PB", None)
+    assert {status for status, _ in whole().values()} == {"duplicate"}
+    with db.connect() as conn:
+        assert repo.count(conn, owner) == 3
+
+
 def test_a_broken_list_never_stops_the_recordings(db, tmp_path) -> None:
     """A list that is not UTF-8 fails, saying so (its titles are lost, the runner should know); the
     recordings beside it are imported all the same, under their own titles."""

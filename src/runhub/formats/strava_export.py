@@ -23,7 +23,7 @@ import posixpath
 import re
 
 from runhub import sports
-from runhub.activity import Activity, set_notes
+from runhub.activity import NOTES_MAX, Activity, set_notes
 from runhub.formats import FormatError, NotAnActivity, sniff
 from runhub.formats.csv import STRAVA_ACTIVITY_LIST
 
@@ -88,10 +88,24 @@ def apply(a: Activity, given: dict[str, str], alone: bool) -> None:
         if key == "notes":
             set_notes(a, value)
         elif key == "sport":
-            if alone and (a.sport.split(".")[0] != value.split(".")[0] or "." not in a.sport):
-                a.sport = value
+            a.sport = _sport_after(a.sport, value, alone)
         else:
             setattr(a, key, value)
+
+
+def changes(given: dict[str, str], name: str | None, notes: str | None, sport: str) -> bool:
+    """Whether `apply` would change a run of one activity stored with this name, notes and sport
+    (a recording imported before its list was)."""
+    return (given.get("name", name) != name
+            or ("notes" in given and given["notes"][:NOTES_MAX] != notes)
+            or _sport_after(sport, given.get("sport", sport), True) != sport)
+
+
+def _sport_after(sport: str, listed_sport: str, alone: bool) -> str:
+    """The sport of a recording of `sport` once the list says `listed_sport` (`apply` says when)."""
+    if alone and (sport.split(".")[0] != listed_sport.split(".")[0] or "." not in sport):
+        return listed_sport
+    return sport
 
 
 def account_table(data: bytes, filename: str | None) -> NotAnActivity | None:

@@ -664,6 +664,18 @@ def holding_bytes(conn: Connection, owner_id: int, content_hash: str) -> int | N
     return None if found is None else int(found)
 
 
+def as_imported(conn: Connection, activity_id: int, content_hash: str) -> tuple[str | None, str | None, str] | None:
+    """(name, notes, sport) of an activity still as a file import stored it from these bytes: the
+    one activity of its file, not edited, overwritten or deleted since (its updated_at is its
+    created_at); None otherwise."""
+    c = activities.c
+    row = conn.execute(select(c.name, c.meta, c.sport).where(
+        c.id == activity_id, c.content_hash == content_hash, c.updated_at == c.created_at, c.deleted_at.is_(None),
+        c.multisport_group.is_(None),
+    )).first()
+    return None if row is None else (row.name, (row.meta or {}).get("notes"), row.sport)
+
+
 def mark_deleted(conn: Connection, activity_id: int, owner_id: int, now: datetime | None = None) -> bool:
     now = now or datetime.now(UTC)
     res = conn.execute(
