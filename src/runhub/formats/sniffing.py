@@ -17,6 +17,19 @@ _OTHER_CONTENT: tuple[tuple[bytes, int, str], ...] = (
 )
 
 _XML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
+# the DOCTYPE names the root element; Apple Health's export.xml opens with one whose internal
+# subset runs past the first 4 KB, so its name is the only root the head shows
+_DOCTYPE = re.compile(rb"<!DOCTYPE\s+(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
+# XML an account export holds beside its activities, by root element
+_OTHER_XML = {
+    "html": "an HTML page",  # a saved web page (an export's index, say)
+    "healthdata": "Apple Health's export.xml (its workouts' routes are the GPX files of its workout-routes/ "
+                  "folder, which are imported)",
+    "clinicaldocument": "a clinical document (Apple Health's export_cda.xml)",
+    "svg": "an SVG image",
+}
+# the head of an Apple Watch ECG (Apple Health's electrocardiograms/): key,value lines, then voltages
+_ECG = re.compile(rb"^Sample Rate,\s*\d+ hertz\s*$", re.I | re.M)
 
 
 def sniff(data: bytes) -> str:
@@ -32,16 +45,19 @@ def sniff(data: bytes) -> str:
     if head[:1] in (b"{", b"["):
         return "json"
     if head[:1] == b"<":
-        body = re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", b"", head, flags=re.S).lstrip()
-        m = _XML_ROOT.match(body)
+        body = re.sub(rb"<\?.*?\?>|<!--.*?-->", b"", head, flags=re.S).lstrip()
+        m = _DOCTYPE.match(body) or _XML_ROOT.match(re.sub(rb"^<!DOCTYPE[^>]*>", b"", body).lstrip())
         root = m.group(1).decode("ascii", "replace").lower() if m else ""
         if root == "trainingcenterdatabase":
             return "tcx"
         if root == "gpx":
             return "gpx"
-        if root == "html":  # a saved web page (an export's index, say): plainly no activity
-            raise NotAnActivity("this is an HTML page, not an activity file")
+        if root in _OTHER_XML:
+            raise NotAnActivity(f"this is {_OTHER_XML[root]}, not an activity file")
         raise FormatError(f"XML with root element <{root or '?'}> is neither TCX nor GPX")
+    if _ECG.search(head):
+        raise NotAnActivity("this is an ECG recording (an Apple Watch's, from Apple Health's electrocardiograms/), "
+                            "not an activity file")
     first_line = head.split(b"\n", 1)[0]
     if (b"," in first_line or b";" in first_line or b"\t" in first_line) and b"\0" not in head:
         # text with separators: the CSV decoder says which layouts it reads, even for Latin-1
