@@ -20,7 +20,6 @@ from runhub.store import Database
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from runhub.activity import Activity
 
 app = typer.Typer(
     help="runhub: your activities, exactly as recorded, through the APIs apps speak.", no_args_is_help=True
@@ -322,22 +321,49 @@ def _summary_table(results: list[object]) -> None:
     console.print(table)
 
 
-def _load_for_export(conn: Connection, activity_id: int, owner_id: int | None, fmt: str) -> Activity | None:
-    """The stored activity with its timer made explicit (`make_timer_explicit`): the exported
-    file's timer is the one runhub shows."""
+def _encoded(conn: Connection, activity_id: int, owner_id: int | None, fmt: str) -> tuple[bytes, str] | str:
+    """(the activity written in `fmt`, the file extension), or why not. Its timer is made explicit
+    (`make_timer_explicit`): the exported file's timer is the one runhub shows."""
+    from runhub import formats
     from runhub.analysis.timebase import make_timer_explicit
     from runhub.store import activities as repo
 
     a = repo.load_activity(conn, activity_id, owner_id)
-    if a is not None:
-        make_timer_explicit(a, fmt)
-    return a
+    if a is None:
+        return "no such activity"
+    make_timer_explicit(a, fmt)
+    try:
+        return formats.encode(a, fmt), fmt
+    except formats.FormatError as exc:  # the format cannot carry it
+        return exc.message
+
+
+def _original(conn: Connection, activity_id: int, owner_id: int | None) -> tuple[bytes, str] | str:
+    """(the file the activity was imported or uploaded from, byte for byte, its extension), or why
+    not. A file of several activities (a multisport FIT) is kept with the first of them."""
+    from runhub.store import activities as repo
+
+    row = repo.get_row(conn, activity_id, owner_id)
+    if row is None:
+        return "no such activity"
+    found = repo.load_original(conn, activity_id)
+    if found is not None:
+        return found[0], found[1]
+    if row.multisport_group is not None:
+        return "no file of its own: it is a part of a multisport file, which is kept with its first part"
+    return "no original file (it was not imported or uploaded as a file); write it with --format json, fit, ..."
+
+
+# `--format original`: the file as it was imported or uploaded, byte for byte (stored compressed)
+ORIGINAL = "original"
 
 
 @app.command("export")
 def export(
     activity_id: Annotated[int | None, typer.Argument(help="Activity id.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="json, fit, tcx, gpx or csv.")] = "json",
+    fmt: Annotated[
+        str, typer.Option("--format", help="json, fit, tcx, gpx, csv, or original (the file imported, as it was).")
+    ] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: standard output).")] = None,
     all_to: Annotated[
         Path | None, typer.Option("--all", help="Export every activity of --user into this folder.")
@@ -348,27 +374,32 @@ def export(
     from runhub import formats
     from runhub.store import activities as repo
 
-    if fmt not in formats.ENCODERS:
-        console.print(f"[red]cannot write {fmt!r}; formats: {', '.join(sorted(formats.ENCODERS))}")
+    if fmt not in formats.ENCODERS and fmt != ORIGINAL:
+        console.print(f"[red]cannot write {fmt!r}; formats: {', '.join(sorted(formats.ENCODERS))}, {ORIGINAL}")
         raise typer.Exit(2)
     db = open_db()
     if all_to is not None:
         owner = user_id_for(db, user)
         all_to.mkdir(parents=True, exist_ok=True)
         with db.connect() as conn:
-            ids = [row.id for row in repo.list_rows(conn, owner, newest_first=False)]
+            rows = repo.list_rows(conn, owner, newest_first=False)
         refused: list[tuple[int, str]] = []
-        for aid in ids:
+        written = 0
+        grouped = {}  # multisport group -> an activity of it whose file holds the group (`_original`)
+        for row in rows:
             with db.connect() as conn:
-                a = _load_for_export(conn, aid, owner, fmt)
-            assert a is not None
-            try:
-                data = formats.encode(a, fmt)
-            except formats.FormatError as exc:  # the format cannot carry it: say so, write the rest
-                refused.append((aid, exc.message))
+                made = _original(conn, row.id, owner) if fmt == ORIGINAL else _encoded(conn, row.id, owner, fmt)
+            if isinstance(made, str):
+                if row.multisport_group is not None and row.multisport_group in grouped:
+                    continue  # a part of a multisport file, written with the part that holds the file
+                refused.append((row.id, made))
                 continue
-            (all_to / f"{a.start.strftime('%Y%m%d-%H%M%S')}-{aid}.{fmt}").write_bytes(data)
-        typer.echo(f"exported {len(ids) - len(refused)} activities to {all_to}")
+            data, ext = made
+            if row.multisport_group is not None:
+                grouped[row.multisport_group] = row.id
+            (all_to / f"{row.start_utc.strftime('%Y%m%d-%H%M%S')}-{row.id}.{ext}").write_bytes(data)
+            written += 1
+        typer.echo(f"exported {written} activities to {all_to}")
         for aid, why in refused:
             console.print(f"[red]not exported: activity {aid}: {why}", soft_wrap=True)
         if refused:
@@ -379,15 +410,11 @@ def export(
         raise typer.Exit(2)
     owner_id = user_id_for(db, user) if user else None
     with db.connect() as conn:
-        a = _load_for_export(conn, activity_id, owner_id, fmt)
-    if a is None:
-        console.print(f"[red]no activity {activity_id}")
+        made = _original(conn, activity_id, owner_id) if fmt == ORIGINAL else _encoded(conn, activity_id, owner_id, fmt)
+    if isinstance(made, str):
+        console.print(f"[red]activity {activity_id}: {made}", soft_wrap=True)
         raise typer.Exit(1)
-    try:
-        data = formats.encode(a, fmt)
-    except formats.FormatError as exc:
-        console.print(f"[red]activity {activity_id}: {exc.message}", soft_wrap=True)
-        raise typer.Exit(1) from None
+    data = made[0]
     if output is None:
         sys.stdout.buffer.write(data)
         if fmt == "json":

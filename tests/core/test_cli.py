@@ -276,3 +276,53 @@ def test_import_in_parallel_stores_what_the_serial_import_stores(env, tmp_path):
             a = {k: v for k, v in a.items() if k not in strip}
             b = {k: v for k, v in b.items() if k not in strip}
         assert a == b
+
+
+def test_export_original_gives_back_the_files_as_imported(env, tmp_path):
+    """`--format original`: what the runner imported, byte for byte (DESIGN: "a user can always
+    download what they sent"): a FIT file, a gzipped GPX (kept as its content: the GPX), a
+    multisport FIT once for its three activities (corpus); a run that came as no file (the demo's,
+    generated) is named with the reason, the rest still written, exit 1; one export of it says the
+    same. Before, the originals were stored and no command read them."""
+    import gzip
+    from datetime import UTC, datetime
+
+    from runhub import demo, formats
+    from tests.formats.conftest import CORPUS
+
+    username = f"cli-original-{os.getpid()}"
+    cli(env, "demo", "--username", username, "--password", "s3cret-pass", "--runs", "1")
+    src = tmp_path / "src"
+    src.mkdir()
+    run = demo.make_run(7, datetime(2024, 6, 3, 6, 30, tzinfo=UTC), minutes=6)
+    fit = formats.encode(run, "fit")
+    gpx = formats.encode(demo.make_run(8, datetime(2024, 6, 4, 6, 30, tzinfo=UTC), minutes=6), "gpx")
+    (src / "a.fit").write_bytes(fit)
+    (src / "b.gpx.gz").write_bytes(gzip.compress(gpx))
+    want = {fit, gpx}
+    multisport = CORPUS / "fit" / "fitparse_activity-large-fenxi2-multisport.fit"
+    if multisport.exists():
+        (src / "c.fit").write_bytes(multisport.read_bytes())
+        want.add(multisport.read_bytes())
+    lines = [json.loads(x) for x in cli(env, "import", str(src), "--user", username, "--json").stdout.splitlines()]
+    assert [x["status"] for x in lines] == ["created"] * len(lines)  # a line per activity
+    assert len([x for x in lines if x["path"].endswith("c.fit")]) != 1  # the multisport file: several
+
+    out = tmp_path / "originals"
+    proc = cli(env, "export", "--all", str(out), "--format", "original", "--user", username, check=False)
+    assert proc.returncode == 1 and f"exported {len(want)} activities" in proc.stdout, proc
+    assert "no original file (it was not imported or uploaded as a file)" in proc.stderr
+    files = sorted(out.iterdir())
+    assert {p.read_bytes() for p in files} == want
+    assert sorted(p.suffix for p in files) == sorted([".fit", ".gpx"] + ([".fit"] if multisport.exists() else []))
+
+    fit_id = next(x["activity_id"] for x in lines if x["path"].endswith("a.fit"))
+    one = tmp_path / "one.fit"
+    cli(env, "export", str(fit_id), "--format", "original", "--output", str(one), "--user", username)
+    assert one.read_bytes() == fit
+    demo_id = int(proc.stderr.split("not exported: activity ")[1].split(":")[0])
+    alone = cli(env, "export", str(demo_id), "--format", "original", "--user", username, check=False)
+    assert alone.returncode == 1 and "no original file" in alone.stderr and not alone.stdout
+    cli(env, "user", "create", username + "-other", "--password", "s3cret-pass")
+    other = cli(env, "export", str(fit_id), "--format", "original", "--user", username + "-other", check=False)
+    assert other.returncode == 1 and "no such activity" in other.stderr and not other.stdout  # not hers
