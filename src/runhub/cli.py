@@ -321,6 +321,10 @@ def _summary_table(results: list[object]) -> None:
     console.print(table)
 
 
+# `--format original`: the file as it was imported or uploaded, byte for byte (stored compressed)
+ORIGINAL = "original"
+
+
 def _encoded(conn: Connection, activity_id: int, owner_id: int | None, fmt: str) -> tuple[bytes, str] | str:
     """(the activity written in `fmt`, the file extension), or why not. Its timer is made explicit
     (`make_timer_explicit`): the exported file's timer is the one runhub shows."""
@@ -354,9 +358,6 @@ def _original(conn: Connection, activity_id: int, owner_id: int | None) -> tuple
     return "no original file (it was not imported or uploaded as a file); write it with --format json, fit, ..."
 
 
-# `--format original`: the file as it was imported or uploaded, byte for byte (stored compressed)
-ORIGINAL = "original"
-
 
 @app.command("export")
 def export(
@@ -385,18 +386,18 @@ def export(
             rows = repo.list_rows(conn, owner, newest_first=False)
         refused: list[tuple[int, str]] = []
         written = 0
-        grouped = {}  # multisport group -> an activity of it whose file holds the group (`_original`)
+        files_of: set[str] = set()  # the multisport groups whose file is written (`_original`)
         for row in rows:
             with db.connect() as conn:
                 made = _original(conn, row.id, owner) if fmt == ORIGINAL else _encoded(conn, row.id, owner, fmt)
             if isinstance(made, str):
-                if row.multisport_group is not None and row.multisport_group in grouped:
+                if fmt == ORIGINAL and row.multisport_group in files_of:
                     continue  # a part of a multisport file, written with the part that holds the file
                 refused.append((row.id, made))
                 continue
             data, ext = made
             if row.multisport_group is not None:
-                grouped[row.multisport_group] = row.id
+                files_of.add(row.multisport_group)
             (all_to / f"{row.start_utc.strftime('%Y%m%d-%H%M%S')}-{row.id}.{ext}").write_bytes(data)
             written += 1
         typer.echo(f"exported {written} activities to {all_to}")
