@@ -162,6 +162,35 @@ def test_a_zip_inside_a_zip_is_bounded_on_disk(tmp_path) -> None:
         ("first.gpx", gpx), ("part.zip/a.gpx", gpx), ("part.zip/b.gpx", gpx), ("last.gpx", gpx)]
 
 
+def test_the_members_of_a_zip_inside_a_zip_keep_every_rule(tmp_path) -> None:
+    """A member of the inner zip past the member limit (a bomb: 8 MiB of zeros in a few KB), one
+    whose name climbs out, an encrypted one: each refused alone, named under the inner zip's path,
+    its neighbours read."""
+    gpx = formats.encode(demo.make_run(1, datetime(2023, 5, 1, 7, 0, tzinfo=UTC), minutes=5.0), "gpx")
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bomb.fit", b"\0" * (8 * LIMIT))
+        zf.writestr("../../etc/evil.gpx", gpx)
+        zf.writestr("locked.gpx", gpx)
+        zf.writestr("ok.gpx", gpx)
+    raw = bytearray(inner.getvalue())
+    for at in (i for i in range(len(raw)) if raw[i:i + 4] in (b"PK\x03\x04", b"PK\x01\x02")):
+        name_at = at + (30 if raw[at + 2] == 3 else 46)
+        length = int.from_bytes(raw[at + (26 if raw[at + 2] == 3 else 28):][:2], "little")
+        if raw[name_at:name_at + length] == b"locked.gpx":  # its flag bit 0 set: encrypted
+            flag_at = at + (6 if raw[at + 2] == 3 else 8)
+            raw[flag_at] |= 0x1
+    assert len(raw) < 64 * 1024
+    path = tmp_path / "export.zip"
+    path.write_bytes(_zip({"part.zip": bytes(raw)}))
+    got = dict(archive.stream(path, max_member_bytes=LIMIT))
+    assert list(got) == ["part.zip/bomb.fit", "part.zip/../../etc/evil.gpx", "part.zip/locked.gpx", "part.zip/ok.gpx"]
+    assert f"member declares {8 * LIMIT} bytes, the limit is {LIMIT}" in str(got["part.zip/bomb.fit"])
+    assert "points outside the archive" in str(got["part.zip/../../etc/evil.gpx"])
+    assert "encrypted members are refused" in str(got["part.zip/locked.gpx"])
+    assert got["part.zip/ok.gpx"] == gpx
+
+
 def test_an_upload_still_refuses_a_zip_inside_a_zip(db) -> None:
     owner, _ = make_user(db)
     gpx = formats.encode(demo.make_run(1, datetime(2023, 5, 1, 7, 0, tzinfo=UTC), minutes=5.0), "gpx")
