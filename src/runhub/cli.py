@@ -34,7 +34,9 @@ app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
 
 console = Console(stderr=True)
-SKIP_NAMES = {".DS_Store", "Thumbs.db"}
+# what file managers leave in every folder of a lifetime's copy (Finder's view settings, its folder
+# icon and localised name; Explorer's thumbnails and view settings): not the runner's files
+SKIP_NAMES = {".DS_Store", "Icon\r", ".localized", "Thumbs.db", "desktop.ini"}
 
 
 def open_db(settings: Settings | None = None, *, upgrade: bool = True) -> Database:

@@ -326,3 +326,27 @@ def test_export_original_gives_back_the_files_as_imported(env, tmp_path):
     cli(env, "user", "create", username + "-other", "--password", "s3cret-pass")
     other = cli(env, "export", str(fit_id), "--format", "original", "--user", username + "-other", check=False)
     assert other.returncode == 1 and "no such activity" in other.stderr and not other.stdout  # not hers
+
+
+def test_a_folder_import_passes_by_what_file_managers_leave(env, tmp_path):
+    """A lifetime's folder copied from a Mac or a Windows PC holds Finder's and Explorer's own files
+    in every folder (.DS_Store, Icon\\r, .localized, ._ resource forks, Thumbs.db, desktop.ini): not
+    even a line each; the run beside them is imported and the import exits 0."""
+    from datetime import UTC, datetime
+
+    from runhub import demo, formats
+
+    username = f"cli-junk-{os.getpid()}"
+    cli(env, "user", "create", username, "--password", "s3cret-pass")
+    folder = tmp_path / "lifetime" / "2019"
+    folder.mkdir(parents=True)
+    (folder / "run.fit").write_bytes(formats.encode(demo.make_run(5, datetime(2019, 5, 5, 7, 0, tzinfo=UTC)), "fit"))
+    junk = {".DS_Store": b"\0\0\0\1Bud1" + b"\0" * 40, "Icon\r": b"", ".localized": b"",
+            "._run.fit": b"\0\5\26\7\0\2\0\0Mac OS X", "Thumbs.db": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 40,
+            "desktop.ini": b"[.ShellClassInfo]\r\nIconResource=C:\\Windows\\system32\\imageres.dll,-3\r\n"}
+    for name, data in junk.items():
+        for where in (folder, folder.parent):
+            (where / name).write_bytes(data)
+    proc = cli(env, "import", str(folder.parent), "--user", username, "--json")
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [(Path(x["path"]).name, x["status"]) for x in lines] == [("run.fit", "created")]
