@@ -39,7 +39,7 @@ from runhub import formats, sports
 from runhub.activity import Activity, ActivityError, validate_summary
 from runhub.analysis import analyse
 from runhub.analysis.local_time import infer_local_time
-from runhub.formats import FormatError, NotAnActivity, archive, strava_export
+from runhub.formats import FormatError, NotAnActivity, archive, export_lists
 from runhub.store import Database, users
 from runhub.store import activities as repo
 
@@ -145,7 +145,7 @@ def analyse_upload(
     """Sniff, decode, validate and analyse one upload (an archive: each member, in order): an
     `Analysed` per activity, a failed result per refusal. `sport`: the sport of a file that does
     not say one (a CSV needs it; any other file whose sport is generic takes it). `listed`: what a
-    Strava export's list says of this file (strava_export.apply). `digest`: the sha256 of `data`,
+    account export's list says of this file (export_lists.apply). `digest`: the sha256 of `data`,
     when the caller has it already."""
     if max_bytes is not None and len(data) > max_bytes:
         return [
@@ -166,7 +166,7 @@ def analyse_upload(
         except FormatError as exc:
             return [_failed(filename, exc)]
         steps: list[Analysed | IngestResult] = []
-        lists = _lists_in(members)  # a Strava export's zip: its list names the recordings
+        lists = _lists_in(members)  # an account export's zip: its list names the recordings
         for name, member in members:
             table = lists.table(posixpath.dirname(name), member, name)
             if table is not None:
@@ -204,7 +204,7 @@ def analyse_upload(
                 steps.append(_failed(filename, FormatError(str(exc), format=fmt, file=filename, field="sport")))
                 continue
         if listed:
-            strava_export.apply(a, listed, alone=len(decoded) == 1)
+            export_lists.apply(a, listed, alone=len(decoded) == 1)
         try:
             products = _analysed(a, profile_zone)
         except ActivityError as exc:
@@ -326,10 +326,10 @@ def _import_zip(
     """A zip on disk (a lifetime's export, often: thousands of recordings, photos, films) imported
     member by member (archive.stream), each analysed and stored before the next is read, so
     memory holds one member: no count or total limit applies, unlike an upload. A member the
-    account holds by its bytes is a duplicate before decoding, as a file of a folder is; a Strava
+    account holds by its bytes is a duplicate before decoding, as a file of a folder is; an export's
     list among the members names the recordings beside it, as in a folder."""
     limit = max_bytes or archive.MAX_MEMBER_BYTES
-    named = archive.stream(path, limit, only=lambda name: posixpath.basename(name).lower() == strava_export.LIST_NAME)
+    named = archive.stream(path, limit, only=lambda name: posixpath.basename(name).lower() in export_lists.LIST_NAMES)
     lists = _lists_in([(name, data) for name, data in named if isinstance(data, bytes)])
     results: list[IngestResult] = []
     for name, data in archive.stream(path, limit):
@@ -350,7 +350,7 @@ def _import_zip(
 @dataclass
 class _Fresh:
     """A file of an import to analyse: the sha256 of its bytes (the analysis reuses it; a .gz
-    file's, of its content), and the run stored from these very bytes before the Strava list naming
+    file's, of its content), and the run stored from these very bytes before the export's list naming
     the file was imported, when the list changes it (`_known`): the file overwrites that run, the
     list applied."""
 
@@ -362,7 +362,7 @@ def _known(db: Database, owner_id: int, lists: _Lists, folder: str, filename: st
            given: dict[str, str] | None) -> list[IngestResult] | _Fresh:
     """A file's results before its analysis (an export's table; [duplicate] for bytes the account
     holds, found before decoding them: a folder imported again costs a hash and a look-up per
-    file), or else what its analysis needs (`_Fresh`). `given`: what a Strava list says of the
+    file), or else what its analysis needs (`_Fresh`). `given`: what an export's list says of the
     file. A run still as imported from these bytes without the list (not edited since) takes what
     the list gives; an edited run keeps the runner's edit."""
     table = lists.table(folder, data, filename)
@@ -379,7 +379,7 @@ def _known(db: Database, owner_id: int, lists: _Lists, folder: str, filename: st
         stored = repo.as_imported(conn, same, digest) if same is not None and given else None
     if same is None:
         return _Fresh(digest)
-    if given and stored is not None and strava_export.changes(given, *stored):
+    if given and stored is not None and export_lists.changes(given, *stored):
         return _Fresh(digest, same)
     try:
         fmt: str | None = formats.sniff(data)
@@ -460,9 +460,9 @@ def _analyse_path(
 
 @dataclass
 class _Lists:
-    """The Strava account exports among an import's files: what their lists give the recordings
+    """The account exports (Strava's, Runkeeper's) among an import's files: what their lists give the recordings
     (titles, descriptions, sports; by path), and the folders the lists lie in, whose other CSV
-    files are the account's tables (strava_export.account_table)."""
+    files are the account's tables (export_lists.account_table)."""
 
     given: dict[str, dict[str, str]]
     folders: set[str]
@@ -471,29 +471,29 @@ class _Lists:
         """The refusal of an export's table lying in `folder` (skipped in a folder import), else None."""
         if folder not in self.folders:
             return None
-        refusal = strava_export.account_table(data, filename)
+        refusal = export_lists.account_table(data, filename)
         return None if refusal is None else _failed(filename, refusal)
 
 
 def _lists_in(members: list[tuple[str, bytes]]) -> _Lists:
-    """The Strava lists among an archive's members, by member path (a gzipped member comes out of
+    """The export lists among an archive's members, by member path (a gzipped member comes out of
     the archive under its name without .gz)."""
     lists = _lists((posixpath.dirname(name), data) for name, data in members)
     return _Lists({path.removesuffix(".gz"): given for path, given in lists.given.items()}, lists.folders)
 
 
 def _lists_beside(paths: Sequence[Path]) -> _Lists:
-    """The Strava lists among the files imported, by `_key` (only files of that name are read for it)."""
-    named = (path for path in paths if path.name.lower() == strava_export.LIST_NAME)
+    """The export lists among the files imported, by `_key` (only files of that name are read for it)."""
+    named = (path for path in paths if path.name.lower() in export_lists.LIST_NAMES)
     return _lists((_key(path.parent), data) for path in named if isinstance(data := _read(path), bytes))
 
 
 def _lists(found: Iterable[tuple[str, bytes]]) -> _Lists:
-    """Every Strava list among `found`: (the folder it lies in, its bytes)."""
+    """Every export list among `found`: (the folder it lies in, its bytes)."""
     lists = _Lists({}, set())
     for folder, data in found:
-        if strava_export.is_activity_list(data):
-            lists.given.update(strava_export.listed(data, folder))
+        if export_lists.is_activity_list(data):
+            lists.given.update(export_lists.listed(data, folder))
             lists.folders.add(folder)
     return lists
 

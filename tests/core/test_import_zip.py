@@ -19,7 +19,7 @@ from runhub.formats import archive
 from runhub.ingest import ingest_bytes, ingest_paths
 from runhub.store import activities as repo
 from tests.conftest import make_user
-from tests.core.test_strava_export import ACCOUNT_TABLES, HEADER, TABLE_SAYS, _line
+from tests.core.test_export_lists import ACCOUNT_TABLES, HEADER, TABLE_SAYS, _line
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01"  # a JPEG's first bytes
 PHOTOS = archive.MAX_MEMBERS + 1  # past what an upload may hold

@@ -24,7 +24,7 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import CHANNEL_UNITS, Activity
-from runhub.formats import FormatError, NotAnActivity, register, vendor_csv
+from runhub.formats import FormatError, NotAnActivity, export_lists, register, vendor_csv
 from runhub.formats._common import check_start, mask_impossible, quarantine_backward_distance
 
 MEDIA_TYPE = "text/csv"
@@ -86,10 +86,6 @@ def decode(data: bytes, *, filename: str | None = None, sport: str | None = None
         raise _err(f"not readable as CSV ({exc}). {LAYOUT_HELP}", filename) from exc
 
 
-# the header of activities.csv in a Strava account export (a summary per activity, not a recording)
-STRAVA_ACTIVITY_LIST = "Activity ID,Activity Date,Activity Name,Activity Type"
-
-
 def _decode(data: bytes, filename: str | None, sport: str | None) -> list[Activity]:
     text = _text(data, filename)
     first_line = text.split("\n", 1)[0].strip()
@@ -100,10 +96,11 @@ def _decode(data: bytes, filename: str | None, sport: str | None) -> list[Activi
     kind = vendor_csv.layout(head[0], head[1] if len(head) > 1 else None) if head else None
     if kind is not None:
         return vendor_csv.decode(kind, text, filename, _sport_code(sport, filename) if sport else None)
-    if first_line.startswith(STRAVA_ACTIVITY_LIST):
-        raise NotAnActivity("this is Strava's list of an account's activities (a line of totals per activity, "
-                            "no samples); the recordings are the files of the export's activities/ folder, which "
-                            "take their titles and descriptions from it when imported with it",
+    listing = export_lists.layout(first_line.encode())
+    if listing is not None:  # an account export's list of its activities (a summary per activity)
+        raise NotAnActivity(f"this is {listing.app}'s list of an account's activities (a line of totals per "
+                            f"activity, no samples); the recordings are {listing.recordings}, which take their "
+                            "titles, notes and sports from it when imported with it",
                             format="csv", file=filename, location="line 1")
     for sign, what in VENDOR_SIGNS.items():
         if first_line.startswith(sign):

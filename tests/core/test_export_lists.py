@@ -16,7 +16,7 @@ import pytest
 
 from runhub import demo, formats
 from runhub.activity import NOTES_FULL, NOTES_MAX
-from runhub.formats import strava_export
+from runhub.formats import export_lists
 from runhub.ingest import ingest_bytes, ingest_paths
 from runhub.store import activities as repo
 from tests.conftest import make_user
@@ -39,7 +39,7 @@ ACCOUNT_TABLES = {
                    "12345,runner@example.org,Ann,Runner,F,58.0,Leiden,Netherlands\n",
     "comments.csv": 'Comment Date,Comment,Activity ID\n"Jun 2, 2024, 8:00:00 AM","Great run, well done!",101\n',
 }
-TABLE_SAYS = "one of the tables of a Strava account export"
+TABLE_SAYS = "one of the tables of an account export"
 LONG = "Splits: " + ", ".join(["4:50"] * 200)  # longer than runhub's notes allow
 
 
@@ -256,5 +256,55 @@ def test_the_sport_the_athlete_set_on_strava(db, tmp_path) -> None:
     assert sports.DEFAULT.code not in got.values()
     # a file of several activities (a multisport FIT: swim, bike, run) keeps each part's sport
     part = demo.make_run(9, start, minutes=5.0)
-    strava_export.apply(part, {"name": "Triathlon", "sport": "hiking"}, alone=False)
+    export_lists.apply(part, {"name": "Triathlon", "sport": "hiking"}, alone=False)
     assert (part.name, part.sport) == ("Triathlon", "running")
+
+
+RUNKEEPER_HEADER = ("Activity Id,Date,Type,Route Name,Distance (km),Duration,Average Pace,Average Speed (km/h),"
+                    "Calories Burned,Climb (m),Average Heart Rate (bpm),Friend's Tagged,Notes,GPX File")
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_a_runkeeper_export_takes_the_types_and_notes_of_its_list(db, tmp_path, as_zip) -> None:
+    """Runkeeper's export (Account Settings -> Export Data): a GPX file per activity, which says no
+    sport, and cardioActivities.csv naming each by its GPX File, with the Type and Notes the runner
+    gave it (and a Route Name). Imported as the folder or the zip: the runs take them, the list and
+    the account's other tables are skipped, a line without a file (strength training) gives nothing."""
+    owner, _ = make_user(db)
+    root = tmp_path / "runkeeper-data-export-1234"
+    root.mkdir()
+    files = {}
+    for k, name in enumerate(("2020-05-02-151617.gpx", "2020-05-04-070000.gpx"), start=1):
+        run = demo.make_run(k, datetime(2020, 5, 2 * k, 7, 0, tzinfo=UTC), minutes=10.0)
+        data = formats.encode(run, "gpx").replace(b'creator="runhub demo"', b'creator="Runkeeper - http://www.runkeeper.com"')
+        data = data.replace(b"<type>running</type>", b"").replace(b"<desc>exported by runhub</desc>", b"")
+        data = data.replace(run.name.encode(), f"Running {k}".encode())
+        assert b"<type>" not in data and b"runhub" not in data
+        (root / name).write_bytes(data)
+        files[name] = data
+    lines = [RUNKEEPER_HEADER,
+             'abab-1,2020-05-02 15:16:17,Walking,,0.70,12:31,17:17,3.36,62.0,3,,"","",2020-05-02-151617.gpx',
+             'abab-2,2020-05-04 07:00:00,Running,Park loop,5.00,25:00,5:00,12.0,300,20,150,"","Easy, with ""strides""",'
+             "2020-05-04-070000.gpx",
+             "abab-3,2020-05-06 18:00:00,Strength Training,,0.00,45:00,,,250,,,,,"]
+    (root / "cardioActivities.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / "measurements.csv").write_text("Date,Type,Value\n2020-05-01,Weight,71.5\n", encoding="utf-8")
+    if as_zip:
+        path = tmp_path / "runkeeper-data-export-1234.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            for p in sorted(root.iterdir()):
+                zf.write(p, p.name)
+        ((_, results),) = list(ingest_paths(db, owner, [path], client_id="runhub-cli"))
+        by_name = {Path(r.filename).name: r for r in results}
+    else:
+        by_name = {p.name: rs[0] for p, rs in ingest_paths(db, owner, sorted(root.iterdir()), client_id="runhub-cli")}
+    assert by_name["cardioActivities.csv"].status == "skipped"
+    assert "Runkeeper's list" in by_name["cardioActivities.csv"].error
+    assert by_name["measurements.csv"].status == "skipped" and TABLE_SAYS in by_name["measurements.csv"].error
+    got = {name: _stored(db, owner, by_name[name].activity_id) for name in files}
+    assert {name: (a.sport, a.name, a.notes) for name, a in got.items()} == {
+        "2020-05-02-151617.gpx": ("walking", "Running 1", None),  # no Route Name: the file's own name stays
+        "2020-05-04-070000.gpx": ("running", "Park loop", 'Easy, with "strides"'),
+    }
+    with db.connect() as conn:
+        assert repo.count(conn, owner) == 2
