@@ -72,7 +72,7 @@ LAYOUTS = (
     Layout("Runkeeper", "cardioactivities.csv", "Activity Id,Date,Type,Route Name", "GPX File",
            {"Route Name": "name", "Notes": "notes", "Type": "sport"}, _named_sport, "the GPX files beside it"),
 )
-LIST_NAMES = frozenset(layout.file_name for layout in LAYOUTS)  # lower case
+LIST_NAMES = frozenset(lay.file_name for lay in LAYOUTS)  # lower case
 
 
 def layout(data: bytes) -> Layout | None:
@@ -86,9 +86,9 @@ def is_activity_list(data: bytes) -> bool:
 
 
 def listed(data: bytes, root: str = "") -> dict[str, dict[str, str]]:
-    """The recording's path (`root` joined with its Filename, normalised, '/' separated) -> the
+    """The recording's path (`root` joined with its file column, normalised, '/' separated) -> the
     attributes the list gives it ({"name": ..., "notes": ..., "sport": runhub's code}, empty or
-    unknown values left out). Lines without a Filename (activities entered by hand) give nothing,
+    unknown values left out). Lines without a file (activities entered by hand) give nothing,
     and so does a list that is not UTF-8 CSV: the list only adds to the recordings, so a fault in
     it never stops their import."""
     lay = layout(data)
