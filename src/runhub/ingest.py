@@ -323,11 +323,12 @@ def _import_zip(
     db: Database, owner_id: int, path: Path, client_id: str | None, sport: str | None, max_bytes: int | None,
     zone: str | None, by_recorder: bool,
 ) -> list[IngestResult]:
-    """A zip on disk (a lifetime's export, often: thousands of recordings, photos, films) imported
-    member by member (archive.stream), each analysed and stored before the next is read, so
-    memory holds one member: no count or total limit applies, unlike an upload. A member the
-    account holds by its bytes is a duplicate before decoding, as a file of a folder is; an export's
-    list among the members names the recordings beside it, as in a folder."""
+    """A zip on disk (a lifetime's export, often: thousands of recordings, photos, films; with the
+    zips inside it, one level: a Garmin export) imported member by member (archive.stream), each
+    analysed and stored before the next is read, so memory holds one member: no count or total
+    limit applies, unlike an upload. A member the account holds by its bytes is a duplicate before
+    decoding, as a file of a folder is; an export's list among the members names the recordings
+    beside it, as in a folder."""
     limit = max_bytes or archive.MAX_MEMBER_BYTES
     named = archive.stream(path, limit, only=lambda name: posixpath.basename(name).lower() in export_lists.LIST_NAMES)
     lists = _lists_in([(name, data) for name, data in named if isinstance(data, bytes)])
