@@ -157,6 +157,7 @@ def test_a_zip_inside_a_zip_is_bounded_on_disk(tmp_path) -> None:
     refusal = got[1][1]
     assert isinstance(refusal, formats.FormatError)
     assert f"declares {len(inner)} bytes" in str(refusal) and "unpack the outer zip" in str(refusal)
+    assert "set TMPDIR to a folder with more room" in str(refusal)
     got = list(archive.stream(path, max_nested_bytes=len(inner)))
     assert [(name, data) for name, data in got] == [
         ("first.gpx", gpx), ("part.zip/a.gpx", gpx), ("part.zip/b.gpx", gpx), ("last.gpx", gpx)]

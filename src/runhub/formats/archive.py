@@ -160,8 +160,8 @@ def _spill(fh: IO[bytes], head: bytes, info: zipfile.ZipInfo, name: str | None, 
     limit = min(max_nested_bytes, shutil.disk_usage(where).free // 2)
     if info.file_size > limit:
         raise _err(f"a zip inside the zip declares {info.file_size} bytes; it is read through a temporary file, "
-                   f"which may take {limit} bytes in {where}: unpack the outer zip and import its folder",
-                   name, member)
+                   f"which may take {limit} bytes in {where}: set TMPDIR to a folder with more room, or unpack "
+                   "the outer zip and import its folder", name, member)
     out = tempfile.TemporaryFile(dir=where)
     try:
         out.write(head)
