@@ -344,6 +344,11 @@ def _encoded(conn: Connection, activity_id: int, owner_id: int | None, fmt: str)
         return exc.message
 
 
+def _exported(conn: Connection, activity_id: int, owner_id: int | None, fmt: str) -> tuple[bytes, str] | str:
+    """(the file `export` writes for the activity in `fmt`, its extension), or why not."""
+    return _original(conn, activity_id, owner_id) if fmt == ORIGINAL else _encoded(conn, activity_id, owner_id, fmt)
+
+
 def _original(conn: Connection, activity_id: int, owner_id: int | None) -> tuple[bytes, str] | str:
     """(the file the activity was imported or uploaded from, byte for byte, its extension), or why
     not. A file of several activities (a multisport FIT) is kept with the first of them."""
@@ -391,7 +396,7 @@ def export(
         files_of: set[str] = set()  # the multisport groups whose file is written (`_original`)
         for row in rows:
             with db.connect() as conn:
-                made = _original(conn, row.id, owner) if fmt == ORIGINAL else _encoded(conn, row.id, owner, fmt)
+                made = _exported(conn, row.id, owner, fmt)
             if isinstance(made, str):
                 if fmt == ORIGINAL and row.multisport_group in files_of:
                     continue  # a part of a multisport file, written with the part that holds the file
@@ -413,7 +418,7 @@ def export(
         raise typer.Exit(2)
     owner_id = user_id_for(db, user) if user else None
     with db.connect() as conn:
-        made = _original(conn, activity_id, owner_id) if fmt == ORIGINAL else _encoded(conn, activity_id, owner_id, fmt)
+        made = _exported(conn, activity_id, owner_id, fmt)
     if isinstance(made, str):
         console.print(f"[red]activity {activity_id}: {made}", soft_wrap=True)
         raise typer.Exit(1)

@@ -144,7 +144,7 @@ def analyse_upload(
 ) -> list[Analysed | IngestResult]:
     """Sniff, decode, validate and analyse one upload (an archive: each member, in order): an
     `Analysed` per activity, a failed result per refusal. `sport`: the sport of a file that does
-    not say one (a CSV needs it; any other file whose sport is generic takes it). `listed`: what a
+    not say one (a CSV needs it; any other file whose sport is generic takes it). `listed`: what an
     account export's list says of this file (export_lists.apply). `digest`: the sha256 of `data`,
     when the caller has it already."""
     if max_bytes is not None and len(data) > max_bytes:
@@ -262,7 +262,8 @@ def ingest_paths(
         data = _take(path, max_bytes)
         if data is None or isinstance(data, IngestResult):
             return None if data is None else [_skipped_or(data)]
-        known = _known(db, owner_id, lists, _key(path.parent), str(path), data, lists.given.get(_key(path)))
+        known = _known(db, owner_id, lists, _key(path.parent), str(path), data, lists.given.get(_key(path)),
+                       max_bytes)
         return known if isinstance(known, list) else (data, known)
 
     def import_zip(path: Path) -> list[IngestResult]:
@@ -277,9 +278,9 @@ def ingest_paths(
             if isinstance(known, list):
                 yield path, known
                 continue
-            data, fresh = known
+            _, fresh = known
             steps = analyse_upload(
-                data, filename=str(path), sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone,
+                fresh.data, filename=fresh.filename, sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone,
                 digest=fresh.digest, listed=lists.given.get(_key(path)),
             )
             yield path, _stored(db, owner_id, steps, client_id, by_recorder, fresh.relisted)
@@ -338,29 +339,32 @@ def _import_zip(
             results.append(_skipped_or(_failed(name, data)))
             continue
         given = lists.given.get(posixpath.normpath(name))
-        known = _known(db, owner_id, lists, posixpath.dirname(name), name, data, given)
+        known = _known(db, owner_id, lists, posixpath.dirname(name), name, data, given, max_bytes)
         if isinstance(known, list):
             results.extend(known)
             continue
-        steps = analyse_upload(data, filename=name, sport=sport, max_bytes=max_bytes, profile_zone=lambda: zone,
-                               digest=known.digest, listed=given)
+        steps = analyse_upload(known.data, filename=known.filename, sport=sport, max_bytes=max_bytes,
+                               profile_zone=lambda: zone, digest=known.digest, listed=given)
         results.extend(_stored(db, owner_id, steps, client_id, by_recorder, known.relisted))
     return results
 
 
 @dataclass
 class _Fresh:
-    """A file of an import to analyse: the sha256 of its bytes (the analysis reuses it; a .gz
-    file's, of its content), and the run stored from these very bytes before the export's list naming
-    the file was imported, when the list changes it (`_known`): the file overwrites that run, the
-    list applied."""
+    """A file of an import to analyse: its bytes and name (a .gz file's content, under its name
+    without .gz, as an upload's unpack gives them: decompressed once), their sha256 (the analysis
+    reuses it), and the run stored from these very bytes before the export's list naming the file
+    was imported, when the list changes it (`_known`): the file overwrites that run, the list
+    applied."""
 
+    data: bytes
+    filename: str
     digest: str
     relisted: int | None = None
 
 
 def _known(db: Database, owner_id: int, lists: _Lists, folder: str, filename: str, data: bytes,
-           given: dict[str, str] | None) -> list[IngestResult] | _Fresh:
+           given: dict[str, str] | None, max_bytes: int | None) -> list[IngestResult] | _Fresh:
     """A file's results before its analysis (an export's table; [duplicate] for bytes the account
     holds, found before decoding them: a folder imported again costs a hash and a look-up per
     file), or else what its analysis needs (`_Fresh`). `given`: what an export's list says of the
@@ -369,19 +373,20 @@ def _known(db: Database, owner_id: int, lists: _Lists, folder: str, filename: st
     table = lists.table(folder, data, filename)
     if table is not None:
         return [_skipped_or(table)]
+    name = filename
     if data[:2] == b"\x1f\x8b":  # a .gz file's run is stored under its content's sha256 (analyse_upload)
         try:
-            data = archive.gunzip(data, filename)
+            ((name, data),) = archive.unpack(data, filename, max_member_bytes=max_bytes or archive.MAX_MEMBER_BYTES)
         except FormatError:
-            return _Fresh(hashlib.sha256(data).hexdigest())  # the analysis says what is wrong
+            return _Fresh(data, filename, hashlib.sha256(data).hexdigest())  # the analysis says what is wrong
     digest = hashlib.sha256(data).hexdigest()
     with db.connect() as conn:
         same = repo.holding_bytes(conn, owner_id, digest)
         stored = repo.as_imported(conn, same, digest) if same is not None and given else None
     if same is None:
-        return _Fresh(digest)
+        return _Fresh(data, name, digest)
     if given and stored is not None and export_lists.changes(given, *stored):
-        return _Fresh(digest, same)
+        return _Fresh(data, name, digest, same)
     try:
         fmt: str | None = formats.sniff(data)
     except FormatError:

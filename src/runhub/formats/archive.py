@@ -242,10 +242,11 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_me
     try:
         with zf.open(info) as fh:
             if peek:  # one stream: the look at the head is the start of the read
-                buf += fh.read(4096)
-                if max_nested_bytes is not None and is_zip(bytes(buf)):
-                    return member, _spill(fh, bytes(buf), info, name, member, max_nested_bytes), 0
-                _refuse_plainly_other(bytes(buf), member)
+                head = fh.read(4096)
+                buf += head
+                if max_nested_bytes is not None and is_zip(head):
+                    return member, _spill(fh, head, info, name, member, max_nested_bytes), 0
+                _refuse_plainly_other(head, member)
             if info.file_size > max_member_bytes:
                 raise _err(f"member declares {info.file_size} bytes, the limit is {max_member_bytes}", name, member)
             while chunk := fh.read(_CHUNK):
