@@ -72,6 +72,32 @@ def test_hand_made_file_both_paths_and_values() -> None:
     assert fast.legacy_pause
 
 
+# GPX 1.0 as GPSBabel and older loggers write it: speed (m/s) and course are children of trkpt
+GPX10 = (b'<?xml version="1.0"?>\n<gpx version="1.0" creator="GPSBabel" xmlns="http://www.topografix.com/GPX/1/0" '
+         b'xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v2">'
+         b"<trk><type>Running</type><trkseg>\n"
+         + pt("52.0", "4.0", b"<ele>1.5</ele><time>2024-06-01T06:30:00Z</time><course>12.5</course>"
+              b"<speed>3.125</speed>")
+         + pt("52.001", "4.0", b"<ele>2.5</ele><time>2024-06-01T06:30:10Z</time>")
+         + pt("52.002", "4.0", b"<time>2024-06-01T06:30:20Z</time><speed>3.25</speed>"
+              + tpx(b"<gpxtpx:speed>3.5</gpxtpx:speed>"))
+         + b"</trkseg></trk></gpx>\n")
+
+
+def test_gpx_1_0_speed_is_read_and_an_extension_wins() -> None:
+    """A point's own <speed> (GPX 1.0) is its speed; where an extension gives one too (GPX 1.1 moved
+    speed there), the extension's is kept; a point with neither has none. Both paths agree."""
+    from runhub import formats
+
+    fast = gpx._scan(GPX10)
+    assert fast is not None
+    _same(fast, gpx._walk(GPX10, None, None))
+    assert np.array_equal(fast.cols["speed"], [3.125, math.nan, 3.5], equal_nan=True)
+    (a,) = formats.decode(GPX10, filename="gpsbabel.gpx")
+    assert np.array_equal(a.channels["speed"], [3.125, math.nan, 3.5], equal_nan=True)
+    assert a.sport == "running"
+
+
 @pytest.mark.parametrize("variant", [
     SAMPLE.replace(b"<trkpt ", b"<g:trkpt ").replace(b"</trkpt>", b"</g:trkpt>")
     .replace(b'xmlns="http', b'xmlns:g="http'),  # prefixed GPX elements (and unprefixed others)
@@ -134,7 +160,7 @@ def _point(draw) -> bytes:
     tag = draw(st.sampled_from(["trkpt", "g:trkpt"]))
     body = []
     for _ in range(draw(st.integers(0, 5))):
-        kind = draw(st.sampled_from(["ele", "time", "ext", "other", "selfclose", "ws"]))
+        kind = draw(st.sampled_from(["ele", "time", "ext", "speed", "other", "selfclose", "ws"]))
         pre = "g:" if tag.startswith("g:") else ""
         if kind == "ele":
             body.append(f"<{pre}ele>{draw(_VALUE)}</{pre}ele>")
@@ -145,6 +171,9 @@ def _point(draw) -> bytes:
                             for n in draw(st.lists(_EXT, max_size=3)))
             nest = draw(st.booleans())
             body.append(f"<{pre}extensions>" + (f"<x:TPX>{inner}</x:TPX>" if nest else inner) + f"</{pre}extensions>")
+        elif kind == "speed":  # GPX 1.0's own speed element
+            name = draw(st.sampled_from(["speed", "Speed"]))
+            body.append(f"<{pre}{name}>{draw(_VALUE)}</{pre}{name}>")
         elif kind == "other":
             body.append(f"<{pre}sat>{draw(_VALUE)}</{pre}sat>")
         elif kind == "selfclose":

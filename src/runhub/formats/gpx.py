@@ -1,5 +1,8 @@
 """GPX 1.0/1.1 with Garmin TrackPointExtension v1/v2, power and cluetrust gpxdata: decode and encode.
 
+GPX 1.0 gives a point its speed (m/s) as a child of trkpt, GPX 1.1 moved it into extensions:
+both are read, the extension's winning where a point has both.
+
 Every file is checked by libxml2 (hardened: no DTD, no entities, no network, size-capped; see
 _common.well_formed, run beside the scan by well_formed_while) before anything read is used.
 Points are read by local element names, so every vendor's namespace prefix works, in one of two
@@ -147,6 +150,10 @@ def _scan(data: bytes) -> _Raw | None:
         if len(mine):
             last = xml_scan.last_of(mine, point_of[ext[mine]], n_pts)
             cols[channel] = np.where(last >= 0, ext_values[last], np.nan)
+    speed = tags.numbers(last_child(b"speed"))  # GPX 1.0's own <speed> (m/s), where no extension gives one
+    if speed is None:
+        return None
+    cols["speed"] = np.where(np.isnan(cols["speed"]), speed[0], cols["speed"])
     # OpenTracks before v4.18 wrote a pause as lat=100 and a resume as lat=200
     marker = (lat == 100.0) | (lat == 200.0)
     raw.legacy_pause = bool(marker.any())
@@ -292,17 +299,22 @@ def _point(pt: Any, lat: float, times: list[float | None], cols: dict[str, list[
     if -90 <= lat <= 90 and -180 <= lon <= 180:
         row["latitude"], row["longitude"] = lat, lon
     t = None
+    speed = math.nan
     for c in pt:
         cn = localname(c.tag)
         if cn == "time":
             t = parse_time(c.text)
         elif cn == "ele":
             row["altitude"] = xml_float(c.text)
+        elif cn.lower() == "speed":
+            speed = xml_float(c.text)
         elif cn == "extensions":
             for x in c.iter():
                 key = EXTENSIONS.get(localname(x.tag).lower())
                 if key and x.text and x.text.strip():
                     row[key] = xml_float(x.text)
+    if math.isnan(row["speed"]):
+        row["speed"] = speed
     times.append(t)
     for k in COLUMNS:
         cols[k].append(row[k])
