@@ -143,10 +143,16 @@ LAUGHS = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">' + b"".join(
 ) + b"]><TrainingCenterDatabase>&lol9;</TrainingCenterDatabase>"
 
 
-@pytest.mark.parametrize("payload", [XXE, LAUGHS])
-def test_entities_refused(payload: bytes) -> None:
+@pytest.mark.parametrize("payload, fmt", [
+    (XXE, "gpx"), (LAUGHS, "tcx"),
+    # the same in UTF-16, where a byte search for "<!DOCTYPE" would find nothing
+    (XXE.decode().encode("utf-16"), "gpx"), (LAUGHS.decode().encode("utf-16-be"), "tcx"),
+])
+def test_entities_refused(payload: bytes, fmt: str) -> None:
     with pytest.raises(FormatError, match="DOCTYPE"):
-        formats.decode(payload, "gpx" if b"<gpx" in payload else "tcx")
+        formats.decode(payload, fmt)
+    with pytest.raises(FormatError):
+        formats.decode(payload)
 
 
 def test_size_limit_checked_before_parsing() -> None:

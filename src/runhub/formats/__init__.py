@@ -84,11 +84,13 @@ def sniff(data: bytes) -> str:
 
 
 def decode(data: bytes, fmt: str | None = None, **options: Any) -> list[Activity]:
+    from runhub.formats.sniffing import as_utf8
+
     fmt = fmt or sniff(data)
     decoder = DECODERS.get(fmt)
     if decoder is None:
         raise FormatError(f"cannot read {fmt} files", format=fmt)
-    return decoder(data, **options)
+    return decoder(as_utf8(data) if fmt in ("tcx", "gpx", "csv", "json") else data, **options)
 
 
 def encode(activity: Activity, fmt: str) -> bytes:

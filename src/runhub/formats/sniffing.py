@@ -32,9 +32,43 @@ _OTHER_XML = {
 _ECG = re.compile(rb"^Sample Rate,\s*\d+ hertz\s*$", re.I | re.M)
 
 
+# UTF-16 text: by its byte order mark, or (XML without one) by "<?" as the XML spec's appendix F
+# detects it. Windows programs write GPX, TCX and CSV so ("Unicode Text" in Excel is UTF-16).
+_UTF16 = ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"), (b"<\0?\0", "utf-16-le"), (b"\0<\0?", "utf-16-be"))
+_DECLARED_UTF16 = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["']utf-16(?:-?[lb]e)?["']""", re.I)
+
+
+def _utf16(data: bytes) -> str | None:
+    return next((codec for bom, codec in _UTF16 if data.startswith(bom)), None)
+
+
+def as_utf8(data: bytes) -> bytes:
+    """UTF-16 text as UTF-8, an XML declaration's encoding said anew; anything else as it is. The
+    decoders (and their checks for a DOCTYPE) read UTF-8 and single-byte text; the stored original
+    keeps the bytes as they came."""
+    codec = _utf16(data)
+    if codec is None:
+        return data
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"UTF-16 text that does not decode at byte {exc.start} ({exc.reason})",
+                          location=f"byte {exc.start}") from exc
+    return _DECLARED_UTF16.sub(r'\1"UTF-8"', text.lstrip("\ufeff"), count=1).encode("utf-8")
+
+
 def sniff(data: bytes) -> str:
     if not data:
         raise FormatError("the file is empty")
+    codec = _utf16(data)
+    if codec is not None:  # what its text is, read from its first characters as UTF-8
+        head = _DECLARED_UTF16.sub(r'\1"UTF-8"', data[:8192].decode(codec, "replace").lstrip("\ufeff"), count=1)
+        if not head.strip():
+            raise FormatError("the file holds no text (UTF-16, blank)")
+        head_utf8 = head.encode("utf-8")
+        if _utf16(head_utf8):
+            raise FormatError("UTF-16 text whose characters are again UTF-16 bytes")
+        return sniff(head_utf8)
     if data[:2] == b"\x1f\x8b":
         return "gzip"
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
