@@ -39,7 +39,7 @@ from runhub import formats, sports
 from runhub.activity import Activity, ActivityError, validate_summary
 from runhub.analysis import analyse
 from runhub.analysis.local_time import infer_local_time
-from runhub.formats import FormatError, NotAnActivity, archive, export_lists
+from runhub.formats import FormatError, NotAnActivity, apple_health, archive, export_lists
 from runhub.store import Database, users
 from runhub.store import activities as repo
 
@@ -254,11 +254,15 @@ def ingest_paths(
     skipped (`_skipped_or`). A zip is read member by member, in this process (`_import_zip`)."""
     zone = _profile_zone(db, owner_id)()  # once for the import (a worker process cannot ask the database)
     lists = _lists_beside(paths)
+    health = _health_exports(paths)
 
     def first(path: Path) -> list[IngestResult] | tuple[bytes, _Fresh] | None:
         """What is known of a file before its analysis: its results already (unreadable, too large,
-        an export's table, bytes the account holds), or its bytes and what `_known` says; None for
-        a zip, which `_import_zip` reads member by member. Each file is read and hashed once."""
+        an export's table, bytes the account holds, a route of an Apple Health export imported),
+        or its bytes and what `_known` says; None for a file read by its own reader here (a zip,
+        Apple Health's export.xml). Each file is read and hashed once."""
+        if path.parent.name == "workout-routes" and _key(path.parent.parent) in health:
+            return [IngestResult("skipped", filename=str(path), error=f"{path}: {HEALTH_ROUTE}")]
         data = _take(path, max_bytes)
         if data is None or isinstance(data, IngestResult):
             return None if data is None else [_skipped_or(data)]
@@ -267,7 +271,10 @@ def ingest_paths(
         return known if isinstance(known, list) else (data, known)
 
     def import_zip(path: Path) -> list[IngestResult]:
-        return _import_zip(db, owner_id, path, client_id, sport, max_bytes, zone, by_recorder)
+        """A zip or Apple Health's export.xml, read by its own reader, in this process."""
+        if _is_zip(path):
+            return _import_zip(db, owner_id, path, client_id, sport, max_bytes, zone, by_recorder)
+        return _import_health(db, owner_id, path, client_id, by_recorder)
 
     if workers <= 1:
         for path in paths:
@@ -312,7 +319,7 @@ def ingest_paths(
             nxt = next(queue, None)
             if nxt is not None:
                 pending.append(ahead(nxt))
-            if work is None:  # a zip: here, in file order, member by member
+            if work is None:  # a zip or Apple Health's export.xml: here, in file order
                 yield path, import_zip(path)
             elif isinstance(work, list):
                 yield path, work
@@ -346,6 +353,81 @@ def _import_zip(
         steps = analyse_upload(known.data, filename=known.filename, sport=sport, max_bytes=max_bytes,
                                profile_zone=lambda: zone, digest=known.digest, listed=given)
         results.extend(_stored(db, owner_id, steps, client_id, by_recorder, known.relisted))
+    return results
+
+
+HEALTH_ROUTE = ("the route of a workout of Apple Health's export.xml beside this folder: imported with its "
+                "workout, with the workout's heart rate")
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return archive.is_zip(fh.read(4))
+    except OSError:
+        return False
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4096)
+    except OSError:
+        return b""
+
+
+def _health_exports(paths: Sequence[Path]) -> set[str]:
+    """The folders (by `_key`) holding Apple Health's export.xml among the files imported: the GPX
+    files of their workout-routes/ are the workouts' routes (only files of that name are read for it)."""
+    return {_key(p.parent) for p in paths if p.name.lower() == "export.xml" and apple_health.is_export(_head(p))}
+
+
+def _import_health(db: Database, owner_id: int, path: Path, client_id: str | None, by_recorder: bool,
+                   ) -> list[IngestResult]:
+    """Apple Health's export.xml, read as a stream (it may be gigabytes: every sample the phone
+    and the watch kept), each workout then analysed and stored as an activity with its route
+    (the GPX file its FileReference names, in the folder beside export.xml) and the heart rate and
+    distance recorded during it. A workout is one activity and one result; its original is its
+    <Workout> element as the file holds it, by whose bytes an import of the export again finds
+    it a duplicate. A file that does not read (not well-formed, an entity declared) stores nothing."""
+    name = str(path)
+    try:
+        with path.open("rb") as fh:
+            workouts, samples, sources = apple_health.read(fh, name)
+    except OSError as exc:
+        return [_unreadable(path, exc)]
+    except FormatError as exc:
+        return [_failed(name, exc)]
+    root = path.parent.resolve()
+
+    def route(ref: str) -> bytes | None:
+        found = (root / ref.lstrip("/")).resolve()
+        if not found.is_relative_to(root) or not found.is_file() or found.stat().st_size > archive.MAX_MEMBER_BYTES:
+            return None  # a path climbing out of the export, or no such file: the workout has no route
+        return found.read_bytes()
+
+    results: list[IngestResult] = []
+    for w, a in apple_health.activities(workouts, samples, sources, route, name):
+        where = f"{name} (workout {a.extras['apple_health']['workout']}, {w.attrs.get('startDate')})" \
+            if isinstance(a, Activity) else name
+        if isinstance(a, FormatError):
+            results.append(_failed(name, a))
+            continue
+        digest = hashlib.sha256(w.raw).hexdigest()
+        with db.connect() as conn:
+            same = repo.holding_bytes(conn, owner_id, digest)
+        if same is not None:
+            results.append(IngestResult("duplicate", same, filename=where, format="xml", duplicate_of=same))
+            continue
+        try:
+            # no profile zone: a workout without a position or HKTimeZone keeps the offset its dates
+            # carry (the phone's zone, at the date: the athlete's own, daylight saving included)
+            products = _analysed(a, None)
+        except ActivityError as exc:
+            results.append(_failed(where, exc))
+            continue
+        step = Analysed(a, products, digest, w.raw, "xml", where)
+        results.extend(_stored(db, owner_id, [step], client_id, by_recorder, None))
     return results
 
 
@@ -412,12 +494,13 @@ def _read(path: Path) -> bytes | IngestResult:
 
 def _take(path: Path, max_bytes: int | None) -> bytes | IngestResult | None:
     """A file of an import, in one open: its bytes; None for a zip (read member by member:
-    `_import_zip`); its result when it cannot be read or is past `max_bytes`, which is not read
-    whole (a lifetime's folder may hold a film of gigabytes): its first bytes say what it is."""
+    `_import_zip`) and for Apple Health's export.xml (read as a stream: `_import_health`); its
+    result when it cannot be read or is past `max_bytes`, which is not read whole (a lifetime's
+    folder may hold a film of gigabytes): its first bytes say what it is."""
     try:
         with path.open("rb") as fh:
             head = fh.read(4096)
-            if archive.is_zip(head):
+            if archive.is_zip(head) or apple_health.is_export(head):
                 return None
             if max_bytes is not None and (size := os.fstat(fh.fileno()).st_size) > max_bytes:
                 return _too_large(str(path), head, size, max_bytes)

@@ -205,14 +205,9 @@ OTHER_CONTENT = {
     # the header Strava writes in an account export's activities.csv
     "activities.csv": (b"Activity ID,Activity Date,Activity Name,Activity Type,Activity Description,Elapsed Time\n"
                        b"4078723797,\"Sep 20, 2019, 2:10:03 PM\",Morning Ride,Ride,,8356\n", "Strava's list"),
-    # Apple Health's export: export.xml opens with a DOCTYPE whose internal subset (the DTD, ~200
-    # declarations) runs past the first 4 KB; export_cda.xml; an ECG of electrocardiograms/, as the
-    # watch writes it (key,value lines, a blank line, then one voltage per line)
-    "export.xml": (b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE HealthData [\n'
-                   b"<!-- HealthKit Export Version: 13 -->\n"
-                   + b"<!ATTLIST Record type CDATA #REQUIRED unit CDATA #IMPLIED value CDATA #IMPLIED>\n" * 60
-                   + b']>\n<HealthData locale="en_NL">\n <ExportDate value="2024-04-04 08:00:00 +0200"/>\n',
-                   "Apple Health's export.xml"),
+    # Apple Health's export beside export.xml (whose workouts are imported: test_import_apple_health.py):
+    # export_cda.xml; an ECG of electrocardiograms/, as the watch writes it (key,value lines, a blank
+    # line, then one voltage per line)
     "export_cda.xml": (b'<?xml version="1.0" encoding="UTF-8"?>\n<ClinicalDocument xmlns="urn:hl7-org:v3">\n',
                        "a clinical document"),
     "ecg_2024-04-04.csv": ("Name,Ann Runner\nDate of Birth,\"Jan 15, 1990\"\nRecorded Date,2024-04-04 08:00:00 +0200\n"

@@ -1,0 +1,407 @@
+"""Apple Health's export: each workout of export.xml as an activity.
+
+The Health app exports `export.xml` (often hundreds of MB: every sample the phone and the watch
+recorded, then the workouts) and, in `workout-routes/`, a GPX file for each workout with a
+route. A runner leaving an Apple Watch has nothing else: no FIT, no TCX. A workout is read here
+with what the export holds of it:
+- its type (HKWorkoutActivityType..., HKIndoorWorkout: a treadmill run, a trainer ride), its
+  source (the watch, or the app that wrote it), its totals and statistics as `device_summary`,
+  its time zone (HKTimeZone) where the export names one;
+- its route: the points of the GPX file its WorkoutRoute's FileReference names (positions,
+  elevation, speed), as the GPX decoder reads them;
+- the heart rate and distance samples recorded during it: the Records of
+  HKQuantityTypeIdentifierHeartRate and of the distance type of its sport, from the workout's own
+  source (its watch), each at its own time: the samples of the route and of the records are
+  merged on one time axis, none resampled (a channel is NaN where it has no sample);
+- its pauses: the Pause/Resume (and MotionPaused/MotionResumed) events.
+Left out: laps and segments (Lap/Segment events), the other record types (running power, stride,
+steps), workouts' activity summaries.
+
+The file is read as a stream by expat, hardened by hand as defusedxml does it: the internal DTD
+subset Apple writes (ELEMENT and ATTLIST declarations) is allowed, any ENTITY declaration refuses
+the file (no entity expansion, so no billion laughs) and no external entity is ever read. The
+dates are parsed by hand (millions of records: strptime would take seconds more); Apple writes
+them as "2024-04-04 06:30:00 +0200".
+"""
+
+from __future__ import annotations
+
+import calendar
+import functools
+import math
+import re
+import zoneinfo
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import IO, Any
+from xml.parsers import expat
+
+import numpy as np
+
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Summary
+from runhub.formats import FormatError
+
+FMT = "apple_health"
+HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
+# the distance records of a workout, by its sport's family
+DISTANCE_TYPES = {
+    "running": "HKQuantityTypeIdentifierDistanceWalkingRunning",
+    "walking": "HKQuantityTypeIdentifierDistanceWalkingRunning",
+    "hiking": "HKQuantityTypeIdentifierDistanceWalkingRunning",
+    "cycling": "HKQuantityTypeIdentifierDistanceCycling",
+    "swimming": "HKQuantityTypeIdentifierDistanceSwimming",
+}
+# HKWorkoutActivityType... -> (runhub's sport, its indoor variant)
+SPORTS: dict[str, tuple[str, str]] = {
+    "Running": ("running", "running.treadmill"),
+    "Walking": ("walking", "walking"),
+    "Hiking": ("hiking", "hiking"),
+    "Cycling": ("cycling", "cycling.trainer"),
+    "Swimming": ("swimming", "swimming.pool"),
+    "Rowing": ("rowing", "rowing.indoor"),
+    "CrossCountrySkiing": ("skiing.cross_country", "skiing.cross_country"),
+    "DownhillSkiing": ("skiing.alpine", "skiing.alpine"),
+}
+PAUSE = {"HKWorkoutEventTypePause", "HKWorkoutEventTypeMotionPaused"}
+RESUME = {"HKWorkoutEventTypeResume", "HKWorkoutEventTypeMotionResumed"}
+# units Apple writes distances and durations in -> metres, seconds
+METRES = {"km": 1000.0, "m": 1.0, "mi": 1609.344, "yd": 0.9144, "ft": 0.3048, "cm": 0.01}
+SECONDS = {"min": 60.0, "s": 1.0, "hr": 3600.0, "h": 3600.0, "ms": 0.001}
+_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d+)? ?([+-])(\d\d):?(\d\d)$")
+_ROOT = re.compile(rb"<!DOCTYPE\s+HealthData\b|<HealthData\b")
+CHUNK = 1 << 20
+
+
+def is_export(head: bytes) -> bool:
+    """Whether these first bytes are those of Apple Health's export.xml."""
+    return _ROOT.search(head) is not None
+
+
+def parse_date(text: str) -> tuple[float, int]:
+    """(Unix seconds, UTC offset in seconds) of Apple's "2024-04-04 06:30:00 +0200"."""
+    if len(text) == 25 and text.isascii() and text[20] in "+-" and text[4] + text[7] + text[13] + text[16] == "--::":
+        digits = text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19] + text[21:25]
+        if digits.isdigit():  # the layout Apple writes, read by slices (a third of the regex's time)
+            offset = (int(text[21:23]) * 3600 + int(text[23:25]) * 60) * (-1 if text[20] == "-" else 1)
+            clock = int(text[11:13]) * 3600 + int(text[14:16]) * 60 + int(text[17:19])
+            return _day(text[:10]) * 86400 + clock - offset, offset
+    m = _DATE.match(text.strip())
+    if m is None:
+        raise ValueError(f"not a date as Apple writes them: {text!r}")
+    y, mo, d, h, mi, s = (int(g) for g in m.group(1, 2, 3, 4, 5, 6))
+    offset = (int(m.group(8)) * 3600 + int(m.group(9)) * 60) * (-1 if m.group(7) == "-" else 1)
+    return calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0)) - offset, offset
+
+
+@functools.lru_cache(maxsize=1024)
+def _day(text: str) -> int:
+    """Days from 1970-01-01 to the date "2024-04-04" (a record's date repeats thousands of times)."""
+    return date(int(text[:4]), int(text[5:7]), int(text[8:10])).toordinal() - _EPOCH_DAY
+
+
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+@dataclass
+class Workout:
+    """One <Workout> element: its attributes, metadata, events, statistics, route files, and its
+    bytes as the file holds them (the activity's original)."""
+
+    attrs: dict[str, str]
+    metadata: dict[str, str] = field(default_factory=dict)
+    events: list[tuple[str, float]] = field(default_factory=list)  # (type, Unix seconds)
+    statistics: dict[str, dict[str, str]] = field(default_factory=dict)
+    routes: list[str] = field(default_factory=list)
+    raw: bytes = b""
+    at: tuple[int, int] = (-1, -1)  # byte offsets of its start tag and of its end tag (equal: <Workout/>)
+
+
+class _Samples:
+    """One record type's samples: (start, end, value, source) in file order, compactly."""
+
+    def __init__(self) -> None:
+        self.start, self.end, self.value = array("d"), array("d"), array("d")
+        self.source: list[int] = []  # index into _Reader.sources
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        order = np.argsort(np.frombuffer(self.end, dtype=np.float64), kind="stable")
+        return (np.frombuffer(self.start, dtype=np.float64)[order], np.frombuffer(self.end, dtype=np.float64)[order],
+                np.frombuffer(self.value, dtype=np.float64)[order], np.asarray(self.source, dtype=np.int64)[order])
+
+
+class _Reader:
+    """expat's handlers: the workouts, and the samples of the record types a workout reads."""
+
+    def __init__(self, kept_types: set[str]) -> None:
+        self.kept = kept_types
+        self.samples: dict[str, _Samples] = {k: _Samples() for k in kept_types}
+        self.sources: dict[str, int] = {}
+        self.units: dict[str, str] = {}
+        self.workouts: list[Workout] = []
+        self.current: Workout | None = None
+        self.root_seen = False
+        self.parser = expat.ParserCreate()
+        p = self.parser
+        p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        p.EntityDeclHandler = self._entity
+        p.UnparsedEntityDeclHandler = self._entity
+        p.ExternalEntityRefHandler = self._external
+        p.StartElementHandler = self._start
+        p.EndElementHandler = self._end
+
+    def _entity(self, *_args: Any) -> None:
+        raise FormatError("an XML entity declaration: refused (entity expansion is unsafe)", format=FMT,
+                          location=f"line {self.parser.CurrentLineNumber}")
+
+    def _external(self, *_args: Any) -> int:
+        raise FormatError("an external entity: refused (no file or network is read)", format=FMT,
+                          location=f"line {self.parser.CurrentLineNumber}")
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        if name == "Record":
+            kind = attrs.get("type")
+            if kind in self.kept:
+                try:
+                    start, end = attrs["startDate"], attrs["endDate"]
+                    t0 = parse_date(start)[0]
+                    t1 = t0 if end == start else parse_date(end)[0]  # a heart rate's are one instant
+                    v = float(attrs["value"])
+                except (KeyError, ValueError):
+                    return  # a record without a readable time or value says nothing
+                s = self.samples[kind]
+                s.start.append(t0)
+                s.end.append(t1)
+                s.value.append(v)
+                s.source.append(self.sources.setdefault(attrs.get("sourceName", ""), len(self.sources)))
+                self.units.setdefault(kind, attrs.get("unit", ""))
+            return
+        if name == "Workout":
+            self.current = Workout(dict(attrs), at=(self.parser.CurrentByteIndex, -1))
+            return
+        w = self.current
+        if w is None:
+            if name == "HealthData":
+                self.root_seen = True
+            return
+        if name == "MetadataEntry" and "key" in attrs:
+            w.metadata.setdefault(attrs["key"], attrs.get("value", ""))
+        elif name == "WorkoutEvent" and "date" in attrs:
+            try:
+                w.events.append((attrs.get("type", ""), parse_date(attrs["date"])[0]))
+            except ValueError:
+                pass
+        elif name == "WorkoutStatistics" and "type" in attrs:
+            w.statistics[attrs["type"]] = dict(attrs)
+        elif name == "FileReference" and attrs.get("path"):
+            w.routes.append(attrs["path"])
+
+    def _end(self, name: str) -> None:
+        if name == "Workout" and self.current is not None:
+            self.current.at = (self.current.at[0], self.parser.CurrentByteIndex)
+            self.workouts.append(self.current)
+            self.current = None
+
+    def read(self, stream: IO[bytes]) -> None:
+        """Feed the file through in chunks, keeping the bytes of the open workout (from its start
+        tag on) so that each workout's own bytes are at hand when it ends."""
+        keep = bytearray()
+        keep_at = 0  # the offset of keep[0] in the file
+        done = 0
+        while True:
+            chunk = stream.read(CHUNK)
+            keep += chunk
+            try:
+                self.parser.Parse(chunk, not chunk)
+            except expat.ExpatError as exc:
+                raise FormatError(f"not well-formed XML ({expat.ErrorString(exc.code)})", format=FMT,
+                                  location=f"line {exc.lineno}") from exc
+            for w in self.workouts[done:]:
+                start, end = w.at[0] - keep_at, w.at[1] - keep_at
+                close = keep.find(b">", end)  # the end tag's, or the start tag's own "/>"
+                w.raw = bytes(keep[start:close + 1])
+            done = len(self.workouts)
+            if not chunk:
+                return
+            cut = len(keep) if self.current is None else self.current.at[0] - keep_at
+            del keep[:cut]
+            keep_at += cut
+
+
+def read(stream: IO[bytes], filename: str | None = None) -> tuple[list[Workout], dict[str, tuple[np.ndarray, ...]],
+                                                                    list[str]]:
+    """(the workouts, the kept record types' samples as (start, end, value, source index) sorted by
+    end, the source names by index) of an export.xml read from `stream`."""
+    reader = _Reader({HEART_RATE, *DISTANCE_TYPES.values()})
+    try:
+        reader.read(stream)
+    except FormatError as exc:  # raised where the file is not known, inside expat's handlers
+        raise FormatError(exc.message, format=FMT, file=filename, location=exc.location) from exc
+    if not reader.root_seen:
+        raise FormatError("not Apple Health's export.xml (no <HealthData>)", format=FMT, file=filename)
+    samples = {k: s.arrays() for k, s in reader.samples.items()}
+    units = reader.units
+    for kind, (t0, t1, v, src) in list(samples.items()):
+        scale = METRES.get(units.get(kind, ""), 1.0) if kind != HEART_RATE else 1.0
+        samples[kind] = (t0, t1, v * scale, src)
+    return reader.workouts, samples, list(reader.sources)
+
+
+def _sport(w: Workout) -> str:
+    kind = w.attrs.get("workoutActivityType", "").removeprefix("HKWorkoutActivityType")
+    if kind == "Swimming":
+        where = w.metadata.get("HKSwimmingLocationType")
+        return {"1": "swimming.pool", "2": "swimming.open_water"}.get(where or "", "swimming")
+    outdoor, indoor = SPORTS.get(kind, ("generic", "generic"))
+    return indoor if w.metadata.get("HKIndoorWorkout") == "1" else outdoor
+
+
+def _quantity(value: str | None, unit: str | None, scale: dict[str, float]) -> float | None:
+    """A value in one of `scale`'s units, converted; None when absent, unreadable or in another unit."""
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except ValueError:
+        return None
+    factor = scale.get((unit or "").strip())
+    return v * factor if factor is not None and math.isfinite(v) else None
+
+
+def _metadata_quantity(text: str | None, scale: dict[str, float]) -> float | None:
+    """A metadata value as Apple writes it, "4500 cm", converted."""
+    value, _, unit = (text or "").partition(" ")
+    return _quantity(value, unit, scale)
+
+
+def _device_summary(w: Workout) -> dict[str, Any]:
+    """Apple's own totals of the workout: its attributes and statistics, as written, and the
+    distance (m) and timer time (s) read from them."""
+    out: dict[str, Any] = {k: v for k, v in w.attrs.items() if k != "device"}
+    for kind, stat in w.statistics.items():
+        out[kind.removeprefix("HKQuantityTypeIdentifier")] = {k: v for k, v in stat.items() if k != "type"}
+    out["metadata"] = dict(w.metadata)
+    return out
+
+
+def _distance_total(w: Workout, family: str) -> float | None:
+    total = _quantity(w.attrs.get("totalDistance"), w.attrs.get("totalDistanceUnit"), METRES)
+    stat = w.statistics.get(DISTANCE_TYPES.get(family, ""))
+    if total is None and stat is not None:
+        total = _quantity(stat.get("sum"), stat.get("unit"), METRES)
+    return total
+
+
+def _in_window(samples: tuple[np.ndarray, ...] | None, source: int | None, t0: float, t1: float,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(starts, ends, values) of the samples lying within [t0, t1], from the workout's own source
+    when it has any there (an iPhone's and a watch's records of one run are not summed)."""
+    if samples is None:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    start, end, value, src = samples
+    lo, hi = np.searchsorted(end, t0, "left"), np.searchsorted(end, t1, "right")
+    start, end, value, src = start[lo:hi], end[lo:hi], value[lo:hi], src[lo:hi]
+    inside = (start >= t0) & np.isfinite(value)
+    if source is not None and (inside & (src == source)).any():
+        inside &= src == source
+    return start[inside], end[inside], value[inside]
+
+
+def _merged(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every series' samples on one time axis (the union of their times): each channel holds its
+    own values at its own times (the last of one time) and NaN at the others'."""
+    times = np.unique(np.concatenate([t for t, _ in series.values()])) if series else np.zeros(0)
+    channels: dict[str, np.ndarray] = {}
+    for name, (t, v) in series.items():
+        if not len(t):
+            continue
+        col = np.full(len(times), np.nan)
+        col[np.searchsorted(times, t)] = v  # in time order: a later value of one time overwrites
+        channels[name] = col
+    return times, channels
+
+
+def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...]], sources: list[str],
+               route: Callable[[str], bytes | None], filename: str | None = None,
+               ) -> Iterator[tuple[Workout, Activity | FormatError]]:
+    """Each workout and its Activity (or, for a workout that cannot be read, why): `route` gives the
+    bytes of a route file by the path its FileReference names (None: not found)."""
+    from runhub.formats import gpx
+
+    source_index = {name: k for k, name in enumerate(sources)}
+    for k, w in enumerate(workouts):
+        where = f"Workout {k + 1}"
+        try:
+            t0, date_offset = parse_date(w.attrs.get("startDate", ""))
+            t1, _ = parse_date(w.attrs.get("endDate", ""))
+        except ValueError as exc:
+            yield w, FormatError(str(exc), format=FMT, file=filename, location=where, field="startDate")
+            continue
+        sport = _sport(w)
+        family = sport.split(".")[0]
+        source = source_index.get(w.attrs.get("sourceName", ""))
+        series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for path in w.routes[:1]:
+            data = route(path)
+            if data is None:
+                continue
+            try:
+                (r,) = gpx.decode(data, filename=path)
+            except FormatError:
+                continue  # a route that cannot be read: the workout keeps its samples
+            rt = r.start.timestamp() + r.channels["time"]
+            for name in ("latitude", "longitude", "altitude", "speed", "distance"):
+                if name in r.channels:
+                    series[name] = (rt, r.channels[name])
+        _, hr_t, hr = _in_window(samples.get(HEART_RATE), source, t0, t1)
+        if len(hr):
+            series["heart_rate"] = (hr_t, hr)
+        d0, d1, dv = _in_window(samples.get(DISTANCE_TYPES.get(family, "")), source, t0, t1)
+        if len(dv):  # each record: the distance covered from its start to its end (the route's, computed, yields)
+            series["distance"] = (np.concatenate((d0[:1], d1)), np.concatenate(([0.0], np.cumsum(dv))))
+        times, channels = _merged(series)
+        start = float(times[0]) if len(times) else t0
+        a = Activity(start=datetime.fromtimestamp(start, UTC), sport=sport)
+        zone = w.metadata.get("HKTimeZone")
+        try:
+            offset = a.start.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset() if zone else None
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            offset = None
+        if offset is not None:
+            a.timezone, a.utc_offset = zone, int(offset.total_seconds())
+        else:  # the dates carry the offset of the phone's zone at each date: a position says better
+            a.utc_offset = date_offset
+            a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED
+        if len(times):
+            channels["time"] = times - start
+            a.channels = {"time": channels.pop("time"), **channels}
+            a.pauses = _pauses(w.events, times)
+        timer = _quantity(w.attrs.get("duration"), w.attrs.get("durationUnit"), SECONDS)
+        a.summary = Summary(distance=_distance_total(w, family), elapsed_time=max(t1 - t0, 0.0), timer_time=timer)
+        a.device_summary = _device_summary(w)
+        a.device_name = (w.attrs.get("sourceName") or "").strip()[:200] or None
+        a.app_version = w.attrs.get("sourceVersion")
+        a.calories = _quantity(w.attrs.get("totalEnergyBurned"), w.attrs.get("totalEnergyBurnedUnit"),
+                               {"kcal": 1.0, "Cal": 1.0, "kJ": 1 / 4.184})
+        ascent = _metadata_quantity(w.metadata.get("HKElevationAscended"), METRES)
+        if ascent is not None:
+            a.device_summary["elevation_gain_m"] = ascent
+        a.extras["apple_health"] = {"workout": k + 1, "route": w.routes[0] if w.routes else None}
+        yield w, a
+
+
+def _pauses(events: list[tuple[str, float]], times: np.ndarray) -> list[int]:
+    """The samples that follow a pause: the first at or after each resume that ends a pause."""
+    out: set[int] = set()
+    paused = False
+    for kind, t in sorted(events, key=lambda e: e[1]):
+        if kind in PAUSE:
+            paused = True
+        elif kind in RESUME and paused:
+            paused = False
+            i = int(np.searchsorted(times, t, "left"))
+            if 0 < i < len(times):
+                out.add(i)
+    return sorted(out)
+

@@ -1,0 +1,234 @@
+"""Apple Health's export, as a runner leaving an Apple Watch brings it: `runhub import` of the
+export's folder reads each workout of export.xml as an activity, with its route (the GPX its
+FileReference names) and the heart rate and distance the watch recorded during it, each sample at
+its own time; the route files are not imported again on their own. The export here is written
+as the Health app writes it (the DOCTYPE's internal subset, Records with MetadataEntry children,
+Workouts with metadata, events, statistics and a WorkoutRoute; routes with Apple's extensions);
+every expected value below is read off the numbers written into it."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from runhub.formats import apple_health
+from runhub.ingest import ingest_bytes, ingest_paths
+from runhub.store import activities as repo
+from tests.conftest import make_user
+from tests.core.test_import_sources import CLI, stored_count
+
+WATCH = "Ann’s Apple Watch"
+PHONE = "Ann’s iPhone"
+DTD = ("<!DOCTYPE HealthData [\n<!-- HealthKit Export Version: 13 -->\n"
+       "<!ELEMENT HealthData (ExportDate,Me,(Record|Correlation|Workout|ActivitySummary|ClinicalRecord)*)>\n"
+       "<!ATTLIST Record type CDATA #REQUIRED unit CDATA #IMPLIED value CDATA #IMPLIED>\n]>\n")
+ROUTE = "/workout-routes/route_2024-04-04_6.30am.gpx"
+
+
+def hr(when: str, value: float, source: str = WATCH) -> str:
+    return (f'<Record type="HKQuantityTypeIdentifierHeartRate" sourceName="{source}" sourceVersion="10.4" '
+            f'unit="count/min" creationDate="2024-04-04 06:40:00 +0200" startDate="{when}" endDate="{when}" '
+            f'value="{value}">\n  <MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="2"/>\n </Record>')
+
+
+def distance(start: str, end: str, km: str) -> str:
+    return (f'<Record type="HKQuantityTypeIdentifierDistanceWalkingRunning" sourceName="{WATCH}" unit="km" '
+            f'creationDate="{end}" startDate="{start}" endDate="{end}" value="{km}"/>')
+
+
+def workout(kind: str, start: str, end: str, minutes: str, body: str = "", **attrs: str) -> str:
+    extra = "".join(f' {k}="{v}"' for k, v in attrs.items())
+    return (f'<Workout workoutActivityType="HKWorkoutActivityType{kind}" duration="{minutes}" durationUnit="min"'
+            f'{extra} sourceName="{WATCH}" sourceVersion="10.4" '
+            f'device="&lt;&lt;HKDevice: 0x283bc8f00&gt;, name:Apple Watch, hardware:Watch6,2&gt;" '
+            f'creationDate="{end}" startDate="{start}" endDate="{end}">\n{body} </Workout>')
+
+
+RUN = workout(
+    "Running", "2024-04-04 06:30:00 +0200", "2024-04-04 06:30:30 +0200", "0.4",
+    '  <MetadataEntry key="HKIndoorWorkout" value="0"/>\n'
+    '  <MetadataEntry key="HKTimeZone" value="Europe/Amsterdam"/>\n'
+    '  <MetadataEntry key="HKElevationAscended" value="50 cm"/>\n'
+    '  <WorkoutEvent type="HKWorkoutEventTypePause" date="2024-04-04 06:30:12 +0200"/>\n'
+    '  <WorkoutEvent type="HKWorkoutEventTypeResume" date="2024-04-04 06:30:18 +0200"/>\n'
+    '  <WorkoutStatistics type="HKQuantityTypeIdentifierHeartRate" startDate="2024-04-04 06:30:00 +0200" '
+    'endDate="2024-04-04 06:30:30 +0200" average="130" minimum="120" maximum="140" unit="count/min"/>\n'
+    f'  <WorkoutRoute sourceName="{WATCH}" creationDate="2024-04-04 06:31:00 +0200">\n'
+    f'   <FileReference path="{ROUTE}"/>\n  </WorkoutRoute>\n',
+    totalDistance="0.061", totalDistanceUnit="km", totalEnergyBurned="5", totalEnergyBurnedUnit="kcal",
+)
+# a treadmill run in the evening: no route, no time zone named (the dates' offset is the phone's)
+TREADMILL = workout(
+    "Running", "2024-04-04 19:00:00 +0200", "2024-04-04 19:00:20 +0200", "0.3333333333",
+    '  <MetadataEntry key="HKIndoorWorkout" value="1"/>\n',
+)
+YOGA = workout("Yoga", "2024-04-05 07:00:00 +0200", "2024-04-05 07:30:00 +0200", "30")
+POOL = workout("Swimming", "2024-04-06 07:00:00 +0200", "2024-04-06 07:40:00 +0200", "38",
+               '  <MetadataEntry key="HKSwimmingLocationType" value="1"/>\n'
+               '  <MetadataEntry key="HKLapLength" value="25 m"/>\n',
+               totalDistance="1500", totalDistanceUnit="m")
+RECORDS = [
+    hr("2024-04-04 06:29:00 +0200", 70),  # before the run
+    hr("2024-04-04 06:30:05 +0200", 120),
+    hr("2024-04-04 06:30:10 +0200", 130),
+    hr("2024-04-04 06:30:10 +0200", 99, PHONE),  # another source's: the watch's are the run's
+    hr("2024-04-04 06:30:25 +0200", 140),
+    hr("2024-04-04 06:31:00 +0200", 90),  # after it
+    distance("2024-04-04 06:30:00 +0200", "2024-04-04 06:30:10 +0200", "0.030"),
+    distance("2024-04-04 06:30:10 +0200", "2024-04-04 06:30:20 +0200", "0.031"),
+    hr("2024-04-04 19:00:02 +0200", 100),
+    hr("2024-04-04 19:00:12 +0200", 110),
+    distance("2024-04-04 19:00:00 +0200", "2024-04-04 19:00:20 +0200", "0.05"),
+]
+
+
+def route_gpx() -> str:
+    """Six points, 4 s apart from 04:30:00Z (06:30 in Amsterdam), as Apple writes a route."""
+    pts = "".join(
+        f'<trkpt lon="4.{k:04d}" lat="52.0000"><ele>1.{k}</ele><time>2024-04-04T04:30:{k * 4:02d}Z</time>'
+        f"<extensions><speed>3.{k}</speed><course>90</course><hAcc>4</hAcc><vAcc>3</vAcc></extensions></trkpt>"
+        for k in range(6))
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="Apple Health Export" '
+            'xmlns="http://www.topografix.com/GPX/1/1"><metadata><time>2024-04-05T06:00:00Z</time></metadata>'
+            f"<trk><name>Route 2024-04-04 6:30am</name><trkseg>{pts}</trkseg></trk></gpx>")
+
+
+def export_folder(tmp_path: Path, workouts: list[str], records: list[str] = RECORDS) -> Path:
+    root = tmp_path / "apple_health_export"
+    (root / "workout-routes").mkdir(parents=True)
+    body = "\n ".join([*records, *workouts])
+    (root / "export.xml").write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n{DTD}<HealthData locale="en_NL">\n'
+        f' <ExportDate value="2024-04-07 08:00:00 +0200"/>\n <Me HKCharacteristicTypeIdentifierBiologicalSex="x"/>\n'
+        f" {body}\n</HealthData>\n", encoding="utf-8")
+    (root / ROUTE.lstrip("/")).write_text(route_gpx(), encoding="utf-8")
+    return root
+
+
+def imported(db, owner: int, root: Path) -> dict[str, list]:
+    paths = sorted(p for p in root.rglob("*") if p.is_file())
+    return {p.name: rs for p, rs in ingest_paths(db, owner, paths, client_id=CLI)}
+
+
+def test_each_workout_is_an_activity_with_its_route_and_its_heart_rate(db, tmp_path):
+    root = export_folder(tmp_path, [RUN, TREADMILL, YOGA, POOL])
+    uid, _ = make_user(db, "apple")
+    results = imported(db, uid, root)
+    assert [r.status for r in results["export.xml"]] == ["created"] * 4
+    (route,) = results[Path(ROUTE).name]
+    assert route.status == "skipped" and "imported with its workout" in route.error
+    assert stored_count(db, uid) == 4
+    with db.connect() as conn:
+        run, treadmill, yoga, pool = (repo.load_activity(conn, r.activity_id, uid) for r in results["export.xml"])
+        original = repo.load_original(conn, results["export.xml"][0].activity_id)
+
+    # the run: the route's points every 4 s, heart rate at 5, 10 and 25 s, the distance records'
+    # ends at 10 and 20 s (and the first one's start, 0 m, at 0 s), on one time axis
+    assert run.start == datetime(2024, 4, 4, 4, 30, tzinfo=UTC)
+    assert (run.sport, run.timezone, run.utc_offset) == ("running", "Europe/Amsterdam", 7200)
+    ch = run.channels
+    assert ch["time"].tolist() == [0, 4, 5, 8, 10, 12, 16, 20, 25]
+    nan = math.nan
+    assert np.array_equal(ch["heart_rate"], [nan, nan, 120, nan, 130, nan, nan, nan, 140], equal_nan=True)
+    assert np.array_equal(ch["distance"], [0, nan, nan, nan, 30, nan, nan, 61, nan], equal_nan=True)
+    assert np.array_equal(ch["latitude"], [52, 52, nan, 52, nan, 52, 52, 52, nan], equal_nan=True)
+    assert np.array_equal(ch["longitude"], [4, 4.0001, nan, 4.0002, nan, 4.0003, 4.0004, 4.0005, nan],
+                          equal_nan=True)
+    assert np.array_equal(ch["altitude"], [1.0, 1.1, nan, 1.2, nan, 1.3, 1.4, 1.5, nan], equal_nan=True)
+    assert np.array_equal(ch["speed"], [3.0, 3.1, nan, 3.2, nan, 3.3, 3.4, 3.5, nan], equal_nan=True)
+    assert run.pauses == [7]  # resumed at 18 s: the next sample is the one at 20 s
+    assert run.summary.distance == pytest.approx(61.0)
+    assert (run.summary.heart_rate_min, run.summary.heart_rate_max) == (120, 140)
+    assert (run.device_name, run.app_version, run.calories) == (WATCH, "10.4", 5)
+    ds = run.device_summary
+    assert (ds["duration"], ds["totalDistance"], ds["HeartRate"]["average"]) == ("0.4", "0.061", "130")
+    assert ds["elevation_gain_m"] == pytest.approx(0.5)
+    # the original: the workout's element, byte for byte as export.xml holds it
+    assert original[0] == RUN.encode() and original[1] == "xml"
+
+    # the treadmill run: heart rate and distance, no position; the dates' own offset (+02:00)
+    assert (treadmill.sport, treadmill.utc_offset, treadmill.has_gps) == ("running.treadmill", 7200, False)
+    assert treadmill.start == datetime(2024, 4, 4, 17, 0, tzinfo=UTC)
+    assert treadmill.channels["time"].tolist() == [0, 2, 12, 20]
+    assert np.array_equal(treadmill.channels["heart_rate"], [nan, 100, 110, nan], equal_nan=True)
+    assert np.array_equal(treadmill.channels["distance"], [0, nan, nan, 50], equal_nan=True)
+
+    # yoga: no samples at all; the workout's own totals
+    assert (yoga.sport, yoga.has_streams) == ("generic", False)
+    assert (yoga.summary.timer_time, yoga.summary.elapsed_time) == (1800, 1800)
+    assert yoga.start == datetime(2024, 4, 5, 5, 0, tzinfo=UTC)
+    # a pool swim, its distance as Apple summed it
+    assert (pool.sport, pool.summary.distance, pool.summary.timer_time) == ("swimming.pool", 1500, 38 * 60)
+
+
+def test_the_export_imported_again_changes_nothing(db, tmp_path):
+    root = export_folder(tmp_path, [RUN, TREADMILL])
+    uid, _ = make_user(db, "apple-again")
+    first = imported(db, uid, root)
+    again = imported(db, uid, root)
+    assert [r.status for r in again["export.xml"]] == ["duplicate"] * 2
+    assert [r.activity_id for r in again["export.xml"]] == [r.activity_id for r in first["export.xml"]]
+    assert stored_count(db, uid) == 2
+
+
+def test_export_xml_alone_is_imported_with_the_routes_beside_it(db, tmp_path):
+    """`runhub import apple_health_export/export.xml`: the route is read from the folder beside it."""
+    root = export_folder(tmp_path, [RUN])
+    uid, _ = make_user(db, "apple-alone")
+    ((_, (r,)),) = list(ingest_paths(db, uid, [root / "export.xml"], client_id=CLI))
+    with db.connect() as conn:
+        assert repo.load_activity(conn, r.activity_id, uid).has_gps
+
+
+@pytest.mark.parametrize("path", ["/../../outside.gpx", "/workout-routes/missing.gpx"])
+def test_a_route_outside_the_export_or_missing_is_not_read(db, tmp_path, path):
+    """A FileReference climbing out of the export's folder is never followed (the file there is a
+    valid GPX that would give the run positions); a missing one leaves the workout its samples."""
+    root = export_folder(tmp_path, [RUN.replace(ROUTE, path)])
+    (tmp_path.parent / "outside.gpx").write_text(route_gpx(), encoding="utf-8")
+    uid, _ = make_user(db, "apple-route")
+    (r,) = imported(db, uid, root)["export.xml"]
+    with db.connect() as conn:
+        run = repo.load_activity(conn, r.activity_id, uid)
+    assert r.status == "created" and not run.has_gps
+    assert run.channels["heart_rate"][np.isfinite(run.channels["heart_rate"])].tolist() == [120, 130, 140]
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda x: x.replace("]>", '<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'), "entity declaration"),
+    (lambda x: x.replace("]>", '<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'), "entity declaration"),
+    (lambda x: x[: len(x) // 2], "not well-formed XML"),
+    (lambda x: x.replace("<HealthData", "<HealthData><Bad"), "not well-formed XML"),
+])
+def test_a_hostile_or_broken_export_stores_nothing(db, tmp_path, change, says):
+    root = export_folder(tmp_path, [RUN, TREADMILL])
+    xml = root / "export.xml"
+    xml.write_text(change(xml.read_text(encoding="utf-8")), encoding="utf-8")
+    uid, _ = make_user(db, "apple-bad")
+    (r,) = imported(db, uid, root)["export.xml"]
+    assert r.status == "failed" and says in r.error and "export.xml" in r.error
+    assert stored_count(db, uid) == 0
+
+
+def test_an_upload_of_export_xml_is_refused_saying_what_it_is(db, tmp_path):
+    root = export_folder(tmp_path, [RUN])
+    uid, _ = make_user(db, "apple-upload")
+    (r,) = ingest_bytes(db, uid, (root / "export.xml").read_bytes(), filename="export.xml")
+    assert r.status == "failed" and "Apple Health's export.xml" in r.error and "runhub import" in r.error
+    assert stored_count(db, uid) == 0
+
+
+@given(st.datetimes(min_value=datetime(1980, 1, 1), max_value=datetime(2100, 1, 1)),
+       st.integers(-14 * 4, 14 * 4).map(lambda q: q * 15 * 60))
+def test_dates_read_as_strptime_reads_them(when, offset):
+    """The hand parser (millions of records: strptime costs seconds more) against datetime's."""
+    sign = "-" if offset < 0 else "+"
+    text = f"{when:%Y-%m-%d %H:%M:%S} {sign}{abs(offset) // 3600:02d}{abs(offset) % 3600 // 60:02d}"
+    want = datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
+    assert apple_health.parse_date(text) == (want.timestamp(), offset)
