@@ -262,7 +262,8 @@ def import_(
                      "for 500 files or more, where it pays for their start-up; else 1: all in this process)."),
     ] = None,
 ) -> None:
-    """Import activity files (FIT, TCX, GPX, CSV, Smashrun JSON, .gz, .zip)."""
+    """Import activity files (FIT, TCX, GPX, CSV, Smashrun JSON, .gz, .zip; account exports of Strava, Garmin,
+    Runkeeper and Apple Health)."""
     from runhub.ingest import IngestResult, ingest_paths
 
     settings = get_settings()

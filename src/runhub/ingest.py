@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
@@ -274,7 +274,7 @@ def ingest_paths(
         """A zip or Apple Health's export.xml, read by its own reader, in this process."""
         if _is_zip(path):
             return _import_zip(db, owner_id, path, client_id, sport, max_bytes, zone, by_recorder)
-        return _import_health(db, owner_id, path, client_id, by_recorder)
+        return _health_file(db, owner_id, path, client_id, by_recorder)
 
     if workers <= 1:
         for path in paths:
@@ -340,19 +340,36 @@ def _import_zip(
     limit = max_bytes or archive.MAX_MEMBER_BYTES
     named = archive.stream(path, limit, only=lambda name: posixpath.basename(name).lower() in export_lists.LIST_NAMES)
     lists = _lists_in([(name, data) for name, data in named if isinstance(data, bytes)])
+    try:
+        members: archive.Members | None = archive.Members(path)  # Apple Health's export.xml is read by name
+    except FormatError:
+        members = None  # the stream below says what is wrong with the file
+    health = {name for name in (members.names() if members else [])
+              if posixpath.basename(name).lower() == "export.xml" and apple_health.is_export(members.head(name))}
+    routes = {posixpath.join(posixpath.dirname(name), "workout-routes") for name in health}
     results: list[IngestResult] = []
-    for name, data in archive.stream(path, limit):
-        if isinstance(data, FormatError):
-            results.append(_skipped_or(_failed(name, data)))
-            continue
-        given = lists.given.get(posixpath.normpath(name))
-        known = _known(db, owner_id, lists, posixpath.dirname(name), name, data, given, max_bytes)
-        if isinstance(known, list):
-            results.extend(known)
-            continue
-        steps = analyse_upload(known.data, filename=known.filename, sport=sport, max_bytes=max_bytes,
-                               profile_zone=lambda: zone, digest=known.digest, listed=given)
-        results.extend(_stored(db, owner_id, steps, client_id, by_recorder, known.relisted))
+    try:
+        for name, data in archive.stream(path, limit):
+            if name in health and members is not None:
+                results.extend(_health_in_zip(db, owner_id, members, name, client_id, by_recorder))
+                continue
+            if posixpath.dirname(name) in routes:  # the routes of its workouts: read with them
+                results.append(IngestResult("skipped", filename=name, error=f"{name}: {HEALTH_ROUTE}"))
+                continue
+            if isinstance(data, FormatError):
+                results.append(_skipped_or(_failed(name, data)))
+                continue
+            given = lists.given.get(posixpath.normpath(name))
+            known = _known(db, owner_id, lists, posixpath.dirname(name), name, data, given, max_bytes)
+            if isinstance(known, list):
+                results.extend(known)
+                continue
+            steps = analyse_upload(known.data, filename=known.filename, sport=sport, max_bytes=max_bytes,
+                                   profile_zone=lambda: zone, digest=known.digest, listed=given)
+            results.extend(_stored(db, owner_id, steps, client_id, by_recorder, known.relisted))
+    finally:
+        if members is not None:
+            members.close()
     return results
 
 
@@ -382,37 +399,29 @@ def _health_exports(paths: Sequence[Path]) -> set[str]:
     return {_key(p.parent) for p in paths if p.name.lower() == "export.xml" and apple_health.is_export(_head(p))}
 
 
-def _import_health(db: Database, owner_id: int, path: Path, client_id: str | None, by_recorder: bool,
+def _import_health(db: Database, owner_id: int, name: str, open_xml: Callable[[], IO[bytes]],
+                   route: Callable[[str], bytes | None], client_id: str | None, by_recorder: bool,
                    ) -> list[IngestResult]:
-    """Apple Health's export.xml, read as a stream (it may be gigabytes: every sample the phone
-    and the watch kept), each workout then analysed and stored as an activity with its route
-    (the GPX file its FileReference names, in the folder beside export.xml) and the heart rate and
-    distance recorded during it. A workout is one activity and one result; its original is its
-    <Workout> element as the file holds it, by whose bytes an import of the export again finds
-    it a duplicate. A file that does not read (not well-formed, an entity declared) stores nothing."""
-    name = str(path)
+    """Apple Health's export.xml (`name`), read as a stream from `open_xml()` (it may be gigabytes:
+    every sample the phone and the watch kept), each workout then analysed and stored as an
+    activity with its route (`route`: the bytes of the file a FileReference names, None when there
+    is none) and the heart rate and distance recorded during it. A workout is one activity and one
+    result; its original is its <Workout> element as the file holds it, by whose bytes an import of
+    the export again finds it a duplicate. A file that does not read (not well-formed, an entity
+    declared) stores nothing."""
     try:
-        with path.open("rb") as fh:
+        with open_xml() as fh:
             workouts, samples, sources = apple_health.read(fh, name)
     except OSError as exc:
-        return [_unreadable(path, exc)]
+        return [IngestResult("failed", filename=name, error=f"{name}: {exc.strerror or exc}")]
     except FormatError as exc:
         return [_failed(name, exc)]
-    root = path.parent.resolve()
-
-    def route(ref: str) -> bytes | None:
-        found = (root / ref.lstrip("/")).resolve()
-        if not found.is_relative_to(root) or not found.is_file() or found.stat().st_size > archive.MAX_MEMBER_BYTES:
-            return None  # a path climbing out of the export, or no such file: the workout has no route
-        return found.read_bytes()
-
     results: list[IngestResult] = []
     for w, a in apple_health.activities(workouts, samples, sources, route, name):
-        where = f"{name} (workout {a.extras['apple_health']['workout']}, {w.attrs.get('startDate')})" \
-            if isinstance(a, Activity) else name
         if isinstance(a, FormatError):
             results.append(_failed(name, a))
             continue
+        where = f"{name} (workout {a.extras['apple_health']['workout']}, {w.attrs.get('startDate')})"
         digest = hashlib.sha256(w.raw).hexdigest()
         with db.connect() as conn:
             same = repo.holding_bytes(conn, owner_id, digest)
@@ -429,6 +438,39 @@ def _import_health(db: Database, owner_id: int, path: Path, client_id: str | Non
         step = Analysed(a, products, digest, w.raw, "xml", where)
         results.extend(_stored(db, owner_id, [step], client_id, by_recorder, None))
     return results
+
+
+def _health_file(db: Database, owner_id: int, path: Path, client_id: str | None, by_recorder: bool,
+                 ) -> list[IngestResult]:
+    """`_import_health` of an export.xml on disk, its routes read from the folder it lies in."""
+    root = path.parent.resolve()
+
+    def route(ref: str) -> bytes | None:
+        found = (root / ref.lstrip("/")).resolve()
+        if not found.is_relative_to(root) or not found.is_file() or found.stat().st_size > archive.MAX_MEMBER_BYTES:
+            return None  # a path climbing out of the export, or no such file: the workout has no route
+        return found.read_bytes()
+
+    return _import_health(db, owner_id, str(path), lambda: path.open("rb"), route, client_id, by_recorder)
+
+
+def _health_in_zip(db: Database, owner_id: int, members: archive.Members, member: str, client_id: str | None,
+                   by_recorder: bool) -> list[IngestResult]:
+    """`_import_health` of an export.xml inside a zip (the Health app's export.zip), its routes read
+    from the zip by the paths it names, under its own folder."""
+    folder = posixpath.dirname(member)
+
+    def route(ref: str) -> bytes | None:
+        found = posixpath.normpath(posixpath.join(folder, ref.lstrip("/")))
+        if found.startswith("..") or (folder and not found.startswith(folder + "/")):
+            return None  # a path climbing out of the export's folder
+        try:
+            return members.read(found)
+        except FormatError:
+            return None
+
+    return _import_health(db, owner_id, f"{members.name}/{member}", lambda: members.open(member), route, client_id,
+                          by_recorder)
 
 
 @dataclass

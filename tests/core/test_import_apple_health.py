@@ -111,9 +111,9 @@ def export_folder(tmp_path: Path, workouts: list[str], records: list[str] = RECO
     return root
 
 
-def imported(db, owner: int, root: Path) -> dict[str, list]:
+def imported(db, owner: int, root: Path, workers: int = 1) -> dict[str, list]:
     paths = sorted(p for p in root.rglob("*") if p.is_file())
-    return {p.name: rs for p, rs in ingest_paths(db, owner, paths, client_id=CLI)}
+    return {p.name: rs for p, rs in ingest_paths(db, owner, paths, client_id=CLI, workers=workers)}
 
 
 def test_each_workout_is_an_activity_with_its_route_and_its_heart_rate(db, tmp_path):
@@ -167,11 +167,15 @@ def test_each_workout_is_an_activity_with_its_route_and_its_heart_rate(db, tmp_p
     assert (pool.sport, pool.summary.distance, pool.summary.timer_time) == ("swimming.pool", 1500, 38 * 60)
 
 
-def test_the_export_imported_again_changes_nothing(db, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_export_imported_again_changes_nothing(db, tmp_path, workers):
+    """Again, and with worker processes (which decode the other files): the same results."""
     root = export_folder(tmp_path, [RUN, TREADMILL])
     uid, _ = make_user(db, "apple-again")
-    first = imported(db, uid, root)
-    again = imported(db, uid, root)
+    first = imported(db, uid, root, workers)
+    assert [r.status for r in first["export.xml"]] == ["created"] * 2
+    assert first[Path(ROUTE).name][0].status == "skipped"
+    again = imported(db, uid, root, workers)
     assert [r.status for r in again["export.xml"]] == ["duplicate"] * 2
     assert [r.activity_id for r in again["export.xml"]] == [r.activity_id for r in first["export.xml"]]
     assert stored_count(db, uid) == 2
@@ -232,3 +236,66 @@ def test_dates_read_as_strptime_reads_them(when, offset):
     text = f"{when:%Y-%m-%d %H:%M:%S} {sign}{abs(offset) // 3600:02d}{abs(offset) % 3600 // 60:02d}"
     want = datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
     assert apple_health.parse_date(text) == (want.timestamp(), offset)
+
+
+def zipped(root: Path, zip_path: Path, change: dict[str, bytes] | None = None) -> Path:
+    """The folder as the Health app zips it (export.zip holding apple_health_export/...)."""
+    import zipfile
+
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                name = p.relative_to(root.parent).as_posix()
+                zf.writestr(name, (change or {}).get(name, p.read_bytes()))
+    return zip_path
+
+
+def test_the_health_apps_export_zip_imports_as_its_folder(db, tmp_path):
+    """export.zip from disk: export.xml is streamed out of the zip, each route read from it by the
+    path its workout names; the same activities as the folder gives, and again all duplicates."""
+    root = export_folder(tmp_path / "x", [RUN, TREADMILL])
+    uid, _ = make_user(db, "apple-zip")
+    zip_path = zipped(root, tmp_path / "export.zip")
+    ((_, results),) = list(ingest_paths(db, uid, [zip_path], client_id=CLI))
+    by_status = sorted(r.status for r in results)
+    assert by_status == ["created", "created", "skipped"], results
+    (route,) = [r for r in results if r.status == "skipped"]
+    assert route.filename.endswith(ROUTE) and "imported with its workout" in route.error
+    with db.connect() as conn:
+        run, treadmill = (repo.load_activity(conn, r.activity_id, uid) for r in results if r.status == "created")
+    assert run.channels["time"].tolist() == [0, 4, 5, 8, 10, 12, 16, 20, 25] and run.has_gps
+    assert treadmill.sport == "running.treadmill"
+    ((_, again),) = list(ingest_paths(db, uid, [zip_path], client_id=CLI))
+    assert sorted(r.status for r in again) == ["duplicate", "duplicate", "skipped"]
+    assert stored_count(db, uid) == 2
+
+
+def test_a_route_climbing_out_of_the_zips_export_folder_is_not_read(db, tmp_path):
+    """In a zip, a FileReference that leaves the export's folder names a member that is there (a
+    valid GPX): it is not read, and the workout has no position."""
+    root = export_folder(tmp_path / "x", [RUN.replace(ROUTE, "/../elsewhere/route.gpx")])
+    (tmp_path / "x" / "elsewhere").mkdir()
+    (tmp_path / "x" / "elsewhere" / "route.gpx").write_text(route_gpx(), encoding="utf-8")
+    uid, _ = make_user(db, "apple-zip-out")
+    ((_, results),) = list(ingest_paths(db, uid, [zipped(root.parent, tmp_path / "export.zip")], client_id=CLI))
+    (run,) = [r for r in results if r.filename.endswith(".xml (workout 1, 2024-04-04 06:30:00 +0200)")]
+    with db.connect() as conn:
+        assert run.status == "created" and not repo.load_activity(conn, run.activity_id, uid).has_gps
+
+
+def test_a_bomb_as_export_xml_in_a_zip_is_stopped_and_stores_nothing(db, tmp_path, monkeypatch):
+    """export.xml is streamed out of the zip without the member size limit (it may be gigabytes),
+    but counted: past the bound (16 GiB; 1 MB here) the read stops, and nothing is stored."""
+    from runhub.formats import archive
+
+    monkeypatch.setattr(archive, "MAX_NESTED_BYTES", 1 << 20)
+    root = export_folder(tmp_path / "x", [RUN])
+    xml = (root / "export.xml").read_text(encoding="utf-8")
+    padded = xml.replace("<HealthData locale", "<!-- " + " " * (3 << 20) + " --><HealthData locale", 1)
+    name = "apple_health_export/export.xml"
+    zip_path = zipped(root, tmp_path / "export.zip", {name: padded.encode()})
+    uid, _ = make_user(db, "apple-bomb")
+    ((_, results),) = list(ingest_paths(db, uid, [zip_path], client_id=CLI))
+    (bomb,) = [r for r in results if r.filename.endswith("export.xml")]
+    assert bomb.status == "failed" and "decompresses past 1048576 bytes" in bomb.error
+    assert stored_count(db, uid) == 0

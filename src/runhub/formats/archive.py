@@ -178,6 +178,85 @@ def _spill(fh: IO[bytes], head: bytes, info: zipfile.ZipInfo, name: str | None, 
     return out
 
 
+class Members:
+    """A zip on disk whose members are read by name, each under `unpack`'s rules for a member
+    (Apple Health's export.zip: its export.xml streamed, the route files it names read as it
+    names them). Opened once; close it (or use it as a context manager)."""
+
+    def __init__(self, path: Path) -> None:
+        self.name = str(path)
+        self._fh = path.open("rb")
+        try:
+            self._zf = _open(self._fh, self.name)
+        except BaseException:
+            self._fh.close()
+            raise
+        self._infos = {i.filename: i for i in _files(self._zf)}
+
+    def __enter__(self) -> Members:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._zf.close()
+        self._fh.close()
+
+    def names(self) -> list[str]:
+        return list(self._infos)
+
+    def head(self, member: str, size: int = 4096) -> bytes:
+        """The first bytes of a member (b"" for an encrypted or unreadable one)."""
+        info = self._infos[member]
+        if info.flag_bits & 0x1:
+            return b""
+        try:
+            with self._zf.open(info) as fh:
+                return fh.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError):
+            return b""
+
+    def read(self, member: str, max_member_bytes: int = MAX_MEMBER_BYTES) -> bytes | None:
+        """A member's content by its path (None: no such member); FormatError as `unpack` gives it."""
+        info = self._infos.get(member)
+        return None if info is None else _member(self._zf, info, self.name, max_member_bytes)[1]
+
+    def open(self, member: str, max_bytes: int | None = None) -> IO[bytes]:
+        """A member as a stream, for one too large to hold (gigabytes of XML): its decompressed
+        bytes are counted as they are read, and a FormatError stops it past `max_bytes` (default
+        MAX_NESTED_BYTES, the bound of a zip inside a zip: a bomb)."""
+        info = self._infos[member]
+        _safe_name(info.filename, self.name)
+        if info.flag_bits & 0x1:
+            raise _err("encrypted members are refused", self.name, member)
+        return _Bounded(self._zf.open(info), MAX_NESTED_BYTES if max_bytes is None else max_bytes, self.name, member)
+
+
+class _Bounded(io.RawIOBase):
+    """A member's stream that refuses to give more than its bound."""
+
+    def __init__(self, raw: IO[bytes], limit: int, name: str, member: str) -> None:
+        self._raw, self._limit, self._read, self._where = raw, limit, 0, (name, member)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            chunk = self._raw.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise _err(f"cannot read member ({exc})", *self._where) from exc
+        self._read += len(chunk)
+        if self._read > self._limit:
+            raise _err(f"decompresses past {self._limit} bytes (zip bomb?)", *self._where)
+        return chunk
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def is_zip(data: bytes) -> bool:
     return data[:4] in (b"PK\x03\x04", b"PK\x05\x06")
 
