@@ -37,15 +37,15 @@ def hr(when: str, value: float, source: str = WATCH) -> str:
             f'value="{value}">\n  <MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="2"/>\n </Record>')
 
 
-def distance(start: str, end: str, km: str) -> str:
-    return (f'<Record type="HKQuantityTypeIdentifierDistanceWalkingRunning" sourceName="{WATCH}" unit="km" '
+def distance(start: str, end: str, km: str, source: str = WATCH) -> str:
+    return (f'<Record type="HKQuantityTypeIdentifierDistanceWalkingRunning" sourceName="{source}" unit="km" '
             f'creationDate="{end}" startDate="{start}" endDate="{end}" value="{km}"/>')
 
 
-def workout(kind: str, start: str, end: str, minutes: str, body: str = "", **attrs: str) -> str:
+def workout(kind: str, start: str, end: str, minutes: str, body: str = "", source: str = WATCH, **attrs: str) -> str:
     extra = "".join(f' {k}="{v}"' for k, v in attrs.items())
     return (f'<Workout workoutActivityType="HKWorkoutActivityType{kind}" duration="{minutes}" durationUnit="min"'
-            f'{extra} sourceName="{WATCH}" sourceVersion="10.4" '
+            f'{extra} sourceName="{source}" sourceVersion="10.4" '
             f'device="&lt;&lt;HKDevice: 0x283bc8f00&gt;, name:Apple Watch, hardware:Watch6,2&gt;" '
             f'creationDate="{end}" startDate="{start}" endDate="{end}">\n{body} </Workout>')
 
@@ -165,6 +165,35 @@ def test_each_workout_is_an_activity_with_its_route_and_its_heart_rate(db, tmp_p
     assert yoga.start == datetime(2024, 4, 5, 5, 0, tzinfo=UTC)
     # a pool swim, its distance as Apple summed it
     assert (pool.sport, pool.summary.distance, pool.summary.timer_time) == ("swimming.pool", 1500, 38 * 60)
+
+
+def test_an_apps_workout_takes_the_watchs_heart_rate_and_one_sources_distance(db, tmp_path):
+    """A workout an app on the phone wrote (iOS 16 layout: its totals only in WorkoutStatistics):
+    it has no records of its own, so the heart rate is the watch's, and the distance is the records
+    of one source, the one with the most there (the phone's three, not the watch's one): mixed,
+    they would add up to 200 m for a run of 100 m."""
+    app_run = workout(
+        "Running", "2024-04-07 08:00:00 +0200", "2024-04-07 08:00:30 +0200", "0.5",
+        '  <WorkoutStatistics type="HKQuantityTypeIdentifierDistanceWalkingRunning" sum="0.1" unit="km"/>\n'
+        '  <WorkoutStatistics type="HKQuantityTypeIdentifierActiveEnergyBurned" sum="12" unit="kcal"/>\n',
+        source="Strava")
+    records = [
+        hr("2024-04-07 08:00:05 +0200", 150), hr("2024-04-07 08:00:15 +0200", 155),
+        distance("2024-04-07 08:00:00 +0200", "2024-04-07 08:00:10 +0200", "0.03", PHONE),
+        distance("2024-04-07 08:00:10 +0200", "2024-04-07 08:00:20 +0200", "0.03", PHONE),
+        distance("2024-04-07 08:00:20 +0200", "2024-04-07 08:00:30 +0200", "0.04", PHONE),
+        distance("2024-04-07 08:00:00 +0200", "2024-04-07 08:00:30 +0200", "0.1"),
+    ]
+    root = export_folder(tmp_path, [app_run], records)
+    uid, _ = make_user(db, "apple-app")
+    (r,) = imported(db, uid, root)["export.xml"]
+    with db.connect() as conn:
+        run = repo.load_activity(conn, r.activity_id, uid)
+    nan = math.nan
+    assert run.channels["time"].tolist() == [0, 5, 10, 15, 20, 30]
+    assert np.array_equal(run.channels["heart_rate"], [nan, 150, nan, 155, nan, nan], equal_nan=True)
+    assert np.allclose(run.channels["distance"], [0, nan, 30, nan, 60, 100], equal_nan=True)
+    assert (run.device_name, run.calories, run.summary.distance) == ("Strava", 12, pytest.approx(100))
 
 
 @pytest.mark.parametrize("workers", [1, 2])

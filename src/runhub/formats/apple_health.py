@@ -69,6 +69,7 @@ RESUME = {"HKWorkoutEventTypeResume", "HKWorkoutEventTypeMotionResumed"}
 # units Apple writes distances and durations in -> metres, seconds
 METRES = {"km": 1000.0, "m": 1.0, "mi": 1609.344, "yd": 0.9144, "ft": 0.3048, "cm": 0.01}
 SECONDS = {"min": 60.0, "s": 1.0, "hr": 3600.0, "h": 3600.0, "ms": 0.001}
+KCAL = {"kcal": 1.0, "Cal": 1.0, "kJ": 1 / 4.184}
 _DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d+)? ?([+-])(\d\d):?(\d\d)$")
 _ROOT = re.compile(rb"<!DOCTYPE\s+HealthData\b|<HealthData\b")
 CHUNK = 1 << 20
@@ -295,16 +296,20 @@ def _distance_total(w: Workout, family: str) -> float | None:
 
 def _in_window(samples: tuple[np.ndarray, ...] | None, source: int | None, t0: float, t1: float,
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(starts, ends, values) of the samples lying within [t0, t1], from the workout's own source
-    when it has any there (an iPhone's and a watch's records of one run are not summed)."""
+    """(starts, ends, values) of the samples lying within [t0, t1] from one source: the workout's
+    own when it has any there, else the one with the most there (a phone's and a watch's records
+    of one run are never mixed: two sources' distances would add up to twice the run)."""
     if samples is None:
         return np.zeros(0), np.zeros(0), np.zeros(0)
     start, end, value, src = samples
     lo, hi = np.searchsorted(end, t0, "left"), np.searchsorted(end, t1, "right")
     start, end, value, src = start[lo:hi], end[lo:hi], value[lo:hi], src[lo:hi]
     inside = (start >= t0) & np.isfinite(value)
-    if source is not None and (inside & (src == source)).any():
-        inside &= src == source
+    if not inside.any():
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    if source is None or not (inside & (src == source)).any():
+        source = int(np.bincount(src[inside]).argmax())  # the lowest index on a tie: the first in the file
+    inside &= src == source
     return start[inside], end[inside], value[inside]
 
 
@@ -382,8 +387,9 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
         a.device_summary = _device_summary(w)
         a.device_name = (w.attrs.get("sourceName") or "").strip()[:200] or None
         a.app_version = w.attrs.get("sourceVersion")
-        a.calories = _quantity(w.attrs.get("totalEnergyBurned"), w.attrs.get("totalEnergyBurnedUnit"),
-                               {"kcal": 1.0, "Cal": 1.0, "kJ": 1 / 4.184})
+        energy = w.statistics.get("HKQuantityTypeIdentifierActiveEnergyBurned", {})  # where iOS 16 writes it
+        a.calories = _quantity(w.attrs.get("totalEnergyBurned", energy.get("sum")),
+                               w.attrs.get("totalEnergyBurnedUnit", energy.get("unit")), KCAL)
         ascent = _metadata_quantity(w.metadata.get("HKElevationAscended"), METRES)
         if ascent is not None:
             a.device_summary["elevation_gain_m"] = ascent
