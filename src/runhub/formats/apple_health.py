@@ -139,7 +139,6 @@ class _Reader:
         self.kept = kept_types
         self.samples: dict[str, _Samples] = {k: _Samples() for k in kept_types}
         self.sources: dict[str, int] = {}
-        self.units: dict[str, str] = {}
         self.workouts: list[Workout] = []
         self.current: Workout | None = None
         self.root_seen = False
@@ -171,12 +170,13 @@ class _Reader:
                     v = float(attrs["value"])
                 except (KeyError, ValueError):
                     return  # a record without a readable time or value says nothing
+                if kind != HEART_RATE:  # a distance, in metres (a unit runhub does not know: NaN, left out)
+                    v *= METRES.get(attrs.get("unit", ""), math.nan)
                 s = self.samples[kind]
                 s.start.append(t0)
                 s.end.append(t1)
                 s.value.append(v)
                 s.source.append(self.sources.setdefault(attrs.get("sourceName", ""), len(self.sources)))
-                self.units.setdefault(kind, attrs.get("unit", ""))
             return
         if name == "Workout":
             self.current = Workout(dict(attrs), at=(self.parser.CurrentByteIndex, -1))
@@ -241,12 +241,7 @@ def read(stream: IO[bytes], filename: str | None = None) -> tuple[list[Workout],
         raise FormatError(exc.message, format=FMT, file=filename, location=exc.location) from exc
     if not reader.root_seen:
         raise FormatError("not Apple Health's export.xml (no <HealthData>)", format=FMT, file=filename)
-    samples = {k: s.arrays() for k, s in reader.samples.items()}
-    units = reader.units
-    for kind, (t0, t1, v, src) in list(samples.items()):
-        scale = METRES.get(units.get(kind, ""), 1.0) if kind != HEART_RATE else 1.0
-        samples[kind] = (t0, t1, v * scale, src)
-    return reader.workouts, samples, list(reader.sources)
+    return reader.workouts, {k: s.arrays() for k, s in reader.samples.items()}, list(reader.sources)
 
 
 def _sport(w: Workout) -> str:
