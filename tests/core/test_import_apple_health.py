@@ -42,6 +42,11 @@ def distance(start: str, end: str, km: str, source: str = WATCH) -> str:
             f'creationDate="{end}" startDate="{start}" endDate="{end}" value="{km}"/>')
 
 
+def power(when: str, value: str, unit: str = "W") -> str:
+    return (f'<Record type="HKQuantityTypeIdentifierRunningPower" sourceName="{WATCH}" unit="{unit}" '
+            f'creationDate="{when}" startDate="{when}" endDate="{when}" value="{value}"/>')
+
+
 def workout(kind: str, start: str, end: str, minutes: str, body: str = "", source: str = WATCH, **attrs: str) -> str:
     extra = "".join(f' {k}="{v}"' for k, v in attrs.items())
     return (f'<Workout workoutActivityType="HKWorkoutActivityType{kind}" duration="{minutes}" durationUnit="min"'
@@ -82,6 +87,9 @@ RECORDS = [
     hr("2024-04-04 06:31:00 +0200", 90),  # after it
     distance("2024-04-04 06:30:00 +0200", "2024-04-04 06:30:10 +0200", "0.030"),
     distance("2024-04-04 06:30:10 +0200", "2024-04-04 06:30:20 +0200", "0.031"),
+    power("2024-04-04 06:30:05 +0200", "250"),
+    power("2024-04-04 06:30:15 +0200", "0.3", "kW"),  # not the unit Apple writes: left out
+    power("2024-04-04 06:30:25 +0200", "260"),
     hr("2024-04-04 19:00:02 +0200", 100),
     hr("2024-04-04 19:00:12 +0200", 110),
     distance("2024-04-04 19:00:00 +0200", "2024-04-04 19:00:20 +0200", "0.05"),
@@ -137,6 +145,7 @@ def test_each_workout_is_an_activity_with_its_route_and_its_heart_rate(db, tmp_p
     nan = math.nan
     assert np.array_equal(ch["heart_rate"], [nan, nan, 120, nan, 130, nan, nan, nan, 140], equal_nan=True)
     assert np.array_equal(ch["distance"], [0, nan, nan, nan, 30, nan, nan, 61, nan], equal_nan=True)
+    assert np.array_equal(ch["power"], [nan, nan, 250, nan, nan, nan, nan, nan, 260], equal_nan=True)
     assert np.array_equal(ch["latitude"], [52, 52, nan, 52, nan, 52, 52, 52, nan], equal_nan=True)
     assert np.array_equal(ch["longitude"], [4, 4.0001, nan, 4.0002, nan, 4.0003, 4.0004, 4.0005, nan],
                           equal_nan=True)

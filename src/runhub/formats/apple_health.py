@@ -9,13 +9,13 @@ with what the export holds of it:
   its time zone (HKTimeZone) where the export names one;
 - its route: the points of the GPX file its WorkoutRoute's FileReference names (positions,
   elevation, speed), as the GPX decoder reads them;
-- the heart rate and distance samples recorded during it: the Records of
-  HKQuantityTypeIdentifierHeartRate and of the distance type of its sport, from the workout's own
-  source (its watch), each at its own time: the samples of the route and of the records are
-  merged on one time axis, none resampled (a channel is NaN where it has no sample);
+- the samples recorded during it: the Records of heart rate, of the distance type of its sport,
+  of running or cycling power and of cycling cadence, from one source (the workout's own, its
+  watch), each at its own time: the samples of the route and of the records are merged on one
+  time axis, none resampled (a channel is NaN where it has no sample);
 - its pauses: the Pause/Resume (and MotionPaused/MotionResumed) events.
-Left out: laps and segments (Lap/Segment events), the other record types (running power, stride,
-steps), workouts' activity summaries.
+Left out: laps and segments (Lap/Segment events), the other record types (running speed, stride
+length, vertical oscillation, ground contact time, steps), the daily activity summaries.
 
 The file is read as a stream by expat, hardened by hand as defusedxml does it: the internal DTD
 subset Apple writes (ELEMENT and ATTLIST declarations) is allowed, any ENTITY declaration refuses
@@ -45,6 +45,16 @@ from runhub.formats import FormatError
 
 FMT = "apple_health"
 HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
+# the channels read from records at an instant, by the sport's family ("*": any), and the unit each
+# record type must be in (the Health app writes these units whatever the phone's locale)
+SAMPLED: dict[str, dict[str, tuple[str, str]]] = {
+    "heart_rate": {"*": (HEART_RATE, "count/min")},
+    "power": {"running": ("HKQuantityTypeIdentifierRunningPower", "W"),
+              "walking": ("HKQuantityTypeIdentifierRunningPower", "W"),
+              "cycling": ("HKQuantityTypeIdentifierCyclingPower", "W")},
+    "cadence": {"cycling": ("HKQuantityTypeIdentifierCyclingCadence", "count/min")},
+}
+UNITS = {kind: unit for by_family in SAMPLED.values() for kind, unit in by_family.values()}
 # the distance records of a workout, by its sport's family
 DISTANCE_TYPES = {
     "running": "HKQuantityTypeIdentifierDistanceWalkingRunning",
@@ -170,8 +180,11 @@ class _Reader:
                     v = float(attrs["value"])
                 except (KeyError, ValueError):
                     return  # a record without a readable time or value says nothing
-                if kind != HEART_RATE:  # a distance, in metres (a unit runhub does not know: NaN, left out)
-                    v *= METRES.get(attrs.get("unit", ""), math.nan)
+                unit = attrs.get("unit", "")
+                if kind in UNITS:  # a value in another unit than Apple writes is left out (NaN)
+                    v = v if unit == UNITS[kind] else math.nan
+                else:  # a distance, in metres
+                    v *= METRES.get(unit, math.nan)
                 s = self.samples[kind]
                 s.start.append(t0)
                 s.end.append(t1)
@@ -234,7 +247,7 @@ def read(stream: IO[bytes], filename: str | None = None) -> tuple[list[Workout],
                                                                     list[str]]:
     """(the workouts, the kept record types' samples as (start, end, value, source index) sorted by
     end, the source names by index) of an export.xml read from `stream`."""
-    reader = _Reader({HEART_RATE, *DISTANCE_TYPES.values()})
+    reader = _Reader({*UNITS, *DISTANCE_TYPES.values()})
     try:
         reader.read(stream)
     except FormatError as exc:  # raised where the file is not known, inside expat's handlers
@@ -354,9 +367,11 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
             for name in ("latitude", "longitude", "altitude", "speed", "distance"):
                 if name in r.channels:
                     series[name] = (rt, r.channels[name])
-        _, hr_t, hr = _in_window(samples.get(HEART_RATE), source, t0, t1)
-        if len(hr):
-            series["heart_rate"] = (hr_t, hr)
+        for channel, by_family in SAMPLED.items():
+            kind = (by_family.get(family) or by_family.get("*") or ("", ""))[0]
+            _, at, values = _in_window(samples.get(kind), source, t0, t1)
+            if len(values):
+                series[channel] = (at, values)
         d0, d1, dv = _in_window(samples.get(DISTANCE_TYPES.get(family, "")), source, t0, t1)
         if len(dv):  # each record: the distance covered from its start to its end (the route's, computed, yields)
             series["distance"] = (np.concatenate((d0[:1], d1)), np.concatenate(([0.0], np.cumsum(dv))))
