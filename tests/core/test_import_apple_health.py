@@ -184,7 +184,12 @@ def test_an_apps_workout_takes_the_watchs_heart_rate_and_one_sources_distance(db
     app_run = workout(
         "Running", "2024-04-07 08:00:00 +0200", "2024-04-07 08:00:30 +0200", "0.5",
         '  <WorkoutStatistics type="HKQuantityTypeIdentifierDistanceWalkingRunning" sum="0.1" unit="km"/>\n'
-        '  <WorkoutStatistics type="HKQuantityTypeIdentifierActiveEnergyBurned" sum="12" unit="kcal"/>\n',
+        '  <WorkoutStatistics type="HKQuantityTypeIdentifierActiveEnergyBurned" sum="12" unit="kcal"/>\n'
+        # iOS 16's WorkoutActivity: a part's own metadata and statistics, not the workout's
+        '  <WorkoutActivity uuid="A1" startDate="2024-04-07 08:00:00 +0200" endDate="2024-04-07 08:00:30 +0200">\n'
+        '   <MetadataEntry key="HKIndoorWorkout" value="1"/>\n'
+        '   <WorkoutStatistics type="HKQuantityTypeIdentifierDistanceWalkingRunning" sum="5" unit="km"/>\n'
+        '  </WorkoutActivity>\n',
         source="Strava")
     records = [
         hr("2024-04-07 08:00:05 +0200", 150), hr("2024-04-07 08:00:15 +0200", 155),
@@ -203,6 +208,7 @@ def test_an_apps_workout_takes_the_watchs_heart_rate_and_one_sources_distance(db
     assert np.array_equal(run.channels["heart_rate"], [nan, 150, nan, 155, nan, nan], equal_nan=True)
     assert np.allclose(run.channels["distance"], [0, nan, 30, nan, 60, 100], equal_nan=True)
     assert (run.device_name, run.calories, run.summary.distance) == ("Strava", 12, pytest.approx(100))
+    assert run.sport == "running" and run.device_summary["DistanceWalkingRunning"]["sum"] == "0.1"
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -151,6 +151,7 @@ class _Reader:
         self.sources: dict[str, int] = {}
         self.workouts: list[Workout] = []
         self.current: Workout | None = None
+        self.inside: list[str] = []  # the open elements inside the open workout
         self.root_seen = False
         self.parser = expat.ParserCreate()
         p = self.parser
@@ -193,12 +194,19 @@ class _Reader:
             return
         if name == "Workout":
             self.current = Workout(dict(attrs), at=(self.parser.CurrentByteIndex, -1))
+            self.inside = []
             return
         w = self.current
         if w is None:
             if name == "HealthData":
                 self.root_seen = True
             return
+        parent = self.inside[-1] if self.inside else "Workout"
+        self.inside.append(name)
+        if parent == "WorkoutRoute" and name == "FileReference" and attrs.get("path"):
+            w.routes.append(attrs["path"])
+        if parent != "Workout":
+            return  # a WorkoutActivity's own (iOS 16: one part of a multi-sport workout), a route's metadata
         if name == "MetadataEntry" and "key" in attrs:
             w.metadata.setdefault(attrs["key"], attrs.get("value", ""))
         elif name == "WorkoutEvent" and "date" in attrs:
@@ -208,11 +216,11 @@ class _Reader:
                 pass
         elif name == "WorkoutStatistics" and "type" in attrs:
             w.statistics[attrs["type"]] = dict(attrs)
-        elif name == "FileReference" and attrs.get("path"):
-            w.routes.append(attrs["path"])
 
     def _end(self, name: str) -> None:
-        if name == "Workout" and self.current is not None:
+        if self.inside:
+            self.inside.pop()
+        elif name == "Workout" and self.current is not None:
             self.current.at = (self.current.at[0], self.parser.CurrentByteIndex)
             self.workouts.append(self.current)
             self.current = None
