@@ -171,7 +171,7 @@ class _Reader:
                           location=f"line {self.parser.CurrentLineNumber}")
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        if name == "Record":
+        if name == "Record" and self.current is None:
             kind = attrs.get("type")
             if kind in self.kept:
                 try:
@@ -192,7 +192,7 @@ class _Reader:
                 s.value.append(v)
                 s.source.append(self.sources.setdefault(attrs.get("sourceName", ""), len(self.sources)))
             return
-        if name == "Workout":
+        if name == "Workout" and self.current is None:
             self.current = Workout(dict(attrs), at=(self.parser.CurrentByteIndex, -1))
             self.inside = []
             return
