@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import os
 import posixpath
 from collections import deque
@@ -167,7 +168,17 @@ def analyse_upload(
             return [_failed(filename, exc)]
         steps: list[Analysed | IngestResult] = []
         lists = _lists_in(members)  # an account export's zip: its list names the recordings
+        content = dict(members)
+        health, routes = _health_members(content, lambda n: content[n][:4096])  # Apple Health's export
         for name, member in members:
+            if name in health:
+                folder = posixpath.dirname(name)
+                steps.extend(_health_steps(f"{filename or 'upload'}/{name}", lambda m=member: io.BytesIO(m),
+                                           lambda ref, f=folder: _route_in(f, ref, content.get)))
+                continue
+            if posixpath.dirname(name) in routes:
+                steps.append(IngestResult("skipped", filename=name, error=f"{name}: {HEALTH_ROUTE}"))
+                continue
             table = lists.table(posixpath.dirname(name), member, name)
             if table is not None:
                 steps.append(table)
@@ -344,9 +355,7 @@ def _import_zip(
         members: archive.Members | None = archive.Members(path)  # Apple Health's export.xml is read by name
     except FormatError:
         members = None  # the stream below says what is wrong with the file
-    health = {name for name in (members.names() if members else [])
-              if posixpath.basename(name).lower() == "export.xml" and apple_health.is_export(members.head(name))}
-    routes = {posixpath.join(posixpath.dirname(name), "workout-routes") for name in health}
+    health, routes = _health_members(members.names(), members.head) if members else (set(), set())
     results: list[IngestResult] = []
     try:
         for name, data in archive.stream(path, limit):
@@ -399,16 +408,15 @@ def _health_exports(paths: Sequence[Path]) -> set[str]:
     return {_key(p.parent) for p in paths if p.name.lower() == "export.xml" and apple_health.is_export(_head(p))}
 
 
-def _import_health(db: Database, owner_id: int, name: str, open_xml: Callable[[], IO[bytes]],
-                   route: Callable[[str], bytes | None], client_id: str | None, by_recorder: bool,
-                   ) -> list[IngestResult]:
-    """Apple Health's export.xml (`name`), read as a stream from `open_xml()` (it may be gigabytes:
-    every sample the phone and the watch kept), each workout then analysed and stored as an
-    activity with its route (`route`: the bytes of the file a FileReference names, None when there
-    is none) and the heart rate and distance recorded during it. A workout is one activity and one
-    result; its original is its <Workout> element as the file holds it, by whose bytes an import of
-    the export again finds it a duplicate. A file that does not read (not well-formed, an entity
-    declared) stores nothing."""
+def _health_steps(name: str, open_xml: Callable[[], IO[bytes]], route: Callable[[str], bytes | None],
+                  held: Callable[[str], int | None] = lambda _digest: None) -> list[Analysed | IngestResult]:
+    """The pure half of importing Apple Health's export.xml (`name`): read as a stream from
+    `open_xml()` (it may be gigabytes: every sample the phone and the watch kept), each workout
+    then analysed as an activity with its route (`route`: the bytes of the file a FileReference
+    names, None when there is none) and the samples recorded during it. A workout is one step; its
+    original is its <Workout> element as the file holds it, and a workout whose bytes `held` finds
+    in the account is a duplicate before its analysis (the export imported again). A file that
+    does not read (not well-formed, an entity declared) gives one failure and nothing else."""
     try:
         with open_xml() as fh:
             workouts, samples, sources = apple_health.read(fh, name)
@@ -416,33 +424,48 @@ def _import_health(db: Database, owner_id: int, name: str, open_xml: Callable[[]
         return [IngestResult("failed", filename=name, error=f"{name}: {exc.strerror or exc}")]
     except FormatError as exc:
         return [_failed(name, exc)]
-    results: list[IngestResult] = []
+    steps: list[Analysed | IngestResult] = []
     for w, a in apple_health.activities(workouts, samples, sources, route, name):
         if isinstance(a, FormatError):
-            results.append(_failed(name, a))
+            steps.append(_failed(name, a))
             continue
         where = f"{name} (workout {a.extras['apple_health']['workout']}, {w.attrs.get('startDate')})"
         digest = hashlib.sha256(w.raw).hexdigest()
-        with db.connect() as conn:
-            same = repo.holding_bytes(conn, owner_id, digest)
-        if same is not None:
-            results.append(IngestResult("duplicate", same, filename=where, format="xml", duplicate_of=same))
+        if (same := held(digest)) is not None:
+            steps.append(IngestResult("duplicate", same, filename=where, format="xml", duplicate_of=same))
             continue
         try:
             # no profile zone: a workout without a position or HKTimeZone keeps the offset its dates
             # carry (the phone's zone, at the date: the athlete's own, daylight saving included)
             products = _analysed(a, None)
         except ActivityError as exc:
-            results.append(_failed(where, exc))
+            steps.append(_failed(where, exc))
             continue
-        step = Analysed(a, products, digest, w.raw, "xml", where)
-        results.extend(_stored(db, owner_id, [step], client_id, by_recorder, None))
-    return results
+        steps.append(Analysed(a, products, digest, w.raw, "xml", where))
+    return steps
+
+
+def _route_in(folder: str, ref: str, read: Callable[[str], bytes | None]) -> bytes | None:
+    """A route an export.xml in an archive's `folder` names (FileReference "/workout-routes/..."),
+    read by its member path; None for a path climbing out of that folder, or no such member."""
+    found = posixpath.normpath(posixpath.join(folder, ref.lstrip("/")))
+    if found.startswith("..") or (folder and not found.startswith(folder + "/")):
+        return None
+    try:
+        return read(found)
+    except FormatError:
+        return None
+
+
+def _health_members(names: Iterable[str], head: Callable[[str], bytes]) -> tuple[set[str], set[str]]:
+    """(the members of an archive that are Apple Health's export.xml, the folders of their routes)."""
+    found = {n for n in names if posixpath.basename(n).lower() == "export.xml" and apple_health.is_export(head(n))}
+    return found, {posixpath.join(posixpath.dirname(n), "workout-routes") for n in found}
 
 
 def _health_file(db: Database, owner_id: int, path: Path, client_id: str | None, by_recorder: bool,
                  ) -> list[IngestResult]:
-    """`_import_health` of an export.xml on disk, its routes read from the folder it lies in."""
+    """Apple Health's export.xml on disk, its routes read from the folder it lies in."""
     root = path.parent.resolve()
 
     def route(ref: str) -> bytes | None:
@@ -451,26 +474,28 @@ def _health_file(db: Database, owner_id: int, path: Path, client_id: str | None,
             return None  # a path climbing out of the export, or no such file: the workout has no route
         return found.read_bytes()
 
-    return _import_health(db, owner_id, str(path), lambda: path.open("rb"), route, client_id, by_recorder)
+    steps = _health_steps(str(path), lambda: path.open("rb"), route, _holding(db, owner_id))
+    return _stored(db, owner_id, steps, client_id, by_recorder, None)
 
 
 def _health_in_zip(db: Database, owner_id: int, members: archive.Members, member: str, client_id: str | None,
                    by_recorder: bool) -> list[IngestResult]:
-    """`_import_health` of an export.xml inside a zip (the Health app's export.zip), its routes read
-    from the zip by the paths it names, under its own folder."""
+    """Apple Health's export.xml inside a zip on disk (the Health app's export.zip), streamed out of
+    it, its routes read from the zip by the paths it names, under its own folder."""
     folder = posixpath.dirname(member)
+    steps = _health_steps(f"{members.name}/{member}", lambda: members.open(member),
+                          lambda ref: _route_in(folder, ref, members.read), _holding(db, owner_id))
+    return _stored(db, owner_id, steps, client_id, by_recorder, None)
 
-    def route(ref: str) -> bytes | None:
-        found = posixpath.normpath(posixpath.join(folder, ref.lstrip("/")))
-        if found.startswith("..") or (folder and not found.startswith(folder + "/")):
-            return None  # a path climbing out of the export's folder
-        try:
-            return members.read(found)
-        except FormatError:
-            return None
 
-    return _import_health(db, owner_id, f"{members.name}/{member}", lambda: members.open(member), route, client_id,
-                          by_recorder)
+def _holding(db: Database, owner_id: int) -> Callable[[str], int | None]:
+    """The activity of the account stored from the bytes of this sha256, if any (`holding_bytes`)."""
+
+    def held(digest: str) -> int | None:
+        with db.connect() as conn:
+            return repo.holding_bytes(conn, owner_id, digest)
+
+    return held
 
 
 @dataclass

@@ -314,6 +314,22 @@ def test_the_health_apps_export_zip_imports_as_its_folder(db, tmp_path):
     assert stored_count(db, uid) == 2
 
 
+def test_an_upload_of_the_export_zip_gives_what_the_import_gives(db, tmp_path):
+    """Over the API (an upload: the zip unpacked in memory, within the upload's limits): the same
+    workouts, with their routes, and the route file not stored on its own; the same again: duplicates."""
+    root = export_folder(tmp_path / "x", [RUN, TREADMILL])
+    data = zipped(root, tmp_path / "export.zip").read_bytes()
+    uid, _ = make_user(db, "apple-upload-zip")
+    results = ingest_bytes(db, uid, data, filename="export.zip", client_id="an-app")
+    assert [r.status for r in results] == ["created", "created", "skipped"], results
+    with db.connect() as conn:
+        run = repo.load_activity(conn, results[0].activity_id, uid)
+    assert run.channels["time"].tolist() == [0, 4, 5, 8, 10, 12, 16, 20, 25] and run.has_gps
+    again = ingest_bytes(db, uid, data, filename="export.zip", client_id="an-app")
+    assert [r.status for r in again] == ["duplicate", "duplicate", "skipped"], again
+    assert stored_count(db, uid) == 2
+
+
 def test_a_route_climbing_out_of_the_zips_export_folder_is_not_read(db, tmp_path):
     """In a zip, a FileReference that leaves the export's folder names a member that is there (a
     valid GPX): it is not read, and the workout has no position."""

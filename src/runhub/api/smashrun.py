@@ -126,7 +126,7 @@ def result_object(r: ingest.IngestResult) -> dict[str, Any]:
     out: dict[str, Any] = {"activityId": r.activity_id, "status": r.status, "duplicateOf": r.duplicate_of}
     if r.format:
         out["format"] = r.format
-    if r.status == "failed":
+    if r.status in ("failed", "skipped"):  # skipped: an Apple Health export's route, read with its workout
         out["error"] = r.error
         out["detail"] = r.error_detail
     return out
