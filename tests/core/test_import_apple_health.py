@@ -3,7 +3,7 @@ export's folder reads each workout of export.xml as an activity, with its route 
 FileReference names) and the heart rate and distance the watch recorded during it, each sample at
 its own time; the route files are not imported again on their own. The export here is written
 as the Health app writes it (the DOCTYPE's internal subset, Records with MetadataEntry children,
-Workouts with metadata, events, statistics and a WorkoutRoute; routes with Apple's extensions);
+Workouts with metadata, events (pauses, segments), statistics and a WorkoutRoute; routes with Apple's extensions);
 every expected value below is read off the numbers written into it."""
 
 from __future__ import annotations
@@ -62,6 +62,11 @@ RUN = workout(
     '  <MetadataEntry key="HKElevationAscended" value="50 cm"/>\n'
     '  <WorkoutEvent type="HKWorkoutEventTypePause" date="2024-04-04 06:30:12 +0200"/>\n'
     '  <WorkoutEvent type="HKWorkoutEventTypeResume" date="2024-04-04 06:30:18 +0200"/>\n'
+    # two segments the runner marked: 0-12 s and 12-24 s (0.2 min each)
+    '  <WorkoutEvent type="HKWorkoutEventTypeSegment" date="2024-04-04 06:30:00 +0200" duration="0.2" '
+    'durationUnit="min"/>\n'
+    '  <WorkoutEvent type="HKWorkoutEventTypeSegment" date="2024-04-04 06:30:12 +0200" duration="0.2" '
+    'durationUnit="min"/>\n'
     '  <WorkoutStatistics type="HKQuantityTypeIdentifierHeartRate" startDate="2024-04-04 06:30:00 +0200" '
     'endDate="2024-04-04 06:30:30 +0200" average="130" minimum="120" maximum="140" unit="count/min"/>\n'
     f'  <WorkoutRoute sourceName="{WATCH}" creationDate="2024-04-04 06:31:00 +0200">\n'
@@ -152,6 +157,11 @@ def test_each_workout_is_an_activity_with_its_route_and_its_heart_rate(db, tmp_p
     assert np.array_equal(ch["altitude"], [1.0, 1.1, nan, 1.2, nan, 1.3, 1.4, 1.5, nan], equal_nan=True)
     assert np.array_equal(ch["speed"], [3.0, 3.1, nan, 3.2, nan, 3.3, 3.4, 3.5, nan], equal_nan=True)
     assert run.pauses == [7]  # resumed at 18 s: the next sample is the one at 20 s
+    # laps end with the segments, at 12 s (the sample at 12 s, index 5) and 24 s (at 20 s, index
+    # 7), and the last with the run (25 s, index 8)
+    assert [(lap.end_time, lap.end_index, lap.trigger) for lap in run.laps] == [
+        (12, 5, "manual"), (24, 7, "manual"), (25, 8, "session_end")]
+    assert [lap.lap_type for lap in run.laps] == ["general"] * 3
     assert run.summary.distance == pytest.approx(61.0)
     assert (run.summary.heart_rate_min, run.summary.heart_rate_max) == (120, 140)
     assert (run.device_name, run.app_version, run.calories) == (WATCH, "10.4", 5)

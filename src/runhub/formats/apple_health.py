@@ -13,8 +13,9 @@ with what the export holds of it:
   of running or cycling power and of cycling cadence, from one source (the workout's own, its
   watch), each at its own time: the samples of the route and of the records are merged on one
   time axis, none resampled (a channel is NaN where it has no sample);
-- its pauses: the Pause/Resume (and MotionPaused/MotionResumed) events.
-Left out: laps and segments (Lap/Segment events), the other record types (running speed, stride
+- its pauses: the Pause/Resume (and MotionPaused/MotionResumed) events; its laps: the segments the
+  runner marked (Segment events).
+Left out: a pool's lengths (Lap events), the other record types (running speed, stride
 length, vertical oscillation, ground contact time, steps), the daily activity summaries.
 
 The file is read as a stream by expat, hardened by hand as defusedxml does it: the internal DTD
@@ -40,7 +41,7 @@ from xml.parsers import expat
 
 import numpy as np
 
-from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Summary
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, Summary
 from runhub.formats import FormatError
 
 FMT = "apple_health"
@@ -76,6 +77,7 @@ SPORTS: dict[str, tuple[str, str]] = {
 }
 PAUSE = {"HKWorkoutEventTypePause", "HKWorkoutEventTypeMotionPaused"}
 RESUME = {"HKWorkoutEventTypeResume", "HKWorkoutEventTypeMotionResumed"}
+SEGMENT = "HKWorkoutEventTypeSegment"  # a segment the runner marked (a double tap on the watch)
 # units Apple writes distances and durations in -> metres, seconds
 METRES = {"km": 1000.0, "m": 1.0, "mi": 1609.344, "yd": 0.9144, "ft": 0.3048, "cm": 0.01}
 SECONDS = {"min": 60.0, "s": 1.0, "hr": 3600.0, "h": 3600.0, "ms": 0.001}
@@ -122,7 +124,7 @@ class Workout:
 
     attrs: dict[str, str]
     metadata: dict[str, str] = field(default_factory=dict)
-    events: list[tuple[str, float]] = field(default_factory=list)  # (type, Unix seconds)
+    events: list[tuple[str, float, float]] = field(default_factory=list)  # (type, Unix seconds, duration s)
     statistics: dict[str, dict[str, str]] = field(default_factory=dict)
     routes: list[str] = field(default_factory=list)
     raw: bytes = b""
@@ -211,7 +213,8 @@ class _Reader:
             w.metadata.setdefault(attrs["key"], attrs.get("value", ""))
         elif name == "WorkoutEvent" and "date" in attrs:
             try:
-                w.events.append((attrs.get("type", ""), parse_date(attrs["date"])[0]))
+                duration = _quantity(attrs.get("duration"), attrs.get("durationUnit"), SECONDS) or 0.0
+                w.events.append((attrs.get("type", ""), parse_date(attrs["date"])[0], duration))
             except ValueError:
                 pass
         elif name == "WorkoutStatistics" and "type" in attrs:
@@ -400,6 +403,7 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
             channels["time"] = times - start
             a.channels = {"time": channels.pop("time"), **channels}
             a.pauses = _pauses(w.events, times)
+            a.laps = _laps(w.events, times)
         timer = _quantity(w.attrs.get("duration"), w.attrs.get("durationUnit"), SECONDS)
         a.summary = Summary(distance=_distance_total(w, family), elapsed_time=max(t1 - t0, 0.0), timer_time=timer)
         a.device_summary = _device_summary(w)
@@ -415,11 +419,25 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
         yield w, a
 
 
-def _pauses(events: list[tuple[str, float]], times: np.ndarray) -> list[int]:
+def _laps(events: list[tuple[str, float, float]], times: np.ndarray) -> list[Lap]:
+    """The segments the runner marked, as laps: a lap ends where a segment ends, the last one with
+    the run; none when no segment ends inside it (Apple's Lap events, a pool's lengths, are not laps)."""
+    first, last = float(times[0]), float(times[-1])
+    ends = sorted({t + d - first for kind, t, d in events if kind == SEGMENT and first < t + d < last})
+    if not ends:
+        return []
+    ends.append(last - first)
+    index = np.searchsorted(times - first, ends, "right") - 1
+    triggers = ["manual"] * (len(ends) - 1) + ["session_end"]  # FIT's names for a lap's end
+    return [Lap(end_time=e, end_index=int(i), trigger=trigger, basis="time")
+            for e, i, trigger in zip(ends, index, triggers, strict=True)]
+
+
+def _pauses(events: list[tuple[str, float, float]], times: np.ndarray) -> list[int]:
     """The samples that follow a pause: the first at or after each resume that ends a pause."""
     out: set[int] = set()
     paused = False
-    for kind, t in sorted(events, key=lambda e: e[1]):
+    for kind, t, _ in sorted(events, key=lambda e: e[1]):
         if kind in PAUSE:
             paused = True
         elif kind in RESUME and paused:
