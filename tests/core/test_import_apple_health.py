@@ -95,6 +95,8 @@ RECORDS = [
     power("2024-04-04 06:30:05 +0200", "250"),
     power("2024-04-04 06:30:15 +0200", "0.3", "kW"),  # not the unit Apple writes: left out
     power("2024-04-04 06:30:25 +0200", "260"),
+    hr("2024-04-04 06:30:20 +0200", 300),  # no heart beats so: missing, as every decoder masks it
+    distance("2024-04-04 06:30:20 +0200", "2024-04-04 06:30:25 +0200", "-0.01"),  # no distance is negative
     hr("2024-04-04 19:00:02 +0200", 100),
     hr("2024-04-04 19:00:12 +0200", 110),
     distance("2024-04-04 19:00:00 +0200", "2024-04-04 19:00:20 +0200", "0.05"),
@@ -156,6 +158,7 @@ def test_each_workout_is_an_activity_with_its_route_and_its_heart_rate(db, tmp_p
                           equal_nan=True)
     assert np.array_equal(ch["altitude"], [1.0, 1.1, nan, 1.2, nan, 1.3, 1.4, 1.5, nan], equal_nan=True)
     assert np.array_equal(ch["speed"], [3.0, 3.1, nan, 3.2, nan, 3.3, 3.4, 3.5, nan], equal_nan=True)
+    assert run.extras["masked_samples"] == {"heart_rate": 1}
     assert run.pauses == [7]  # resumed at 18 s: the next sample is the one at 20 s
     # laps end with the segments, at 12 s (the sample at 12 s, index 5) and 24 s (at 20 s, index
     # 7), and the last with the run (25 s, index 8)

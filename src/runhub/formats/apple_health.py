@@ -43,6 +43,7 @@ import numpy as np
 
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, Summary
 from runhub.formats import FormatError
+from runhub.formats._common import mask_impossible
 
 FMT = "apple_health"
 HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
@@ -384,9 +385,13 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
             if len(values):
                 series[channel] = (at, values)
         d0, d1, dv = _in_window(samples.get(DISTANCE_TYPES.get(family, "")), source, t0, t1)
+        forward = dv >= 0  # a distance covered cannot be negative: such a record says nothing
+        d0, d1, dv = d0[forward], d1[forward], dv[forward]
         if len(dv):  # each record: the distance covered from its start to its end (the route's, computed, yields)
             series["distance"] = (np.concatenate((d0[:1], d1)), np.concatenate(([0.0], np.cumsum(dv))))
         times, channels = _merged(series)
+        extras: dict[str, Any] = {}
+        mask_impossible(channels, extras)  # as every decoder: a sample no sensor can read is missing
         start = float(times[0]) if len(times) else t0
         a = Activity(start=datetime.fromtimestamp(start, UTC), sport=sport)
         zone = w.metadata.get("HKTimeZone")
@@ -415,6 +420,7 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
         ascent = _metadata_quantity(w.metadata.get("HKElevationAscended"), METRES)
         if ascent is not None:
             a.device_summary["elevation_gain_m"] = ascent
+        a.extras.update(extras)
         a.extras["apple_health"] = {"workout": k + 1, "route": w.routes[0] if w.routes else None}
         yield w, a
 
