@@ -281,7 +281,7 @@ def ingest_paths(
                        max_bytes)
         return known if isinstance(known, list) else (data, known)
 
-    def import_zip(path: Path) -> list[IngestResult]:
+    def own_reader(path: Path) -> list[IngestResult]:
         """A zip or Apple Health's export.xml, read by its own reader, in this process."""
         if _is_zip(path):
             return _import_zip(db, owner_id, path, client_id, sport, max_bytes, zone, by_recorder)
@@ -291,7 +291,7 @@ def ingest_paths(
         for path in paths:
             known = first(path)
             if known is None:
-                yield path, import_zip(path)
+                yield path, own_reader(path)
                 continue
             if isinstance(known, list):
                 yield path, known
@@ -331,7 +331,7 @@ def ingest_paths(
             if nxt is not None:
                 pending.append(ahead(nxt))
             if work is None:  # a zip or Apple Health's export.xml: here, in file order
-                yield path, import_zip(path)
+                yield path, own_reader(path)
             elif isinstance(work, list):
                 yield path, work
             else:
@@ -382,8 +382,7 @@ def _import_zip(
     return results
 
 
-HEALTH_ROUTE = ("the route of a workout of Apple Health's export.xml beside this folder: imported with its "
-                "workout, with the workout's heart rate")
+HEALTH_ROUTE = "the route of a workout of Apple Health's export.xml: imported with its workout and its heart rate"
 
 
 def _is_zip(path: Path) -> bool:
@@ -561,7 +560,7 @@ def _read(path: Path) -> bytes | IngestResult:
 
 def _take(path: Path, max_bytes: int | None) -> bytes | IngestResult | None:
     """A file of an import, in one open: its bytes; None for a zip (read member by member:
-    `_import_zip`) and for Apple Health's export.xml (read as a stream: `_import_health`); its
+    `_import_zip`) and for Apple Health's export.xml (read as a stream: `_health_file`); its
     result when it cannot be read or is past `max_bytes`, which is not read whole (a lifetime's
     folder may hold a film of gigabytes): its first bytes say what it is."""
     try:
