@@ -181,7 +181,7 @@ def _spill(fh: IO[bytes], head: bytes, info: zipfile.ZipInfo, name: str | None, 
 class Members:
     """A zip on disk whose members are read by name, each under `unpack`'s rules for a member
     (Apple Health's export.zip: its export.xml streamed, the route files it names read as it
-    names them). Opened once; close it (or use it as a context manager)."""
+    names them). Opened once; close it when done."""
 
     def __init__(self, path: Path) -> None:
         self.name = str(path)
@@ -192,12 +192,6 @@ class Members:
             self._fh.close()
             raise
         self._infos = {i.filename: i for i in _files(self._zf)}
-
-    def __enter__(self) -> Members:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._zf.close()

@@ -23,8 +23,8 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE\s+(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 # XML an account export holds beside its activities, by root element
 _OTHER_XML = {
     "html": "an HTML page",  # a saved web page (an export's index, say)
-    "healthdata": "Apple Health's export.xml, whose workouts `runhub import` reads from the export's folder (each "
-                  "with its route and heart rate); alone it is no activity file",
+    "healthdata": "Apple Health's export.xml, whose workouts `runhub import` reads with their routes from the "
+                  "export's folder or export.zip; alone it is no activity file",
     "clinicaldocument": "a clinical document (Apple Health's export_cda.xml)",
     "svg": "an SVG image",
 }
