@@ -317,3 +317,20 @@ def test_post_fit_as_multipart(api) -> None:
     again = api.http.post("/v1/my/activities", files={"file": ("run.fit", data)}).json()
     again = again[0] if isinstance(again, list) else again
     assert again["status"] == "duplicate"
+
+
+def test_post_apple_health_export_zip_gives_its_workouts(api, tmp_path) -> None:
+    """The Health app's export.zip posted as a body: one result per workout, created, and the route
+    file of workout-routes/ skipped with the reason (it is read with its workout); the run's heart
+    rate and positions come back in its recording."""
+    from tests.core.test_import_apple_health import RUN, TREADMILL, export_folder, zipped
+
+    data = zipped(export_folder(tmp_path / "x", [RUN, TREADMILL]), tmp_path / "export.zip").read_bytes()
+    r = api.http.post("/v1/my/activities", content=data)
+    assert r.status_code == 201, r.text
+    run, treadmill, route = r.json()
+    assert (run["status"], treadmill["status"], run["format"]) == ("created", "created", "xml")
+    assert route["status"] == "skipped" and "imported with its workout" in route["error"]
+    d = api.get(f"/v1/my/activities/{run['activityId']}").json()
+    assert d["activityType"] == "running" and d["heartRateMax"] == 140 and d["hasDetailsGPS"] == 1
+    assert d["startDateTimeLocal"] == "2024-04-04T06:30:00+02:00"
