@@ -160,6 +160,9 @@ def test_each_workout_is_an_activity_with_its_route_and_its_heart_rate(db, tmp_p
     assert np.array_equal(ch["speed"], [3.0, 3.1, nan, 3.2, nan, 3.3, 3.4, 3.5, nan], equal_nan=True)
     assert run.extras["masked_samples"] == {"heart_rate": 1}
     assert run.pauses == [7]  # resumed at 18 s: the next sample is the one at 20 s
+    # paused from 12 to 18 s: the sample at 16 s is one the watch took while paused
+    assert ch["timer"].tolist() == [0, 4, 5, 8, 10, 12, 12, 14, 19]
+    assert run.summary.timer_time == 19 and run.summary.elapsed_time == 25
     # laps end with the segments, at 12 s (the sample at 12 s, index 5) and 24 s (at 20 s, index
     # 7), and the last with the run (25 s, index 8)
     assert [(lap.end_time, lap.end_index, lap.trigger) for lap in run.laps] == [

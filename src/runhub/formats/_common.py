@@ -249,3 +249,15 @@ def floats(values: np.ndarray) -> np.ndarray:
         out[filled] = [xml_float(v.decode("utf-8", "replace")) for v in values[filled]]
     out[~np.isfinite(out)] = np.nan
     return out
+
+
+def timer_channel(t: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
+    """Seconds the timer had run at each sample, from the spans (start, end; end inf: still
+    running) the source says it ran in (FIT's timer events, Apple's pause events): a pause rarely
+    begins and ends on a sample, so whole sample intervals cannot give the device's own timer."""
+    s0 = np.array([s for s, _ in spans])
+    s1 = np.array([e for _, e in spans])
+    done = np.concatenate(([0.0], np.cumsum(np.where(np.isfinite(s1), s1 - s0, 0.0))))
+    k = np.searchsorted(s0, t, side="right") - 1  # the last span that began at or before each sample
+    kk = np.maximum(k, 0)
+    return np.where(k >= 0, done[kk] + np.minimum(t, s1[kk]) - s0[kk], 0.0)

@@ -13,8 +13,9 @@ with what the export holds of it:
   of running or cycling power and of cycling cadence, from one source (the workout's own, its
   watch), each at its own time: the samples of the route and of the records are merged on one
   time axis, none resampled (a channel is NaN where it has no sample);
-- its pauses: the Pause/Resume (and MotionPaused/MotionResumed) events; its laps: the segments the
-  runner marked (Segment events).
+- its pauses: the Pause/Resume (and MotionPaused/MotionResumed) events, as the pause indexes and
+  as its timer (the watch goes on recording while paused); its laps: the segments the runner
+  marked (Segment events).
 Left out: a pool's lengths (Lap events), the other record types (running speed, stride
 length, vertical oscillation, ground contact time, steps), the daily activity summaries.
 
@@ -43,7 +44,7 @@ import numpy as np
 
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, Summary
 from runhub.formats import FormatError
-from runhub.formats._common import mask_impossible
+from runhub.formats._common import mask_impossible, timer_channel
 
 FMT = "apple_health"
 HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
@@ -409,6 +410,12 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
             a.channels = {"time": channels.pop("time"), **channels}
             a.pauses = _pauses(w.events, times)
             a.laps = _laps(w.events, times)
+            # the watch says when it paused: its timer, exactly (samples go on while it is paused),
+            # and no pause is to be guessed from a gap in the samples
+            a.extras["pause_source"] = "apple health workout events"
+            spans = _running_spans(w.events, float(times[0]))
+            if spans != [(float(times[0]), math.inf)]:
+                a.channels["timer"] = timer_channel(times, spans)
         timer = _quantity(w.attrs.get("duration"), w.attrs.get("durationUnit"), SECONDS)
         a.summary = Summary(distance=_distance_total(w, family), elapsed_time=max(t1 - t0, 0.0), timer_time=timer)
         a.device_summary = _device_summary(w)
@@ -437,6 +444,22 @@ def _laps(events: list[tuple[str, float, float]], times: np.ndarray) -> list[Lap
     triggers = ["manual"] * (len(ends) - 1) + ["session_end"]  # FIT's names for a lap's end
     return [Lap(end_time=e, end_index=int(i), trigger=trigger, basis="time")
             for e, i, trigger in zip(ends, index, triggers, strict=True)]
+
+
+def _running_spans(events: list[tuple[str, float, float]], first: float) -> list[tuple[float, float]]:
+    """(start, end) of each span the workout ran in, from its first sample on (end inf: to its end)."""
+    spans: list[tuple[float, float]] = []
+    start: float | None = first
+    for kind, t, _ in sorted(events, key=lambda e: e[1]):
+        if kind in PAUSE and start is not None:
+            if t > start:
+                spans.append((start, t))
+            start = None
+        elif kind in RESUME and start is None:
+            start = max(t, first)
+    if start is not None:
+        spans.append((start, math.inf))
+    return spans
 
 
 def _pauses(events: list[tuple[str, float, float]], times: np.ndarray) -> list[int]:

@@ -36,7 +36,7 @@ from runhub.formats import (
     fit_walk,
     register,
 )
-from runhub.formats._common import mask_impossible, quarantine_backward_distance
+from runhub.formats._common import mask_impossible, quarantine_backward_distance, timer_channel
 
 MEDIA_TYPE = "application/vnd.ant.fit"
 FIT_EPOCH = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
@@ -446,7 +446,7 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
             # A first start after the first record is not believed: a multisport file may carry
             # one start event for its last session only.
             if len(t) and (a.pauses or (spans and start_unix < spans[0][0] <= t[0])):
-                a.channels["timer"] = _timer_channel(t, spans)
+                a.channels["timer"] = timer_channel(t, spans)
         sess_laps = _session_laps(laps_all, sess, k, len(sessions), s0, end)
         a.laps = _laps(sess_laps, t, start_unix)
         a.device_summary = _jsonable(sess) if sess.get("_implied") is None else None
@@ -707,17 +707,6 @@ def _pauses(t: np.ndarray, spans: list[tuple[float, float]]) -> list[int]:
             if 1 <= i < len(t) and (not out or i > out[-1]):
                 out.append(i)
     return out
-
-
-def _timer_channel(t: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
-    """Seconds the timer had run at each sample (the device's own timer: a pause rarely begins
-    and ends on a sample, so whole sample intervals cannot give it)."""
-    s0 = np.array([s for s, _ in spans])
-    s1 = np.array([e for _, e in spans])
-    done = np.concatenate(([0.0], np.cumsum(np.where(np.isfinite(s1), s1 - s0, 0.0))))
-    k = np.searchsorted(s0, t, side="right") - 1  # the last span that began at or before each sample
-    kk = np.maximum(k, 0)
-    return np.where(k >= 0, done[kk] + np.minimum(t, s1[kk]) - s0[kk], 0.0)
 
 
 def _session_laps(laps: list[dict[str, Any]], sess: dict[str, Any], k: int, n_sessions: int,
