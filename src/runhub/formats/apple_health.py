@@ -298,8 +298,8 @@ def _metadata_quantity(text: str | None, scale: dict[str, float]) -> float | Non
 
 
 def _device_summary(w: Workout) -> dict[str, Any]:
-    """Apple's own totals of the workout: its attributes and statistics, as written, and the
-    distance (m) and timer time (s) read from them."""
+    """Apple's own totals of the workout: its attributes (but the device's description, which
+    holds a memory address that changes from export to export), statistics and metadata, as written."""
     out: dict[str, Any] = {k: v for k, v in w.attrs.items() if k != "device"}
     for kind, stat in w.statistics.items():
         out[kind.removeprefix("HKQuantityTypeIdentifier")] = {k: v for k, v in stat.items() if k != "type"}
