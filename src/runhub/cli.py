@@ -366,7 +366,6 @@ def _original(conn: Connection, activity_id: int, owner_id: int | None) -> tuple
     return "no original file (it was not imported or uploaded as a file); write it with --format json, fit, ..."
 
 
-
 @app.command("export")
 def export(
     activity_id: Annotated[int | None, typer.Argument(help="Activity id.")] = None,

@@ -283,7 +283,7 @@ def ingest_paths(
 
     def own_reader(path: Path) -> list[IngestResult]:
         """A zip or Apple Health's export.xml, read by its own reader, in this process."""
-        if _is_zip(path):
+        if archive.is_zip(_head(path)):
             return _import_zip(db, owner_id, path, client_id, sport, max_bytes, zone, by_recorder)
         return _health_file(db, owner_id, path, client_id, by_recorder)
 
@@ -385,14 +385,6 @@ def _import_zip(
 HEALTH_ROUTE = "the route of a workout of Apple Health's export.xml: imported with its workout and its heart rate"
 
 
-def _is_zip(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            return archive.is_zip(fh.read(4))
-    except OSError:
-        return False
-
-
 def _head(path: Path) -> bytes:
     try:
         with path.open("rb") as fh:
@@ -401,10 +393,15 @@ def _head(path: Path) -> bytes:
         return b""
 
 
+def _is_health_export(name: str, head: Callable[[], bytes]) -> bool:
+    """Whether the file of this path, with these first bytes, is Apple Health's export.xml (only a
+    file of that name is read for it: its workout-routes/ beside it are its workouts' routes)."""
+    return posixpath.basename(name).lower() == "export.xml" and apple_health.is_export(head())
+
+
 def _health_exports(paths: Sequence[Path]) -> set[str]:
-    """The folders (by `_key`) holding Apple Health's export.xml among the files imported: the GPX
-    files of their workout-routes/ are the workouts' routes (only files of that name are read for it)."""
-    return {_key(p.parent) for p in paths if p.name.lower() == "export.xml" and apple_health.is_export(_head(p))}
+    """The folders (by `_key`) holding Apple Health's export.xml among the files imported."""
+    return {_key(p.parent) for p in paths if _is_health_export(p.name, lambda p=p: _head(p))}
 
 
 def _health_steps(name: str, open_xml: Callable[[], IO[bytes]], route: Callable[[str], bytes | None],
@@ -458,7 +455,7 @@ def _route_in(folder: str, ref: str, read: Callable[[str], bytes | None]) -> byt
 
 def _health_members(names: Iterable[str], head: Callable[[str], bytes]) -> tuple[set[str], set[str]]:
     """(the members of an archive that are Apple Health's export.xml, the folders of their routes)."""
-    found = {n for n in names if posixpath.basename(n).lower() == "export.xml" and apple_health.is_export(head(n))}
+    found = {n for n in names if _is_health_export(n, lambda n=n: head(n))}
     return found, {posixpath.join(posixpath.dirname(n), "workout-routes") for n in found}
 
 

@@ -391,10 +391,9 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
         if len(dv):  # each record: the distance covered from its start to its end (the route's, computed, yields)
             series["distance"] = (np.concatenate((d0[:1], d1)), np.concatenate(([0.0], np.cumsum(dv))))
         times, channels = _merged(series)
-        extras: dict[str, Any] = {}
-        mask_impossible(channels, extras)  # as every decoder: a sample no sensor can read is missing
         start = float(times[0]) if len(times) else t0
         a = Activity(start=datetime.fromtimestamp(start, UTC), sport=sport)
+        mask_impossible(channels, a.extras)  # as every decoder: a sample no sensor can read is missing
         zone = w.metadata.get("HKTimeZone")
         try:
             offset = a.start.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset() if zone else None
@@ -406,8 +405,7 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
             a.utc_offset = date_offset
             a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED
         if len(times):
-            channels["time"] = times - start
-            a.channels = {"time": channels.pop("time"), **channels}
+            a.channels = {"time": times - start, **channels}
             a.pauses = _pauses(w.events, times)
             a.laps = _laps(w.events, times)
             # the watch says when it paused: its timer, exactly (samples go on while it is paused),
@@ -427,7 +425,6 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
         ascent = _metadata_quantity(w.metadata.get("HKElevationAscended"), METRES)
         if ascent is not None:
             a.device_summary["elevation_gain_m"] = ascent
-        a.extras.update(extras)
         a.extras["apple_health"] = {"workout": k + 1, "route": w.routes[0] if w.routes else None}
         yield w, a
 

@@ -62,13 +62,12 @@ def sniff(data: bytes) -> str:
         raise FormatError("the file is empty")
     codec = _utf16(data)
     if codec is not None:  # what its text is, read from its first characters as UTF-8
-        head = _DECLARED_UTF16.sub(r'\1"UTF-8"', data[:8192].decode(codec, "replace").lstrip("\ufeff"), count=1)
+        head = data[:8192].decode(codec, "replace").lstrip("\ufeff").encode("utf-8")
         if not head.strip():
             raise FormatError("the file holds no text (UTF-16, blank)")
-        head_utf8 = head.encode("utf-8")
-        if _utf16(head_utf8):
+        if _utf16(head):
             raise FormatError("UTF-16 text whose characters are again UTF-16 bytes")
-        return sniff(head_utf8)
+        return sniff(head)  # (the declared encoding does not change what its root is)
     if data[:2] == b"\x1f\x8b":
         return "gzip"
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
