@@ -107,9 +107,21 @@ def dedupe_source(client_id: str | None, a: Activity, fmt: str, by_recorder: boo
     (activities.client_key): a longer one ends in its hash."""
     if not by_recorder:
         return client_id or ""
+    origin = _export_of(a)
+    if origin is not None:  # an export's recorder is the activity it is the export of, in any format
+        return f"{client_id or ''}|activity|{origin}"
     serial = a.extras.get("fit_serial_number")
     key = "|".join((client_id or "", fmt, a.device_name or "", "" if serial is None else str(serial)))
     return key if len(key) <= 128 else key[:63] + "|" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _export_of(a: Activity) -> int | None:
+    """The id of the activity a file is the export of: the one a file runhub wrote names
+    (formats.EXPORT_OF), or a Smashrun JSON's activityId (runhub's export writes it)."""
+    if a.extras.get("written_by") == formats.WRITER:
+        origin = a.extras.get(formats.EXPORT_OF)
+        return origin if isinstance(origin, int) else None
+    return a.id
 
 
 def dedupe_key(digest: str, k: int, n: int) -> str:
@@ -801,7 +813,7 @@ def _save(
         same_id = found.by_content.id
         return IngestResult("duplicate", same_id, filename=filename, format=fmt, duplicate_of=same_id)
     candidates = [row for row in found.candidates if matches(a, row)]
-    same_id = _exported_from(a, candidates, file_import)
+    same_id = _exported_from(conn, owner_id, a, candidates, file_import, source)
     if same_id is not None:  # runhub's export of a run the account holds (its externalId too)
         return IngestResult("duplicate", same_id, filename=filename, format=fmt, duplicate_of=same_id)
     if a.external_id is not None and found.by_external_id is not None:
@@ -823,16 +835,30 @@ def _save(
     return IngestResult("created", activity_id, filename=filename, format=fmt, duplicate_of=dupe_of)
 
 
-def _exported_from(a: Activity, candidates: list[Row[Any]], file_import: bool) -> int | None:
-    """The matching run this file is runhub's export of: any, for a file that says runhub wrote it
-    (FIT, TCX, GPX: formats.WRITER); in a file import, the one a Smashrun JSON names by the
-    activityId runhub's export writes (an app posting runhub's JSON back is updating its run)."""
-    if not candidates:
+def _exported_from(
+    conn: Connection, owner_id: int, a: Activity, candidates: list[Row[Any]], file_import: bool, source: str
+) -> int | None:
+    """The run of this account this file is runhub's export of. A file that says runhub wrote it
+    (FIT, TCX, GPX: formats.WRITER) names the activity (formats.EXPORT_OF), a Smashrun JSON in a
+    file import by its activityId (an app posting runhub's JSON back is updating its run): that
+    one, where the account holds it at the file's time, or the run imported from another export of
+    it (its `source`). The file's start may lie past the run's (a GPX begins at its first position)
+    and its totals differ (TCX has no pool swim): the name decides, not `matches`. Any matching run
+    for an export from before runhub named the activity. None in another account: the exports of
+    two recordings of one run (the watch's, Strava's) are two runs there, as in the account they
+    came from."""
+    written = a.extras.get("written_by") == formats.WRITER
+    if written and a.extras.get(formats.EXPORT_OF) is None:
+        return int(candidates[0].id) if candidates else None
+    origin = _export_of(a) if written or file_import else None
+    if origin is None:
         return None
-    if a.extras.get("written_by") == formats.WRITER:
-        return int(candidates[0].id)
-    if file_import and a.id is not None:
-        return next((int(row.id) for row in candidates if row.id == a.id), None)
+    for row in (repo.get_row(conn, origin, owner_id), *repo.rows_of_source(conn, owner_id, source)):
+        if row is None:
+            continue
+        end = row.start_utc + timedelta(seconds=max(row.elapsed_time or 0.0, 0.0) + MATCH_START_SECONDS)
+        if row.start_utc - timedelta(seconds=MATCH_START_SECONDS) <= a.start <= end:
+            return int(row.id)
     return None
 
 

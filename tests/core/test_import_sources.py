@@ -341,6 +341,65 @@ def test_a_smashrun_json_export_restored_is_its_run(db, tmp_path):
     assert (posted.status, posted.duplicate_of) == ("created", rid)
 
 
+def test_an_account_moved_by_its_export_keeps_both_recordings_of_a_run(db, tmp_path):
+    """An account holding one run twice (the watch's FIT and another app's GPX of it, a marked dupe)
+    and a run whose GPS found its fix late, exported in each format runhub writes and imported into
+    an empty account, is the same three runs there, the dupe marked again. Before, the second
+    recording's export was taken for the first's (FIT, TCX, GPX: "duplicate"; Smashrun JSON: it
+    overwrote it, "updated"): an account moved by `export --all` lost a run for each such pair.
+    Every file names the run it is the export of (FIT: a session developer field; TCX: an element in
+    the Activity's Extensions; GPX: the metadata's description; JSON: activityId), so:
+    * into the account it came from, each export is its run's duplicate, the late-fix run's GPX
+      too, though it starts at its first position, 2 minutes after the run;
+    * into an empty account, the exports of one run in four formats are one run;
+    * a file naming a run of the account that lies at another time is not its duplicate."""
+    watch = demo.make_run(91, datetime(2024, 5, 4, 7, 0, tzinfo=UTC), minutes=9.0)
+    watch.device_name = "Forerunner 255"
+    late = demo.make_run(92, datetime(2024, 5, 5, 7, 0, tzinfo=UTC), minutes=9.0)
+    for name in ("latitude", "longitude"):
+        late.channels[name][:120] = float("nan")  # no fix for its first 2 minutes
+    src = tmp_path / "lifetime"
+    src.mkdir()
+    (src / "1-watch.fit").write_bytes(formats.encode(watch, "fit"))
+    (src / "2-strava.gpx").write_bytes(_foreign_gpx(watch, "Morning Run"))
+    (src / "3-late.fit").write_bytes(formats.encode(late, "fit"))
+    uid, _ = make_user(db, "moving")
+    (_, w_id, _), (_, g_id, g_dupe), (_, l_id, _) = import_files(db, uid, sorted(src.iterdir()))
+    assert g_dupe == w_id and len({w_id, g_id, l_id}) == 3
+    folders = {}
+    with db.connect() as conn:
+        stored = {aid: repo.load_activity(conn, aid, uid) for aid in (w_id, g_id, l_id)}
+    for fmt in ("fit", "tcx", "gpx", "json"):
+        folders[fmt] = tmp_path / fmt
+        folders[fmt].mkdir()
+        for aid, a in stored.items():
+            (folders[fmt] / f"{aid}.{fmt}").write_bytes(formats.encode(a, fmt))
+    late_gpx = formats.decode((folders["gpx"] / f"{l_id}.gpx").read_bytes())[0]
+    assert (late_gpx.start - stored[l_id].start).total_seconds() >= 119  # beyond ingest's 5 s match
+
+    for fmt, folder in folders.items():
+        other, _ = make_user(db, f"moved-{fmt}")
+        results = import_files(db, other, sorted(folder.iterdir()))
+        assert [s for s, _, _ in results] == ["created"] * 3, fmt
+        (_, w2, _), (_, _, dupe2), _ = results
+        assert dupe2 == w2, fmt  # the other app's recording: a run of its own, marked as before
+        assert stored_count(db, other) == 3
+
+    everything = [p for folder in folders.values() for p in sorted(folder.iterdir())]
+    fresh, _ = make_user(db, "moved-all")
+    assert [s for s, _, _ in import_files(db, fresh, everything)] == ["created"] * 3 + ["duplicate"] * 9
+    assert stored_count(db, fresh) == 3
+
+    back = import_files(db, uid, everything)
+    assert [(s, d) for s, _, d in back] == [("duplicate", int(p.stem)) for p in everything]
+    assert stored_count(db, uid) == 3
+
+    elsewhere = stored[l_id]
+    elsewhere.id = w_id  # names the watch's run, a day away from this one
+    (tmp_path / "misnamed.fit").write_bytes(formats.encode(elsewhere, "fit"))
+    assert [s for s, _, _ in import_files(db, uid, [tmp_path / "misnamed.fit"])] == ["created"]
+
+
 def _foreign_gpx(run, title: str) -> bytes:
     """`run` as a GPX another app wrote (Garmin Connect), named `title`: not runhub's export."""
     data = formats.encode(run, "gpx").replace(b'creator="runhub demo"', b'creator="Garmin Connect"')

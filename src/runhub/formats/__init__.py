@@ -57,6 +57,12 @@ class NotAnActivity(FormatError):
 # ingest then knows the file for an export of a run, not a recording (a restore into an account
 # that has the run adds nothing).
 WRITER = "runhub"
+# ... and in `Activity.extras[EXPORT_OF]` the id of the activity the file is the export of, which
+# runhub writes beside (FIT: a session developer field, fit_encode.EXPORT_FIELD; TCX: an element of
+# its own in the Activity's Extensions; GPX: in that description; Smashrun JSON: its activityId,
+# which the decoder reads into `Activity.id`). Two recordings of one run (the watch's FIT, Strava's
+# GPX) are two activities, and their exports two files: ingest tells them apart by it.
+EXPORT_OF = "export_of"
 FIT_APPLICATION_ID = b"runhub export   "  # 16 bytes, as FIT's application_id
 
 Decoder = Callable[..., list[Activity]]

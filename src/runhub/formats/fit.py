@@ -28,6 +28,7 @@ import numpy as np
 from runhub import sports
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, Summary
 from runhub.formats import (
+    EXPORT_OF,
     FIT_APPLICATION_ID,
     WRITER,
     FormatError,
@@ -450,6 +451,8 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         sess_laps = _session_laps(laps_all, sess, k, len(sessions), s0, end)
         a.laps = _laps(sess_laps, t, start_unix)
         a.device_summary = _jsonable(sess) if sess.get("_implied") is None else None
+        if a.device_summary is not None:
+            a.device_summary.pop(EXPORT_FIELD, None)  # runhub's, not the device's
         a.device_type, a.device_name, a.app_version = device_type, device_name, app_version
         a.calories = _num(sess.get("total_calories"))
         if a.sport.startswith("cycling") and sess.get("sub_sport") in ("indoor_cycling", "virtual_activity"):
@@ -473,6 +476,9 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
             a.extras["fit_sport_raw"] = [sess.get("sport"), sess.get("sub_sport")]
         if written_by_runhub:
             a.extras["written_by"] = WRITER
+            export_of = sess.get(EXPORT_FIELD)
+            if isinstance(export_of, int) and not isinstance(export_of, bool):
+                a.extras[EXPORT_OF] = export_of
         out.append(a)
     return out
 
@@ -821,6 +827,6 @@ def _jsonable(msg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-from runhub.formats.fit_encode import encode  # noqa: E402  (the writer imports nothing from here)
+from runhub.formats.fit_encode import EXPORT_FIELD, encode  # noqa: E402  (the writer imports nothing from here)
 
 register("fit", decode, encode, MEDIA_TYPE)

@@ -67,6 +67,9 @@ _RESERVED = {"timestamp", "position_lat", "position_long", "altitude", "speed", 
 LAP_INTENSITY = {"general": "active", "work": "interval", "recovery": "recovery", "warmup": "warmup",
                  "cooldown": "cooldown"}
 _DEV_FLOAT64 = 0x89  # FIT base type float64
+_DEV_UINT32 = 0x86  # FIT base type uint32
+# the runhub activity a file is the export of, a developer field of the session (formats.EXPORT_OF)
+EXPORT_FIELD = "runhub_activity_id"
 
 
 def _profile() -> tuple[dict[str, int], dict[str, dict[str, Any]], dict[str, dict[int, str]]]:
@@ -299,6 +302,13 @@ def encode(a: Activity) -> bytes:
         enc.add_developer_field(k, dev_id, desc)
         descs.append(desc)
         dev_keys[name] = k
+    export_key = len(descs) if a.id is not None and 0 <= a.id < 0xFFFFFFFF and len(descs) < 255 else None
+    if export_key is not None:
+        desc = {"mesg_num": nums["field_description"], "developer_data_index": 0,
+                "field_definition_number": export_key, "fit_base_type_id": _DEV_UINT32, "field_name": EXPORT_FIELD,
+                "native_mesg_num": nums["session"]}
+        enc.add_developer_field(export_key, dev_id, desc)
+        descs.append(desc)
 
     t0 = start_s - FIT_EPOCH  # session start: the activity's start, which may precede the first record
     t_end = fit_t[-1] if n else t0
@@ -397,7 +407,10 @@ def encode(a: Activity) -> bytes:
     laps = _laps(a, kept, stamps, timer, start_s)
     for k, lap in enumerate(laps):
         enc.write_mesg({"mesg_num": nums["lap"], "message_index": k, "event": "lap", "event_type": "stop", **lap})
-    enc.write_mesg({"mesg_num": nums["session"], **_session(a, laps, t0, t_end, timer, kept)})
+    session = {"mesg_num": nums["session"], **_session(a, laps, t0, t_end, timer, kept)}
+    if export_key is not None:
+        session["developer_fields"] = {export_key: int(a.id)}
+    enc.write_mesg(session)
     local = t_end + int(a.utc_offset)
     enc.write_mesg({"mesg_num": nums["activity"], "timestamp": t_end, "num_sessions": 1, "type": "manual",
                     "event": "activity", "event_type": "stop", "local_timestamp": local,

@@ -26,7 +26,7 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, set_notes
-from runhub.formats import WRITER, FormatError, NotAnActivity, register, xml_scan
+from runhub.formats import EXPORT_OF, WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
     declaration_first,
@@ -87,6 +87,7 @@ _LAT, _LON, _CREATOR = range(3)
 # runhub's exports keep the recorder in `creator` (the round trip keeps the device) and say who
 # wrote the file in the metadata's description (formats.WRITER)
 EXPORT_DESC = f"exported by {WRITER}"
+_EXPORT_DESC = re.compile(rf"{EXPORT_DESC}(?: \(activity (\d+)\))?")  # and of which activity (formats.EXPORT_OF)
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']""")
 
 
@@ -270,8 +271,11 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         set_notes(a, raw.desc)
     if raw.creator and raw.creator.strip():
         a.device_name = raw.creator.strip()[:200]
-    if raw.meta_desc == EXPORT_DESC:
+    export = _EXPORT_DESC.fullmatch(raw.meta_desc or "")
+    if export is not None:
         a.extras["written_by"] = WRITER
+        if export.group(1) is not None:
+            a.extras[EXPORT_OF] = int(export.group(1))
     n = len(t)
     pauses: list[int] = []
     for b in breaks:
@@ -339,6 +343,10 @@ def _fmt_time(unix: float) -> str:
     return d.strftime("%Y-%m-%dT%H:%M:%S") + f".{d.microsecond // 1000:03d}Z"
 
 
+def _export_desc(a: Activity) -> str:
+    return EXPORT_DESC if a.id is None else f"{EXPORT_DESC} (activity {int(a.id)})"
+
+
 def encode(a: Activity) -> bytes:
     """Activity -> GPX 1.1 with TrackPointExtension v2 (hr, cad, atemp, speed) and PowerExtension.
 
@@ -360,7 +368,7 @@ def encode(a: Activity) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<gpx version="1.1" creator={quoteattr(a.device_name or "runhub")} xmlns="{NS}" '
              f'xmlns:gpxtpx="{NS_TPX}" xmlns:gpxpx="{NS_PWR}">',
-             f"<metadata><desc>{EXPORT_DESC}</desc><time>{_fmt_time(t0)}</time></metadata>", "<trk>"]
+             f"<metadata><desc>{_export_desc(a)}</desc><time>{_fmt_time(t0)}</time></metadata>", "<trk>"]
     if a.name:
         lines.append(f"<name>{escape(a.name)}</name>")
     if a.notes:

@@ -21,7 +21,7 @@ import numpy as np
 
 from runhub import sports
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, set_notes, timer_seconds
-from runhub.formats import WRITER, FormatError, NotAnActivity, register, xml_scan
+from runhub.formats import EXPORT_OF, WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
     declaration_first,
@@ -45,6 +45,7 @@ NS_X = "http://www.garmin.com/xmlschemas/ActivityExtension/v2"
 # lap's Extensions, which Extensions_t admits from any other namespace (processContents lax).
 NS_RUNHUB = "urn:runhub:tcx:1"
 PAUSED_BEFORE = "PausedBefore"
+EXPORT_OF_TAG = "ExportOf"  # in the Activity's Extensions: the id of the activity exported (formats.EXPORT_OF)
 
 TCX_SPORTS = {"running": "running", "biking": "cycling", "other": "generic"}
 TRIGGERS = {"manual": "manual", "distance": "distance", "location": "position", "time": "time",
@@ -221,6 +222,9 @@ def _decode(data: bytes, filename: str | None, max_bytes: int | None, *, fast: b
                 a.extras["multisport_index"] = k
             if written_by:
                 a.extras["written_by"] = WRITER
+                export_of = (act_el.findtext(f"{{{NS}}}Extensions/{{{NS_RUNHUB}}}{EXPORT_OF_TAG}") or "").strip()
+                if export_of.isdigit():
+                    a.extras[EXPORT_OF] = int(export_of)
             out.append(a)
     return out
 
@@ -585,6 +589,8 @@ def encode(a: Activity) -> bytes:
         lines.append(f'<Creator xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Device_t">'
                      f"<Name>{escape(a.device_name)}</Name><UnitId>0</UnitId><ProductID>0</ProductID>"
                      "<Version><VersionMajor>0</VersionMajor><VersionMinor>0</VersionMinor></Version></Creator>")
+    if a.id is not None:
+        lines.append(f'<Extensions><{EXPORT_OF_TAG} xmlns="{NS_RUNHUB}">{int(a.id)}</{EXPORT_OF_TAG}></Extensions>')
     # the writing application (the schema's Author, after Activities): runhub, so that ingest knows the
     # file for an export (formats.WRITER)
     lines += ["</Activity>", "</Activities>",

@@ -651,6 +651,14 @@ def find_existing(
     return found
 
 
+def rows_of_source(conn: Connection, owner_id: int, client_key: str) -> list[Row[Any]]:
+    """`owner_id`'s runs (id, start_utc, elapsed_time) stored from `client_key` (ingest.dedupe_source)."""
+    c = activities.c
+    query = select(c.id, c.start_utc, c.elapsed_time).where(
+        c.owner_id == owner_id, c.client_key == client_key, c.deleted_at.is_(None)).order_by(c.id)
+    return list(conn.execute(query).all())
+
+
 def holding_bytes(conn: Connection, owner_id: int, content_hash: str) -> int | None:
     """The activity of `owner_id` stored from a file with this content hash, whichever client or
     recorder stored it (deleted ones included: a re-import does not bring back a deleted run), or
