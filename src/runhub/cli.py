@@ -310,6 +310,8 @@ def _print_result(out: Console, r: object) -> None:
     colours = {"created": "green", "updated": "cyan", "duplicate": "yellow", "skipped": "blue", "failed": "red"}
     colour = colours[r.status]
     detail = f"activity {r.activity_id}" if r.activity_id is not None else (r.error or "")
+    if r.filename and detail.startswith(f"{r.filename}: "):  # the line names the file already
+        detail = detail[len(r.filename) + 2:]
     if r.status == "created" and r.duplicate_of is not None:
         detail += f" (possible duplicate of {r.duplicate_of})"
     out.print(f"[{colour}]{r.status:9}[/] {r.filename}  {detail}", highlight=False, soft_wrap=True)

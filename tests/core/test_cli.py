@@ -119,6 +119,13 @@ def test_import_reports_failures_per_file_and_exits_non_zero(env, tmp_path):
 
     table = cli(env, "import", str(folder), "--user", username, check=False)
     assert table.returncode == 1 and "failed" in table.stderr and "import summary" in table.stderr
+    (failed,) = [line for line in table.stderr.splitlines() if line.startswith("failed ")]
+    assert "broken.json" in failed and "distance" in failed, failed
+    # a CSV decoder's error names the file itself: the file's line names it once, then says what is wrong
+    (folder / "sub" / "bad.csv").write_text("when,how\n1,2\n")
+    table = cli(env, "import", str(folder / "sub" / "bad.csv"), "--user", username, check=False)
+    (failed,) = [line for line in table.stderr.splitlines() if line.startswith("failed ")]
+    assert failed.count("bad.csv") == 1 and "line 1: timestamp: no 'timestamp' column" in failed, failed
 
 
 def test_a_photo_beside_the_runs_is_skipped_and_the_import_succeeds(env, tmp_path):
