@@ -227,6 +227,64 @@ def test_an_apps_workout_takes_the_watchs_heart_rate_and_one_sources_distance(db
     assert run.sport == "running" and run.device_summary["DistanceWalkingRunning"]["sum"] == "0.1"
 
 
+def record(kind: str, start: str, value: str, unit: str, end: str | None = None, source: str = WATCH) -> str:
+    return (f'<Record type="HKQuantityTypeIdentifier{kind}" sourceName="{source}" unit="{unit}" '
+            f'creationDate="{end or start}" startDate="{start}" endDate="{end or start}" value="{value}"/>')
+
+
+def test_a_runs_running_dynamics_and_its_cadence_from_the_step_counts(db, tmp_path):
+    """The watch's running speed, stride length, vertical oscillation and ground contact time, in
+    the units a locale writes them (km/hr, m/s, mi/hr; m, cm), under FIT's names and units (mm,
+    ms), a value in a unit no locale writes left out; the cadence from the step counts, each
+    record's steps over its interval as one leg's strides a minute (60 steps in 20 s: 90), the
+    phone's count of the same minute not mixed in, an instant's count (no interval) left out. A
+    run with a route keeps the GPS's speed. Before, a runner's Apple Watch run came without any of
+    them."""
+    day = "2024-04-08 07:00:"
+    dyn = workout("Running", f"{day}00 +0200", "2024-04-08 07:01:00 +0200", "1")
+    records = [
+        *RECORDS,
+        record("RunningSpeed", "2024-04-04 06:30:07 +0200", "9", "km/hr"),  # during the run with a route
+        record("RunningSpeed", f"{day}10 +0200", "10.8", "km/hr"),
+        record("RunningSpeed", f"{day}20 +0200", "3.1", "m/s"),
+        record("RunningSpeed", f"{day}30 +0200", "7", "mi/hr"),
+        record("RunningStrideLength", f"{day}10 +0200", "1.1", "m"),
+        record("RunningStrideLength", f"{day}20 +0200", "112", "cm"),
+        record("RunningVerticalOscillation", f"{day}10 +0200", "8.5", "cm"),
+        record("RunningGroundContactTime", f"{day}10 +0200", "250", "ms"),
+        record("RunningGroundContactTime", f"{day}25 +0200", "0.26", "furlong"),
+        record("StepCount", f"{day}00 +0200", "60", "count", end=f"{day}20 +0200"),
+        record("StepCount", f"{day}20 +0200", "87", "count", end=f"{day}50 +0200"),
+        record("StepCount", f"{day}55 +0200", "3", "count"),
+        record("StepCount", f"{day}00 +0200", "500", "count", end="2024-04-08 07:01:00 +0200", source=PHONE),
+    ]
+    root = export_folder(tmp_path, [RUN, dyn], records)
+    uid, _ = make_user(db, "apple-dynamics")
+    run_result, dyn_result = imported(db, uid, root)["export.xml"]
+    with db.connect() as conn:
+        run = repo.load_activity(conn, run_result.activity_id, uid)
+        a = repo.load_activity(conn, dyn_result.activity_id, uid)
+    assert run.channels["time"].tolist() == [0, 4, 5, 8, 10, 12, 16, 20, 25]  # no sample at 7 s
+    assert np.array_equal(run.channels["speed"], [3.0, 3.1, math.nan, 3.2, math.nan, 3.3, 3.4, 3.5, math.nan],
+                          equal_nan=True)
+
+    nan = math.nan
+    assert a.start == datetime(2024, 4, 8, 5, 0, 10, tzinfo=UTC)  # its first sample
+    ch = a.channels
+    assert ch["time"].tolist() == [0, 10, 20, 40]
+    assert np.allclose(ch["speed"], [3.0, 3.1, 7 * 0.44704, nan], equal_nan=True)
+    assert np.allclose(ch["step_length"], [1100, 1120, nan, nan], equal_nan=True)
+    assert np.allclose(ch["vertical_oscillation"], [85, nan, nan, nan], equal_nan=True)
+    assert np.allclose(ch["stance_time"], [250, nan, nan, nan], equal_nan=True)
+    assert np.allclose(ch["cadence"], [nan, 90, nan, 87], equal_nan=True)
+    # a FIT export writes them where a Garmin writes its own (the profile's 0.1 mm, 0.1 ms)
+    from runhub import formats
+
+    (back,) = formats.decode(formats.encode(a, "fit"))
+    for name in ("step_length", "vertical_oscillation", "stance_time", "cadence"):
+        assert np.allclose(back.channels[name], ch[name], atol=0.05, equal_nan=True), name
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_export_imported_again_changes_nothing(db, tmp_path, workers):
     """Again, and with worker processes (which decode the other files): the same results."""

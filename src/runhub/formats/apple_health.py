@@ -13,11 +13,14 @@ with what the export holds of it:
   of running or cycling power and of cycling cadence, from one source (the workout's own, its
   watch), each at its own time: the samples of the route and of the records are merged on one
   time axis, none resampled (a channel is NaN where it has no sample);
+- a run's running speed (where it has no route: the route's speed is the GPS's), stride length,
+  vertical oscillation and ground contact time, under the FIT record fields' names and units
+  (step_length, vertical_oscillation in mm, stance_time in ms), and its cadence from the step
+  counts: each record's steps over its interval, as one leg's strides a minute (Smashrun's cadence);
 - its pauses: the Pause/Resume (and MotionPaused/MotionResumed) events, as the pause indexes and
   as its timer (the watch goes on recording while paused); its laps: the segments the runner
   marked (Segment events).
-Left out: a pool's lengths (Lap events), the other record types (running speed, stride
-length, vertical oscillation, ground contact time, steps), the daily activity summaries.
+Left out: a pool's lengths (Lap events) and strokes, the daily activity summaries.
 
 The file is read as a stream by expat, hardened by hand as defusedxml does it: the internal DTD
 subset Apple writes (ELEMENT and ATTLIST declarations) is allowed, any ENTITY declaration refuses
@@ -48,16 +51,28 @@ from runhub.formats._common import mask_impossible, timer_channel
 
 FMT = "apple_health"
 HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
-# the channels read from records at an instant, by the sport's family ("*": any), and the unit each
-# record type must be in (the Health app writes these units whatever the phone's locale)
-SAMPLED: dict[str, dict[str, tuple[str, str]]] = {
-    "heart_rate": {"*": (HEART_RATE, "count/min")},
-    "power": {"running": ("HKQuantityTypeIdentifierRunningPower", "W"),
-              "walking": ("HKQuantityTypeIdentifierRunningPower", "W"),
-              "cycling": ("HKQuantityTypeIdentifierCyclingPower", "W")},
-    "cadence": {"cycling": ("HKQuantityTypeIdentifierCyclingCadence", "count/min")},
+STEPS = "HKQuantityTypeIdentifierStepCount"  # a count over an interval: the running cadence
+PER_MINUTE = {"count/min": 1.0}
+WATTS = {"W": 1.0}
+# the channels read from records at an instant, by the sport's family ("*": any): the record type
+# and the units it may come in, each with its factor to the channel's unit (a value in another is
+# left out). The running dynamics keep the FIT record fields' names and units (mm, ms), so that a
+# FIT export writes them where a Garmin writes its own. Units: as the Health app writes them
+# (heart rate, power: the same in every locale), and the others a locale may choose.
+SAMPLED: dict[str, dict[str, tuple[str, dict[str, float]]]] = {
+    "heart_rate": {"*": (HEART_RATE, PER_MINUTE)},
+    "power": {"running": ("HKQuantityTypeIdentifierRunningPower", WATTS),
+              "walking": ("HKQuantityTypeIdentifierRunningPower", WATTS),
+              "cycling": ("HKQuantityTypeIdentifierCyclingPower", WATTS)},
+    "cadence": {"cycling": ("HKQuantityTypeIdentifierCyclingCadence", PER_MINUTE)},
+    "speed": {"running": ("HKQuantityTypeIdentifierRunningSpeed",
+                          {"m/s": 1.0, "km/hr": 1 / 3.6, "km/h": 1 / 3.6, "mi/hr": 0.44704, "mph": 0.44704})},
+    "step_length": {"running": ("HKQuantityTypeIdentifierRunningStrideLength",  # Apple's "stride": one step
+                                {"m": 1000.0, "cm": 10.0, "mm": 1.0, "ft": 304.8, "in": 25.4})},
+    "vertical_oscillation": {"running": ("HKQuantityTypeIdentifierRunningVerticalOscillation",
+                                         {"cm": 10.0, "mm": 1.0, "m": 1000.0, "in": 25.4})},
+    "stance_time": {"running": ("HKQuantityTypeIdentifierRunningGroundContactTime", {"ms": 1.0, "s": 1000.0})},
 }
-UNITS = {kind: unit for by_family in SAMPLED.values() for kind, unit in by_family.values()}
 # the distance records of a workout, by its sport's family
 DISTANCE_TYPES = {
     "running": "HKQuantityTypeIdentifierDistanceWalkingRunning",
@@ -66,6 +81,7 @@ DISTANCE_TYPES = {
     "cycling": "HKQuantityTypeIdentifierDistanceCycling",
     "swimming": "HKQuantityTypeIdentifierDistanceSwimming",
 }
+STEP_FAMILIES = ("running", "walking", "hiking")  # a cadence from the step counts (cycling has its own)
 # HKWorkoutActivityType... -> (runhub's sport, its indoor variant)
 SPORTS: dict[str, tuple[str, str]] = {
     "Running": ("running", "running.treadmill"),
@@ -82,6 +98,12 @@ RESUME = {"HKWorkoutEventTypeResume", "HKWorkoutEventTypeMotionResumed"}
 SEGMENT = "HKWorkoutEventTypeSegment"  # a segment the runner marked (a double tap on the watch)
 # units Apple writes distances and durations in -> metres, seconds
 METRES = {"km": 1000.0, "m": 1.0, "mi": 1609.344, "yd": 0.9144, "ft": 0.3048, "cm": 0.01}
+# every record type read, and the factor of each unit it may come in
+FACTORS: dict[str, dict[str, float]] = {
+    **{kind: factors for by_family in SAMPLED.values() for kind, factors in by_family.values()},
+    **{kind: METRES for kind in DISTANCE_TYPES.values()},
+    STEPS: {"count": 1.0},
+}
 SECONDS = {"min": 60.0, "s": 1.0, "hr": 3600.0, "h": 3600.0, "ms": 0.001}
 KCAL = {"kcal": 1.0, "Cal": 1.0, "kJ": 1 / 4.184}
 _DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d+)? ?([+-])(\d\d):?(\d\d)$")
@@ -149,8 +171,8 @@ class _Samples:
 class _Reader:
     """expat's handlers: the workouts, and the samples of the record types a workout reads."""
 
-    def __init__(self, kept_types: set[str]) -> None:
-        self.kept = kept_types
+    def __init__(self, kept_types: dict[str, dict[str, float]]) -> None:
+        self.kept = kept_types  # record type -> its units' factors
         self.samples: dict[str, _Samples] = {k: _Samples() for k in kept_types}
         self.sources: dict[str, int] = {}
         self.workouts: list[Workout] = []
@@ -185,11 +207,7 @@ class _Reader:
                     v = float(attrs["value"])
                 except (KeyError, ValueError):
                     return  # a record without a readable time or value says nothing
-                unit = attrs.get("unit", "")
-                if kind in UNITS:  # a value in another unit than Apple writes is left out (NaN)
-                    v = v if unit == UNITS[kind] else math.nan
-                else:  # a distance, in metres
-                    v *= METRES.get(unit, math.nan)
+                v *= self.kept[kind].get(attrs.get("unit", ""), math.nan)  # another unit: left out (NaN)
                 s = self.samples[kind]
                 s.start.append(t0)
                 s.end.append(t1)
@@ -260,7 +278,7 @@ def read(stream: IO[bytes], filename: str | None = None) -> tuple[list[Workout],
                                                                     list[str]]:
     """(the workouts, the kept record types' samples as (start, end, value, source index) sorted by
     end, the source names by index) of an export.xml read from `stream`."""
-    reader = _Reader({*UNITS, *DISTANCE_TYPES.values()})
+    reader = _Reader(FACTORS)
     try:
         reader.read(stream)
     except FormatError as exc:  # raised where the file is not known, inside expat's handlers
@@ -381,10 +399,15 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
                 if name in r.channels:
                     series[name] = (rt, r.channels[name])
         for channel, by_family in SAMPLED.items():
-            kind = (by_family.get(family) or by_family.get("*") or ("", ""))[0]
+            kind = (by_family.get(family) or by_family.get("*") or ("", {}))[0]
             _, at, values = _in_window(samples.get(kind), source, t0, t1)
-            if len(values):
+            if len(values) and channel not in series:  # the route's speed, where it has one
                 series[channel] = (at, values)
+        if family in STEP_FAMILIES:  # steps over each record's interval, as one leg's strides a minute
+            s0, s1, steps = _in_window(samples.get(STEPS), source, t0, t1)
+            timed = s1 > s0
+            if timed.any():
+                series["cadence"] = (s1[timed], steps[timed] / (s1[timed] - s0[timed]) * 30.0)
         d0, d1, dv = _in_window(samples.get(DISTANCE_TYPES.get(family, "")), source, t0, t1)
         forward = dv >= 0  # a distance covered cannot be negative: such a record says nothing
         d0, d1, dv = d0[forward], d1[forward], dv[forward]
