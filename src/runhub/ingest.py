@@ -109,10 +109,15 @@ def dedupe_source(client_id: str | None, a: Activity, fmt: str, by_recorder: boo
         return client_id or ""
     origin = _export_of(a)
     if origin is not None:  # an export's recorder is the activity it is the export of, in any format
-        return f"{client_id or ''}|activity|{origin}"
+        return (client_id or "") + _export_key(origin)
     serial = a.extras.get("fit_serial_number")
     key = "|".join((client_id or "", fmt, a.device_name or "", "" if serial is None else str(serial)))
     return key if len(key) <= 128 else key[:63] + "|" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _export_key(origin: int) -> str:
+    """The end of the dedupe source of an export of activity `origin`."""
+    return f"|activity|{origin}"
 
 
 def _export_of(a: Activity) -> int | None:
@@ -853,7 +858,9 @@ def _exported_from(
     origin = _export_of(a) if written or file_import else None
     if origin is None:
         return None
-    for row in (repo.get_row(conn, origin, owner_id), *repo.rows_of_source(conn, owner_id, source)):
+    # a file import's source names the export's run (dedupe_source); an app's is the app's own runs
+    imported = repo.rows_of_source(conn, owner_id, source) if source.endswith(_export_key(origin)) else []
+    for row in (repo.get_row(conn, origin, owner_id), *imported):
         if row is None:
             continue
         end = row.start_utc + timedelta(seconds=max(row.elapsed_time or 0.0, 0.0) + MATCH_START_SECONDS)
