@@ -433,6 +433,37 @@ def export(
         output.write_bytes(data)
 
 
+@app.command("duplicates")
+def duplicates(
+    user: Annotated[str | None, typer.Option("--user")] = None,
+    delete: Annotated[bool, typer.Option("--delete", help="Keep the fuller recording of each run, delete the others.")]
+    = False,
+) -> None:
+    """List the runs stored twice (the watch's FIT and Strava's GPX of one run, imported from both
+    exports): of each, the recording to keep (more channels, then more samples) and the others."""
+    from datetime import timedelta
+
+    from runhub import duplicates as dupes
+
+    db = open_db()
+    owner = user_id_for(db, user)
+    found = dupes.groups(db, owner)
+    for group in found:
+        for verdict, run in (("keep", group.keep), *(("delete" if delete else "other", r) for r in group.others)):
+            local = run.start_utc + timedelta(seconds=run.utc_offset)
+            km = f"{run.distance / 1000:.2f} km" if run.distance is not None else "no distance"
+            source = " ".join(part for part in run.client_key.split("|")[1:] if part)
+            typer.echo(f"{verdict:7} {run.id:>7}  {local:%Y-%m-%d %H:%M}  {run.sport:18} {km:>11}  "
+                       f"{len(run.channels)} channels, {run.n_samples} samples  ({source or 'uploaded'})")
+        typer.echo("")
+    if not found:
+        typer.echo("no run is stored twice")
+    elif delete:
+        typer.echo(f"deleted {dupes.delete_others(db, owner, found)} runs; kept {len(found)}")
+    else:
+        typer.echo(f"{len(found)} runs stored more than once; --delete keeps the one marked keep of each")
+
+
 @app.command("demo")
 def demo(
     username: Annotated[str, typer.Option(help="Demo user name.")] = "demo",

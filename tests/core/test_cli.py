@@ -357,3 +357,53 @@ def test_a_folder_import_passes_by_what_file_managers_leave(env, tmp_path):
     proc = cli(env, "import", str(folder.parent), "--user", username, "--json")
     lines = [json.loads(x) for x in proc.stdout.splitlines()]
     assert [(Path(x["path"]).name, x["status"]) for x in lines] == [("run.fit", "created")]
+
+
+def test_duplicates_lists_the_runs_stored_twice_and_keeps_the_fuller_recording(env, tmp_path):
+    """A runner who imports Garmin's export and Strava's holds each run twice (the watch's run from
+    Garmin Connect, and Strava's GPX without heart rate or cadence): both count in every total.
+    `runhub duplicates` lists each such run, marks the watch's recording to keep whichever was
+    imported first (it has more channels: 6 against 4, the GPX's distance measured along its
+    positions), and `--delete` deletes the other, which a new import of it does not bring back;
+    an unrelated run on the same day is no duplicate."""
+    from datetime import UTC, datetime
+
+    from runhub import demo, formats
+
+    run = demo.make_run(95, datetime(2024, 7, 1, 6, 0, tzinfo=UTC), minutes=8.0)
+    other_day = demo.make_run(96, datetime(2024, 7, 1, 18, 0, tzinfo=UTC), minutes=8.0)
+    poor = demo.make_run(95, datetime(2024, 7, 1, 6, 0, tzinfo=UTC), minutes=8.0,
+                         channels=("distance", "latitude", "longitude", "altitude"))
+    poor.device_name = "StravaGPX"
+    files = tmp_path / "files"
+    files.mkdir()
+    garmin = formats.encode(run, "tcx").replace(b"<Name>runhub</Name>", b"<Name>Garmin Connect</Name>")
+    assert b"runhub" not in garmin.replace(b"runhub demo", b"")  # Garmin Connect's TCX of the watch's run
+    (files / "watch.tcx").write_bytes(garmin)
+    (files / "strava.gpx").write_bytes(formats.encode(poor, "gpx").replace(b"exported by runhub", b"Strava"))
+    (files / "evening.fit").write_bytes(formats.encode(other_day, "fit"))
+    for order in (["watch.tcx", "strava.gpx"], ["strava.gpx", "watch.tcx"]):
+        username = f"cli-dupes-{order[0][:5]}-{os.getpid()}"
+        cli(env, "user", "create", username, "--password", "s3cret-pass")
+        ids = {}
+        for name in [*order, "evening.fit"]:
+            (line,) = [json.loads(x) for x in
+                       cli(env, "import", str(files / name), "--user", username, "--json").stdout.splitlines()]
+            assert line["status"] == "created"
+            ids[name] = line["activity_id"]
+        listed = cli(env, "duplicates", "--user", username).stdout.splitlines()
+        rows = [line.split() for line in listed if line.startswith(("keep", "other"))]
+        assert [(r[0], int(r[1])) for r in rows] == [("keep", ids["watch.tcx"]), ("other", ids["strava.gpx"])]
+        assert "6 channels" in listed[0] and "4 channels" in listed[1], listed
+        assert "1 runs stored more than once" in listed[-1]
+
+        done = cli(env, "duplicates", "--user", username, "--delete").stdout
+        assert f"delete  {ids['strava.gpx']:>7}" in done and "deleted 1 runs; kept 1" in done, done
+        assert cli(env, "duplicates", "--user", username).stdout.strip() == "no run is stored twice"
+        out = tmp_path / f"left-{order[0]}"
+        cli(env, "export", "--all", str(out), "--format", "fit", "--user", username)
+        assert sorted(int(p.stem.split("-")[-1]) for p in out.iterdir()) == sorted(
+            [ids["watch.tcx"], ids["evening.fit"]])
+        (again,) = [json.loads(x) for x in
+                    cli(env, "import", str(files / "strava.gpx"), "--user", username, "--json").stdout.splitlines()]
+        assert again["status"] == "duplicate"

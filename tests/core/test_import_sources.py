@@ -433,3 +433,39 @@ def test_a_folder_imported_again_changes_nothing_where_a_newer_file_replaced_an_
     (folder / "c-edited.gpx").write_bytes(_foreign_gpx(run, "Tempo, edited"))
     assert import_files(db, uid, [folder / "c-edited.gpx"]) == [("updated", run_id, None)]
     assert stored_count(db, uid) == 1
+
+
+def test_one_run_from_three_recorders_is_one_group_of_duplicates(db, tmp_path):
+    """Garmin Connect's TCX of a run, Strava's GPX of it (positions only) and a CSV of its heart
+    rate and positions: ingest stores the three, the later two marked; `duplicates.groups` gives
+    one group, keeping the TCX (6 measurements against 4 and 5), whichever order they came in;
+    a run deleted leaves the group."""
+    from runhub import duplicates
+
+    run = demo.make_run(97, datetime(2024, 7, 2, 6, 0, tzinfo=UTC), minutes=6.0)
+    tcx = formats.encode(run, "tcx").replace(b"<Name>runhub</Name>", b"<Name>Garmin Connect</Name>")
+    positions = demo.make_run(97, datetime(2024, 7, 2, 6, 0, tzinfo=UTC), minutes=6.0,
+                              channels=("distance", "latitude", "longitude", "altitude"))
+    gpx = _foreign_gpx(positions, "Strava run")
+    with_hr = demo.make_run(97, datetime(2024, 7, 2, 6, 0, tzinfo=UTC), minutes=6.0,
+                            channels=("distance", "latitude", "longitude", "altitude", "heart_rate"))
+    csv = formats.encode(with_hr, "csv")
+    for k, order in enumerate(([tcx, gpx, csv], [gpx, csv, tcx], [csv, tcx, gpx])):
+        uid, _ = make_user(db, f"three-{k}")
+        paths = []
+        for n, data in enumerate(order):
+            suffix = {tcx: "tcx", gpx: "gpx", csv: "csv"}[data]
+            paths.append(tmp_path / f"{k}-{n}.{suffix}")
+            paths[-1].write_bytes(data)
+        results = import_files(db, uid, paths)
+        assert [s for s, _, _ in results] == ["created"] * 3
+        ids = {p.suffix: aid for p, (_, aid, _) in zip(paths, results, strict=True)}
+        (group,) = duplicates.groups(db, uid)
+        assert group.keep.id == ids[".tcx"] and len(group.keep.channels) == 6
+        assert sorted(r.id for r in group.others) == sorted([ids[".gpx"], ids[".csv"]])
+        with db.begin() as conn:
+            repo.mark_deleted(conn, ids[".gpx"], uid)
+        (group,) = duplicates.groups(db, uid)
+        assert [r.id for r in group.others] == [ids[".csv"]]
+        assert duplicates.delete_others(db, uid, [group]) == 1 and duplicates.groups(db, uid) == []
+        assert stored_count(db, uid) == 3  # deleted runs stay as rows (a re-import keeps them out)

@@ -659,6 +659,43 @@ def rows_of_source(conn: Connection, owner_id: int, client_key: str) -> list[Row
     return list(conn.execute(query).all())
 
 
+@dataclasses.dataclass
+class PairedRun:
+    """A run of a possible-duplicate pair, with what tells the fuller recording."""
+
+    id: int
+    start_utc: datetime
+    utc_offset: int
+    sport: str
+    distance: float | None
+    timer_time: float | None
+    n_samples: int
+    client_key: str  # its recorder (ingest.dedupe_source)
+    deleted: bool
+    channels: list[str]  # the measurements its blob holds (its time and timer left out)
+
+
+def duplicate_pairs(conn: Connection, owner_id: int) -> list[tuple[PairedRun, PairedRun]]:
+    """(run, a live run stored beside it as its possible duplicate) for each such pair of
+    `owner_id`'s, in the order the duplicates were stored; the first run may since be deleted
+    (the two stored beside it are still one run twice)."""
+    c = activities.c
+    cols = (c.id, c.start_utc, c.utc_offset, c.sport, c.distance, c.timer_time, c.n_samples, c.client_key,
+            c.deleted_at.is_not(None).label("deleted"), c.possible_duplicate_of, activity_streams.c.data)
+    mine = select(*cols).select_from(activities.outerjoin(activity_streams, activity_streams.c.activity_id == c.id))
+    mine = mine.where(c.owner_id == owner_id)
+    dupes = conn.execute(mine.where(c.possible_duplicate_of.is_not(None), c.deleted_at.is_(None)).order_by(c.id)).all()
+    firsts = {d.possible_duplicate_of for d in dupes}
+    found = conn.execute(mine.where(c.id.in_(firsts))).all() if firsts else []
+
+    def named(row: Row[Any]) -> PairedRun:
+        names = blob.channel_names(row.data) if row.data is not None else []
+        return PairedRun(*row[:8], bool(row.deleted), [n for n in names if n not in ("time", "timer")])
+
+    by_id = {row.id: named(row) for row in found}
+    return [(by_id[d.possible_duplicate_of], named(d)) for d in dupes if d.possible_duplicate_of in by_id]
+
+
 def holding_bytes(conn: Connection, owner_id: int, content_hash: str) -> int | None:
     """The activity of `owner_id` stored from a file with this content hash, whichever client or
     recorder stored it (deleted ones included: a re-import does not bring back a deleted run), or

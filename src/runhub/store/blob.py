@@ -80,13 +80,23 @@ def encode(channels: dict[str, np.ndarray]) -> bytes:
     return MAGIC + struct.pack("<I", len(header)) + header + _compressor().compress(body)
 
 
-def decode(blob: bytes) -> dict[str, np.ndarray]:
+def _header(blob: bytes) -> tuple[int, list[str], int]:
+    """(samples, channel names, offset of the zstd frame)."""
     if blob[:4] != MAGIC:
         raise BlobError("not a runhub channel blob (unknown version)")
     (hlen,) = struct.unpack_from("<I", blob, 4)
     header = json.loads(blob[8 : 8 + hlen])
-    n, names = header["n"], header["channels"]
-    body = _decompressor().decompress(blob[8 + hlen :], max_output_size=8 * n * len(names) or 1)
+    return header["n"], header["channels"], 8 + hlen
+
+
+def channel_names(blob: bytes) -> list[str]:
+    """The blob's channel names, from its header alone (nothing decompressed)."""
+    return _header(blob)[1]
+
+
+def decode(blob: bytes) -> dict[str, np.ndarray]:
+    n, names, hlen = _header(blob)
+    body = _decompressor().decompress(blob[hlen:], max_output_size=8 * n * len(names) or 1)
     if len(body) != 8 * n * len(names):
         raise BlobError("channel blob is truncated")
     size = 8 * n
