@@ -285,6 +285,39 @@ def test_a_runs_running_dynamics_and_its_cadence_from_the_step_counts(db, tmp_pa
         assert np.allclose(back.channels[name], ch[name], atol=0.05, equal_nan=True), name
 
 
+def test_a_trainer_ride_takes_the_rides_power_cadence_speed_and_distance(db, tmp_path):
+    """An indoor ride (HKIndoorWorkout): a trainer ride, with the cycling records of the watch (or
+    of the power meter and speed sensor paired with it): power, cadence, speed (as a locale writes
+    it: km/hr) and distance (mi), each at its own time; a running power record in the same minute
+    (another workout's type) is not the ride's."""
+    day = "2024-04-09 18:00:"
+    ride = workout("Cycling", f"{day}00 +0200", "2024-04-09 18:01:00 +0200", "1",
+                   '  <MetadataEntry key="HKIndoorWorkout" value="1"/>\n')
+    records = [
+        record("CyclingPower", f"{day}10 +0200", "210", "W"),
+        record("CyclingPower", f"{day}20 +0200", "230", "W"),
+        record("CyclingCadence", f"{day}10 +0200", "88", "count/min"),
+        record("CyclingSpeed", f"{day}20 +0200", "36", "km/hr"),
+        record("DistanceCycling", f"{day}00 +0200", "0.1", "mi", end=f"{day}30 +0200"),
+        record("RunningPower", f"{day}15 +0200", "999", "W"),
+        hr(f"{day}30 +0200", 140),
+    ]
+    root = export_folder(tmp_path, [ride], records)
+    uid, _ = make_user(db, "apple-ride")
+    (r,) = imported(db, uid, root)["export.xml"]
+    with db.connect() as conn:
+        a = repo.load_activity(conn, r.activity_id, uid)
+    nan = math.nan
+    assert a.sport == "cycling.trainer" and a.trainer  # as a FIT file of an indoor ride says
+    ch = a.channels
+    assert ch["time"].tolist() == [0, 10, 20, 30]
+    assert np.array_equal(ch["power"], [nan, 210, 230, nan], equal_nan=True)
+    assert np.array_equal(ch["cadence"], [nan, 88, nan, nan], equal_nan=True)
+    assert np.allclose(ch["speed"], [nan, nan, 10.0, nan], equal_nan=True)
+    assert np.allclose(ch["distance"], [0, nan, nan, 160.9344], equal_nan=True)
+    assert np.array_equal(ch["heart_rate"], [nan, nan, nan, 140], equal_nan=True)
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_export_imported_again_changes_nothing(db, tmp_path, workers):
     """Again, and with worker processes (which decode the other files): the same results."""

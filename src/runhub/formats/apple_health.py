@@ -13,10 +13,11 @@ with what the export holds of it:
   of running or cycling power and of cycling cadence, from one source (the workout's own, its
   watch), each at its own time: the samples of the route and of the records are merged on one
   time axis, none resampled (a channel is NaN where it has no sample);
-- a run's running speed (where it has no route: the route's speed is the GPS's), stride length,
-  vertical oscillation and ground contact time, under the FIT record fields' names and units
-  (step_length, vertical_oscillation in mm, stance_time in ms), and its cadence from the step
-  counts: each record's steps over its interval, as one leg's strides a minute (Smashrun's cadence);
+- a run's or a ride's speed (where it has no route: the route's speed is the GPS's); a run's
+  stride length, vertical oscillation and ground contact time, under the FIT record fields'
+  names and units (step_length, vertical_oscillation in mm, stance_time in ms), and its cadence
+  from the step counts: each record's steps over its interval, as one leg's strides a minute
+  (Smashrun's cadence);
 - its pauses: the Pause/Resume (and MotionPaused/MotionResumed) events, as the pause indexes and
   as its timer (the watch goes on recording while paused); its laps: the segments the runner
   marked (Segment events).
@@ -54,6 +55,7 @@ HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
 STEPS = "HKQuantityTypeIdentifierStepCount"  # a count over an interval: the running cadence
 PER_MINUTE = {"count/min": 1.0}
 WATTS = {"W": 1.0}
+SPEEDS = {"m/s": 1.0, "km/hr": 1 / 3.6, "km/h": 1 / 3.6, "mi/hr": 0.44704, "mph": 0.44704}
 # the channels read from records at an instant, by the sport's family ("*": any): the record type
 # and the units it may come in, each with its factor to the channel's unit (a value in another is
 # left out). The running dynamics keep the FIT record fields' names and units (mm, ms), so that a
@@ -65,8 +67,8 @@ SAMPLED: dict[str, dict[str, tuple[str, dict[str, float]]]] = {
               "walking": ("HKQuantityTypeIdentifierRunningPower", WATTS),
               "cycling": ("HKQuantityTypeIdentifierCyclingPower", WATTS)},
     "cadence": {"cycling": ("HKQuantityTypeIdentifierCyclingCadence", PER_MINUTE)},
-    "speed": {"running": ("HKQuantityTypeIdentifierRunningSpeed",
-                          {"m/s": 1.0, "km/hr": 1 / 3.6, "km/h": 1 / 3.6, "mi/hr": 0.44704, "mph": 0.44704})},
+    "speed": {"running": ("HKQuantityTypeIdentifierRunningSpeed", SPEEDS),
+              "cycling": ("HKQuantityTypeIdentifierCyclingSpeed", SPEEDS)},
     "step_length": {"running": ("HKQuantityTypeIdentifierRunningStrideLength",  # Apple's "stride": one step
                                 {"m": 1000.0, "cm": 10.0, "mm": 1.0, "ft": 304.8, "in": 25.4})},
     "vertical_oscillation": {"running": ("HKQuantityTypeIdentifierRunningVerticalOscillation",
@@ -415,7 +417,7 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
             series["distance"] = (np.concatenate((d0[:1], d1)), np.concatenate(([0.0], np.cumsum(dv))))
         times, channels = _merged(series)
         start = float(times[0]) if len(times) else t0
-        a = Activity(start=datetime.fromtimestamp(start, UTC), sport=sport)
+        a = Activity(start=datetime.fromtimestamp(start, UTC), sport=sport, trainer=sport == "cycling.trainer")
         mask_impossible(channels, a.extras)  # as every decoder: a sample no sensor can read is missing
         zone = w.metadata.get("HKTimeZone")
         try:
