@@ -680,13 +680,16 @@ def duplicate_pairs(conn: Connection, owner_id: int) -> list[tuple[PairedRun, Pa
     `owner_id`'s, in the order the duplicates were stored; the first run may since be deleted
     (the two stored beside it are still one run twice)."""
     c = activities.c
+    # the blob's head only: its header names the channels (64 KB: some thousands of names)
+    head = func.substr(activity_streams.c.data, 1, 65536, type_=LargeBinary).label("data")
     cols = (c.id, c.start_utc, c.utc_offset, c.sport, c.distance, c.timer_time, c.n_samples, c.client_key,
-            c.deleted_at.is_not(None).label("deleted"), c.possible_duplicate_of, activity_streams.c.data)
+            c.deleted_at.is_not(None).label("deleted"), c.possible_duplicate_of, head)
     mine = select(*cols).select_from(activities.outerjoin(activity_streams, activity_streams.c.activity_id == c.id))
     mine = mine.where(c.owner_id == owner_id)
     dupes = conn.execute(mine.where(c.possible_duplicate_of.is_not(None), c.deleted_at.is_(None)).order_by(c.id)).all()
-    firsts = {d.possible_duplicate_of for d in dupes}
-    found = conn.execute(mine.where(c.id.in_(firsts))).all() if firsts else []
+    marked = select(c.possible_duplicate_of).where(c.owner_id == owner_id, c.deleted_at.is_(None),
+                                                   c.possible_duplicate_of.is_not(None))
+    found = conn.execute(mine.where(c.id.in_(marked.scalar_subquery()))).all() if dupes else []
 
     def named(row: Row[Any]) -> PairedRun:
         names = blob.channel_names(row.data) if row.data is not None else []

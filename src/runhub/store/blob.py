@@ -90,7 +90,7 @@ def _header(blob: bytes) -> tuple[int, list[str], int]:
 
 
 def channel_names(blob: bytes) -> list[str]:
-    """The blob's channel names, from its header alone (nothing decompressed)."""
+    """The blob's channel names, from its header alone (nothing decompressed: its head will do)."""
     return _header(blob)[1]
 
 
