@@ -299,6 +299,12 @@ def import_(
             progress.advance(task)
     if not as_json:
         _summary_table(results)
+        marked = sum(1 for r in results if r.status == "created" and r.duplicate_of is not None)
+        if marked:
+            console.print(f"{marked} of the runs created the account already held from another recorder (marked "
+                          f"possible duplicates; both count in totals): `runhub duplicates"
+                          f"{f' --user {user}' if user else ''}` lists them and keeps the fuller of each",
+                          highlight=False, soft_wrap=True)
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
 

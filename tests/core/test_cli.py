@@ -407,3 +407,9 @@ def test_duplicates_lists_the_runs_stored_twice_and_keeps_the_fuller_recording(e
         (again,) = [json.loads(x) for x in
                     cli(env, "import", str(files / "strava.gpx"), "--user", username, "--json").stdout.splitlines()]
         assert again["status"] == "duplicate"
+    # the import itself says so, and how to see them
+    username = f"cli-dupes-hint-{os.getpid()}"
+    cli(env, "user", "create", username, "--password", "s3cret-pass")
+    said = cli(env, "import", str(files), "--user", username).stderr
+    assert "1 of the runs created the account already held from another recorder" in said, said
+    assert f"`runhub duplicates --user {username}` lists them" in said, said
