@@ -109,9 +109,10 @@ def dedupe_source(client_id: str | None, a: Activity, fmt: str, by_recorder: boo
         return client_id or ""
     origin = _export_of(a)
     if origin is not None:  # an export's recorder is the activity it is the export of, in any format
-        return (client_id or "") + _export_key(origin)
-    serial = a.extras.get("fit_serial_number")
-    key = "|".join((client_id or "", fmt, a.device_name or "", "" if serial is None else str(serial)))
+        key = (client_id or "") + _export_key(origin)
+    else:
+        serial = a.extras.get("fit_serial_number")
+        key = "|".join((client_id or "", fmt, a.device_name or "", "" if serial is None else str(serial)))
     return key if len(key) <= 128 else key[:63] + "|" + hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -123,10 +124,9 @@ def _export_key(origin: int) -> str:
 def _export_of(a: Activity) -> int | None:
     """The id of the activity a file is the export of: the one a file runhub wrote names
     (formats.EXPORT_OF), or a Smashrun JSON's activityId (runhub's export writes it)."""
-    if a.extras.get("written_by") == formats.WRITER:
-        origin = a.extras.get(formats.EXPORT_OF)
-        return origin if isinstance(origin, int) else None
-    return a.id
+    origin = a.extras.get(formats.EXPORT_OF) if a.extras.get("written_by") == formats.WRITER else a.id
+    # an id a database can hold (a file may say anything: a 30-digit id is no run of ours)
+    return origin if isinstance(origin, int) and 0 < origin < 2**63 else None
 
 
 def dedupe_key(digest: str, k: int, n: int) -> str:

@@ -469,3 +469,25 @@ def test_one_run_from_three_recorders_is_one_group_of_duplicates(db, tmp_path):
         assert [r.id for r in group.others] == [ids[".csv"]]
         assert duplicates.delete_others(db, uid, [group]) == 1 and duplicates.groups(db, uid) == []
         assert stored_count(db, uid) == 3  # deleted runs stay as rows (a re-import keeps them out)
+
+
+def test_an_export_naming_an_id_no_database_holds_is_a_run_of_its_own(db, tmp_path):
+    """A file may say anything: a TCX, a GPX and a Smashrun JSON "exported by runhub" of a 30-digit
+    activity (beyond any database's integer) import as runs of their own, on SQLite and PostgreSQL
+    alike (the look-up of such an id would overflow PostgreSQL's bigint)."""
+    huge = 10**29 + 7
+    run = demo.make_run(98, datetime(2024, 7, 3, 6, 0, tzinfo=UTC), minutes=5.0)
+    run.id = 4242  # as runhub's export writes its id; replaced below by one no database holds
+    files = {
+        "a.tcx": formats.encode(run, "tcx").replace(b">4242<", f">{huge}<".encode()),
+        "b.gpx": formats.encode(run, "gpx").replace(b"(activity 4242)", f"(activity {huge})".encode()),
+        "c.json": formats.encode(run, "json").replace(b'"activityId": 4242', f'"activityId": {huge}'.encode()),
+    }
+    for name, data in files.items():
+        assert str(huge).encode() in data, name
+        (tmp_path / name).write_bytes(data)
+    uid, _ = make_user(db, "huge-id")
+    results = import_files(db, uid, [tmp_path / name for name in files])
+    assert [s for s, _, _ in results] == ["created", "created", "created"]
+    assert [d for _, _, d in results][1:] == [results[0][1]] * 2  # the same run thrice: marked
+    assert stored_count(db, uid) == 3

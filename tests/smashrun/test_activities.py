@@ -204,12 +204,17 @@ def test_other_users_ids_and_wrong_ids_are_404(api, new_api) -> None:
         b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "recordingKeys": ["clock"], "recordingValues": [[0,1]]}',
         b"just some text",
         b"",
+        # beyond a double: JSON allows the text, no number is that large (was a 400 naming no field)
+        b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1e400, "duration": 5}',
+        b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 5, "activityId": 1e400}',
     ],
 )
 def test_bad_input_is_a_clear_400_and_stores_nothing(api, body: bytes) -> None:
     r = api.http.post("/v1/my/activities", content=body)
     assert r.status_code == 400, r.text
     assert r.json()["error"] in ("invalid_activity", "invalid_request") and r.json()["message"]
+    if b"1e400" in body:
+        assert "expected a finite number" in r.json()["message"], r.json()
     assert api.get("/v1/my/activities").json() == []
 
 

@@ -135,9 +135,10 @@ def _number(value: Any, where: str, *, shift: int = 0, allow_null: bool = False)
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise _err(f"expected a number, got {json.dumps(value, default=str)[:40]}", where)
     if isinstance(value, Decimal):
-        if not value.is_finite():
+        v = float(value.scaleb(shift)) if shift else float(value)
+        if not math.isfinite(v):  # NaN, Infinity, or beyond a double (1e400)
             raise _err("expected a finite number", where)
-        return float(value.scaleb(shift)) if shift else float(value)
+        return v
     if isinstance(value, float) and not math.isfinite(value):
         raise _err("expected a finite number", where)
     return float(decimal_shift(value, shift)) if shift else float(value)
