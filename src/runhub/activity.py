@@ -70,6 +70,8 @@ OFFSET_UNSTATED = "none"
 # Smashrun's limit on an activity's notes; a longer text from a file is cut to it, the whole kept in
 # extras[NOTES_FULL] (set_notes)
 NOTES_MAX = 800
+EXTERNAL_ID_MAX = 255  # activities.external_id is VARCHAR(255)
+CALORIES_MAX = 100_000  # a week of non-stop ultra running burns some 80,000 kcal
 NOTES_FULL = "notes_full"
 DISTANCE_BACKSTEP_TOLERANCE_M = 0.01
 
@@ -252,6 +254,10 @@ def validate(a: Activity) -> None:
         raise ActivityError(f"{a.wind_speed} m/s is outside 0..120", "wind_speed")
     if a.body_weight is not None and not 20 <= a.body_weight <= 400:
         raise ActivityError(f"{a.body_weight} kg is outside 20..400", "body_weight")
+    if a.calories is not None and not 0 <= a.calories <= CALORIES_MAX:
+        raise ActivityError(f"{a.calories} kcal is outside 0..{CALORIES_MAX}", "calories")
+    if a.external_id is not None and len(a.external_id) > EXTERNAL_ID_MAX:
+        raise ActivityError(f"is {len(a.external_id)} characters, at most {EXTERNAL_ID_MAX}", "external_id")
 
 
 def validate_summary(a: Activity) -> None:
@@ -375,8 +381,9 @@ def _validate_laps(laps: list[Lap], n: int) -> None:
             v = getattr(lap, attr)
             if v is None:
                 continue
-            if not math.isfinite(v) or v < 0:
-                raise ActivityError(f"lap {attr} {v} is not valid", "laps", k)
+            most = CHANNEL_BOUNDS["distance" if attr == "end_distance" else "time"][1]
+            if not math.isfinite(v) or not 0 <= v <= most:
+                raise ActivityError(f"lap {attr} {v} is outside 0..{most}", "laps", k)
             if v < prev[attr] or (attr == lap_basis_attr(lap) and v == prev[attr]):
                 raise ActivityError(f"laps must end in increasing order ({attr})", "laps", k)
             prev[attr] = v

@@ -207,6 +207,14 @@ def test_other_users_ids_and_wrong_ids_are_404(api, new_api) -> None:
         # beyond a double: JSON allows the text, no number is that large (was a 400 naming no field)
         b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1e400, "duration": 5}',
         b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 5, "activityId": 1e400}',
+        # absurd values, each refused naming its field (before: stored, or a 500 where PostgreSQL refused it)
+        b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 5, "externalId": "'
+        + b"x" * 300 + b'"}',
+        b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 5, "calories": 1e300}',
+        b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 5, '
+        b'"laps": [{"lapType": "work", "endDistance": 1e300}]}',
+        b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 5, '
+        b'"songs": [{"song": "s", "BPM": 1e300, "startClock": 0, "endClock": 60}]}',
     ],
 )
 def test_bad_input_is_a_clear_400_and_stores_nothing(api, body: bytes) -> None:
@@ -215,6 +223,10 @@ def test_bad_input_is_a_clear_400_and_stores_nothing(api, body: bytes) -> None:
     assert r.json()["error"] in ("invalid_activity", "invalid_request") and r.json()["message"]
     if b"1e400" in body:
         assert "expected a finite number" in r.json()["message"], r.json()
+    for field in (b"externalId", b"calories", b"laps", b"BPM"):
+        if b'"' + field + b'"' in body:
+            said = r.json()
+            assert field.decode() in f"{said.get('location')} {said.get('field')} {said['message']}", said
     assert api.get("/v1/my/activities").json() == []
 
 

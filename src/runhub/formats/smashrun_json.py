@@ -306,8 +306,12 @@ def _json_location(exc: ActivityError) -> str | None:
         return f"laps[{exc.index}]"
     summary_keys = {f"summary.{attr}": key for key, (attr, _, _) in SUMMARY_FIELDS.items()}
     other = {"start": "startDateTimeLocal", "utc_offset": "startDateTimeLocal", "wind_speed": "windSpeed",
-             "body_weight": "bodyWeight"}
+             "body_weight": "bodyWeight", "external_id": "externalId"}
     return summary_keys.get(exc.field or "", other.get(exc.field or "", exc.field))
+
+
+SONG_TEXT_MAX = 500
+SONG_BOUNDS = {"BPM": (0, 400), "startClock": (0, 60 * 86400), "endClock": (0, 60 * 86400)}
 
 
 def _songs(value: Any) -> list[dict[str, Any]]:
@@ -324,8 +328,14 @@ def _songs(value: Any) -> list[dict[str, Any]]:
         for key, v in song.items():
             if key in ("album", "artist", "song"):
                 out[key] = _string(v, f"{where}.{key}")
+                if len(out[key]) > SONG_TEXT_MAX:
+                    raise _err(f"is {len(out[key])} characters, at most {SONG_TEXT_MAX}", f"{where}.{key}")
             elif key in ("BPM", "startClock", "endClock"):
-                out[key] = _plain(_number(v, f"{where}.{key}"))
+                x = _number(v, f"{where}.{key}") or 0.0
+                lo, hi = SONG_BOUNDS[key]
+                if not lo <= x <= hi:
+                    raise _err(f"{_plain(x)} is outside {lo}..{hi}", f"{where}.{key}")
+                out[key] = _plain(x)
             else:
                 raise _err(f"unknown field {key}", f"{where}.{key}")
         songs.append(out)
