@@ -70,9 +70,11 @@ OFFSET_UNSTATED = "none"
 # Smashrun's limit on an activity's notes; a longer text from a file is cut to it, the whole kept in
 # extras[NOTES_FULL] (set_notes)
 NOTES_MAX = 800
+NOTES_FULL = "notes_full"
+NAME_MAX = 255  # activities.name is VARCHAR(255); a longer title from a file is cut (set_name)
+NAME_FULL = "name_full"
 EXTERNAL_ID_MAX = 255  # activities.external_id is VARCHAR(255)
 CALORIES_MAX = 100_000  # a week of non-stop ultra running burns some 80,000 kcal
-NOTES_FULL = "notes_full"
 DISTANCE_BACKSTEP_TOLERANCE_M = 0.01
 
 
@@ -234,6 +236,15 @@ def set_notes(a: Activity, text: str | None) -> None:
         a.notes = text[:NOTES_MAX]
 
 
+def set_name(a: Activity, text: str | None) -> None:
+    """A title from a file or an export list, which may be longer than a title is kept: cut, the
+    whole kept."""
+    a.name = text
+    if text and len(text) > NAME_MAX:
+        a.extras[NAME_FULL] = text
+        a.name = text[:NAME_MAX]
+
+
 def validate(a: Activity) -> None:
     if a.start.tzinfo is None:
         raise ActivityError("start time must carry a UTC offset", "start")
@@ -243,6 +254,8 @@ def validate(a: Activity) -> None:
         raise ActivityError(f"UTC offset {a.utc_offset} s is outside +-14 h", "utc_offset")
     if a.notes is not None and len(a.notes) > NOTES_MAX:
         raise ActivityError(f"notes are {len(a.notes)} characters, at most {NOTES_MAX}", "notes")
+    if a.name is not None and len(a.name) > NAME_MAX:
+        raise ActivityError(f"the name is {len(a.name)} characters, at most {NAME_MAX}", "name")
     _validate_channels(a)
     n = a.n_samples
     _validate_pauses(a.pauses, n)

@@ -491,3 +491,28 @@ def test_an_export_naming_an_id_no_database_holds_is_a_run_of_its_own(db, tmp_pa
     assert [s for s, _, _ in results] == ["created", "created", "created"]
     assert [d for _, _, d in results][1:] == [results[0][1]] * 2  # the same run thrice: marked
     assert stored_count(db, uid) == 3
+
+
+def test_a_title_longer_than_a_title_is_kept_is_cut_and_kept_whole(db, tmp_path):
+    """A GPX whose <name> is 1,000 characters (a description pasted as the title), or an export
+    list giving one: the run is imported with its first 255 characters as its name and the whole
+    title kept beside it, as notes longer than 800 are. Before, PostgreSQL refused the row (its
+    name column holds 255) and the import failed with a server error; SQLite stored it all."""
+    from runhub.activity import NAME_FULL
+    from runhub.formats import export_lists
+
+    title = "Around the lake, " * 60 + "and home"
+    run = demo.make_run(99, datetime(2024, 7, 4, 6, 0, tzinfo=UTC), minutes=4.0)
+    run.name = title
+    path = tmp_path / "long-title.gpx"
+    path.write_bytes(_foreign_gpx(run, title))
+    uid, _ = make_user(db, "long-title")
+    ((status, aid, _),) = import_files(db, uid, [path])
+    assert status == "created"
+    with db.connect() as conn:
+        stored = repo.load_activity(conn, aid, uid)
+    assert stored.name == title[:255] and stored.extras[NAME_FULL] == title
+    listed = demo.make_run(100, datetime(2024, 7, 5, 6, 0, tzinfo=UTC), minutes=4.0)
+    export_lists.apply(listed, {"name": title}, alone=True)
+    assert listed.name == title[:255] and listed.extras[NAME_FULL] == title
+    assert not export_lists.changes({"name": title}, title[:255], None, listed.sport)  # as stored: no change

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from runhub import sports
-from runhub.activity import NOTES_MAX, Activity, set_notes
+from runhub.activity import NAME_MAX, NOTES_MAX, Activity, set_name, set_notes
 from runhub.formats import FormatError, NotAnActivity, sniff
 
 _BOM = b"\xef\xbb\xbf"
@@ -133,6 +133,8 @@ def apply(a: Activity, given: dict[str, str], alone: bool) -> None:
     for key, value in given.items():
         if key == "notes":
             set_notes(a, value)
+        elif key == "name":
+            set_name(a, value)
         elif key == "sport":
             a.sport = _sport_after(a.sport, value, alone)
         else:
@@ -142,7 +144,7 @@ def apply(a: Activity, given: dict[str, str], alone: bool) -> None:
 def changes(given: dict[str, str], name: str | None, notes: str | None, sport: str) -> bool:
     """Whether `apply` would change a run of one activity stored with this name, notes and sport
     (a recording imported before its list was)."""
-    return (given.get("name", name) != name
+    return ("name" in given and given["name"][:NAME_MAX] != name
             or ("notes" in given and given["notes"][:NOTES_MAX] != notes)
             or _sport_after(sport, given.get("sport", sport), True) != sport)
 

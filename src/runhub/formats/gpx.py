@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from runhub import sports
-from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, set_notes
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, set_name, set_notes
 from runhub.formats import EXPORT_OF, WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
@@ -266,7 +266,7 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         a.extras["untimed_points_left_out"] = untimed
     if raw.legacy_pause:
         a.extras["opentracks_legacy_pauses"] = True
-    a.name = raw.name
+    set_name(a, raw.name)
     if raw.desc:
         set_notes(a, raw.desc)
     if raw.creator and raw.creator.strip():
