@@ -256,6 +256,9 @@ def validate(a: Activity) -> None:
         raise ActivityError(f"notes are {len(a.notes)} characters, at most {NOTES_MAX}", "notes")
     if a.name is not None and len(a.name) > NAME_MAX:
         raise ActivityError(f"the name is {len(a.name)} characters, at most {NAME_MAX}", "name")
+    for attr in ("name", "external_id"):  # columns of their own: PostgreSQL's text holds no NUL
+        if "\x00" in (getattr(a, attr) or ""):
+            raise ActivityError("contains a NUL character", attr)
     _validate_channels(a)
     n = a.n_samples
     _validate_pauses(a.pauses, n)

@@ -215,6 +215,7 @@ def test_other_users_ids_and_wrong_ids_are_404(api, new_api) -> None:
         b'"laps": [{"lapType": "work", "endDistance": 1e300}]}',
         b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 5, '
         b'"songs": [{"song": "s", "BPM": 1e300, "startClock": 0, "endClock": 60}]}',
+        b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 5, "externalId": "a\\u0000b"}',
     ],
 )
 def test_bad_input_is_a_clear_400_and_stores_nothing(api, body: bytes) -> None:
