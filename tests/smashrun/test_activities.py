@@ -352,3 +352,27 @@ def test_post_apple_health_export_zip_gives_its_workouts(api, tmp_path) -> None:
     d = api.get(f"/v1/my/activities/{run['activityId']}").json()
     assert d["activityType"] == "running" and d["heartRateMax"] == 140 and d["hasDetailsGPS"] == 1
     assert d["startDateTimeLocal"] == "2024-04-04T06:30:00+02:00"
+
+
+@pytest.mark.parametrize("name,status", [(b"a\x00b.fit", 201), (b"caf\xe9\xff.fit", 201), (b"x" * 5000 + b".fit", 400)])
+def test_a_multipart_file_name_no_column_can_hold_is_no_server_error(api, name: bytes, status: int) -> None:
+    """The file name is the client's to write: a NUL byte (PostgreSQL's text holds none: it was a
+    server error there), bytes that are not UTF-8 (read as Latin-1): the run is stored, the name
+    only its label; a part header of 5,000 characters makes the multipart body unreadable: a
+    clear 400, nothing stored."""
+    from datetime import UTC, datetime
+
+    from runhub import demo
+
+    run = demo.make_run(len(name) % 1000, datetime(2024, 3, 1, 6, 0, tzinfo=UTC), minutes=2.0)
+    body = formats.encode(run, "fit")
+    boundary = "runhubboundary"
+    payload = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"".encode() + name
+               + b"\"\r\nContent-Type: application/octet-stream\r\n\r\n" + body + f"\r\n--{boundary}--\r\n".encode())
+    r = api.http.post("/v1/my/activities", content=payload,
+                      headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == status, r.text
+    stored = api.get("/v1/my/activities").json()
+    assert len(stored) == (1 if status == 201 else 0)
+    if status == 400:
+        assert "multipart" in r.json()["message"]

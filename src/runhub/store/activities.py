@@ -284,6 +284,8 @@ def _write_streams(conn: Connection, activity_id: int, a: Activity) -> None:
 
 
 def save_original(conn: Connection, activity_id: int, data: bytes, fmt: str, filename: str | None) -> None:
+    if filename is not None:  # the client's label, any text: PostgreSQL's text holds no NUL, UTF-8 no lone surrogate
+        filename = filename.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
     row = {"activity_id": activity_id, "filename": filename, "format": fmt, "size": len(data)}
     row["data"] = blob.compress(data)
     _INSERT_ORIGINAL.execute(conn, row)
