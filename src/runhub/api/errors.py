@@ -6,15 +6,19 @@ client (requests-oauthlib, smashrun-client) surfaces a readable reason.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runhub.activity import ActivityError
 from runhub.formats import FormatError
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -58,6 +62,18 @@ def install(app: FastAPI) -> None:
             {"error": "invalid_request", "message": f"{loc}: {first.get('msg', 'invalid')}", "location": loc},
             status_code=400,
         )
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # a value the database cannot hold or compare (a NUL character in a text, PostgreSQL's
+        # text holds none; a number out of range) came with the request: its fault, nothing stored
+        # (the transaction is rolled back); the checks of each field say more where they exist
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+        log.warning("a request's value the database refused: %s", reason)
+        message = f"a value in the request cannot be stored or looked up: {reason}"
+        # error_description too: what OAuth clients (requests-oauthlib) read at the token endpoint
+        return JSONResponse({"error": "invalid_request", "message": message, "error_description": message},
+                            status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

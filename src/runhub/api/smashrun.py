@@ -331,12 +331,15 @@ def delete_activity(
 # ---------------------------------------------------------------- activities: read
 
 
+PAGE_MAX = 10**9  # page x count stays an offset a database takes (a larger page was a server error)
+
+
 class Paging:
     """page (0-based) / count / fromDate (UTC unix seconds; fromDateUTC accepted too)."""
 
     def __init__(
         self,
-        page: int | None = Query(None, ge=0, description="0-based page index"),
+        page: int | None = Query(None, ge=0, le=PAGE_MAX, description="0-based page index"),
         count: int | None = Query(None, ge=1, le=MAX_COUNT, description="page size"),
         fromDate: int | None = Query(None, description="UTC unix seconds: runs added or modified since"),  # noqa: N803
         fromDateUTC: int | None = Query(None, description="alias of fromDate"),  # noqa: N803
