@@ -516,3 +516,28 @@ def test_a_title_longer_than_a_title_is_kept_is_cut_and_kept_whole(db, tmp_path)
     export_lists.apply(listed, {"name": title}, alone=True)
     assert listed.name == title[:255] and listed.extras[NAME_FULL] == title
     assert not export_lists.changes({"name": title}, title[:255], None, listed.sport)  # as stored: no change
+
+
+def test_a_multisport_tcx_whose_activity_id_is_long_imports_its_parts(db, tmp_path):
+    """TCX's Activity Id is a time by the schema, but a file may hold any text there: the parts of
+    a MultiSportSession are linked by a key made from it, which held the whole text; 200
+    characters overflowed its column on PostgreSQL (a server error, the import stopped). Now a
+    long Id is keyed by its hash: the two parts import, linked."""
+    import re
+
+    run = demo.make_run(101, datetime(2024, 7, 6, 6, 0, tzinfo=UTC), minutes=3.0)
+    tcx = formats.encode(run, "tcx").replace(b"<Name>runhub</Name>", b"<Name>Garmin Connect</Name>")
+    act = tcx[tcx.index(b"<Activity "):tcx.index(b"</Activity>") + len(b"</Activity>")]
+    second = act.replace(b"2024-07-06T06", b"2024-07-06T07")
+    first = re.sub(rb"<Id>[^<]*</Id>", b"<Id>" + b"I" * 200 + b"</Id>", act, count=1)
+    head, tail = tcx[:tcx.index(b"<Activities>") + 12], tcx[tcx.index(b"</Activities>"):]
+    path = tmp_path / "multisport.tcx"
+    path.write_bytes(head + b"<MultiSportSession><Id>2024-07-06T06:00:00Z</Id><FirstSport>" + first
+                     + b"</FirstSport><NextSport>" + second + b"</NextSport></MultiSportSession>" + tail)
+    uid, _ = make_user(db, "tcx-multisport")
+    results = [r for _, rs in ingest_paths(db, uid, [path], client_id=CLI) for r in rs]
+    assert [r.status for r in results] == ["created", "created"]
+    with db.connect() as conn:
+        groups = {repo.get_row(conn, r.activity_id, uid).multisport_group for r in results}
+    (group,) = groups
+    assert group.startswith("tcx:") and len(group) <= 64

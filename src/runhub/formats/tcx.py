@@ -12,6 +12,7 @@ linked as one multisport group.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -214,7 +215,10 @@ def _decode(data: bytes, filename: str | None, max_bytes: int | None, *, fast: b
     for li, group_legs in enumerate(legs):
         group = None
         if len(group_legs) > 1:
-            group = f"tcx:{_text(group_legs[0], 'Id') or li}:{len(group_legs)}"
+            ident = _text(group_legs[0], "Id") or str(li)
+            if len(ident) > 32:  # the key fits activities.multisport_group (64): a long Id by its hash
+                ident = hashlib.sha256(ident.encode()).hexdigest()[:32]
+            group = f"tcx:{ident}:{len(group_legs)}"
         for k, act_el in enumerate(group_legs):
             a = _activity(act_el, filename, f"Activity {len(out) + 1}", points)
             if group:
