@@ -255,3 +255,50 @@ def test_fuzz_decoders_only_raise_format_errors(fmt: str) -> None:
             assert str(exc)
 
     run()
+
+
+# A Smashrun JSON activity with a slot for one raw number text at each place a number goes.
+_JSON_SLOTS = ("distance", "duration", "activityId", "calories", "bodyWeight", "humidity", "windSpeed", "temperature",
+               "lap", "song", "recording", "hrr")
+
+
+def _json_with(slot: str, number: str) -> bytes:
+    fields = {k: "5" for k in ("distance", "duration")}
+    fields[slot] = number
+    extra = "".join(f', "{k}": {v}' for k, v in fields.items() if k in _JSON_SLOTS[:8])
+    lap = fields.get("lap", "1")
+    song = fields.get("song", "120")
+    rec = fields.get("recording", "0.002")
+    hrr = fields.get("hrr", "120")
+    return ('{"startDateTimeLocal": "2024-05-01T07:00:00+02:00", "activityType": "running"' + extra
+            + f', "laps": [{{"lapType": "work", "endDistance": {lap}}}]'
+            + f', "songs": [{{"song": "s", "BPM": {song}, "startClock": 0, "endClock": 1}}]'
+            + f', "heartRateRecovery": [{{"duration": 0, "heartRate": {hrr}}}]'
+            + f', "recordingKeys": ["clock", "distance"], "recordingValues": [[0, 1, 2], [0, 0.001, {rec}]]}}').encode()
+
+
+def test_fuzz_smashrun_json_numbers_only_raise_format_errors() -> None:
+    """Every place a number goes in Smashrun JSON, given any number JSON allows: 400 digits, an
+    exponent of 20 digits (1e999999999999999999 made the parser raise decimal.InvalidOperation, a
+    distance series of 1e999999999 made the km -> m shift raise decimal.Overflow: both found by a
+    mutation fuzz, both server errors before), a negative zero, a tiny fraction: the decoder reads
+    it or says which field is wrong."""
+    number = st.from_regex(r"-?(0|[1-9][0-9]{0,400})(\.[0-9]{1,30})?([eE][-+]?[0-9]{1,20})?", fullmatch=True)
+
+    @FUZZ
+    @given(st.sampled_from(_JSON_SLOTS), number)
+    def run(slot, text):
+        try:
+            for a in formats.decode(_json_with(slot, text), "json"):
+                a.validate()
+        except FormatError as exc:
+            assert exc.message
+        except ValueError as exc:  # ActivityError: validation said what was wrong
+            assert str(exc)
+
+    assert formats.decode(_json_with("distance", "5"), "json")  # the base reads
+    for slot, text in (("distance", "1e999999999999999999"), ("recording", "1e999999999"), ("activityId", "1e400"),
+                       ("song", "9" * 400)):
+        with pytest.raises(FormatError):
+            formats.decode(_json_with(slot, text), "json")
+    run()

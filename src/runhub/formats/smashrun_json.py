@@ -18,7 +18,7 @@ import json
 import math
 import re
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any
 
 import numpy as np
@@ -134,6 +134,13 @@ def _number(value: Any, where: str, *, shift: int = 0, allow_null: bool = False)
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise _err(f"expected a number, got {json.dumps(value, default=str)[:40]}", where)
+    try:
+        return _finite(value, where, shift)
+    except (DecimalException, OverflowError):  # an exponent or an integer no float holds
+        raise _err("expected a finite number", where) from None
+
+
+def _finite(value: int | float | Decimal, where: str, shift: int) -> float:
     if isinstance(value, Decimal):
         v = float(value.scaleb(shift)) if shift else float(value)
         if not math.isfinite(v):  # NaN, Infinity, or beyond a double (1e400)
@@ -194,6 +201,8 @@ def loads(data: bytes | str) -> Any:
         raise _err(f"malformed JSON: {exc.msg}", f"line {exc.lineno} column {exc.colno}") from None
     except (UnicodeDecodeError, RecursionError) as exc:
         raise _err(f"malformed JSON: {exc}") from None
+    except DecimalException:  # a number whose exponent no decimal holds (1e999999999999999999)
+        raise _err("malformed JSON: a number beyond any range") from None
 
 
 def decode(data: bytes, **_options: Any) -> list[Activity]:
@@ -437,6 +446,13 @@ _FAST_TYPES = {int, Decimal, type(None)}
 
 
 def _series(series: list[Any], k: int, key: str, shift: int) -> np.ndarray:
+    try:
+        return _series_values(series, k, key, shift)
+    except (DecimalException, OverflowError):  # 1e999999999 in metres, an integer of 400 digits
+        raise _err("a number beyond any range", f"recordingValues[{k}]", key) from None
+
+
+def _series_values(series: list[Any], k: int, key: str, shift: int) -> np.ndarray:
     if set(map(type, series)) <= _FAST_TYPES:
         # numpy calls float() on each Decimal/int in C and maps None to NaN; a Decimal's
         # float() is correctly rounded. Anything else takes the checking loop below.
