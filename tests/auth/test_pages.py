@@ -66,6 +66,15 @@ def test_signup_profile_tokens_developer_signout(server):
         250,
     )
 
+    # a name that names no zone: a folder of the zone database ("Europe" made zoneinfo raise
+    # IsADirectoryError, a server error) and 300 characters (OSError) are refused like a typo
+    for bad in ("Europe", "x" * 300, "Europe/Osloo"):
+        refused = s.post(f"{server.url}/settings/profile",
+                         data={"csrf_token": csrf, "username": name, "timezone": bad}, timeout=10)
+        assert refused.status_code == 400 and "Unknown time zone" in refused.text, (bad, refused.status_code)
+    with server.db.connect() as conn:
+        assert users.settings_of(users.get_by_username(conn, name))["timezone"] == "Europe/Oslo"
+
     made = s.post(
         f"{server.url}/settings/tokens",
         data={"csrf_token": csrf, "name": "script", "scope": ["activity:read", "profile:read"]},

@@ -192,6 +192,21 @@ def test_each_workout_is_an_activity_with_its_route_and_its_heart_rate(db, tmp_p
     assert (pool.sport, pool.summary.distance, pool.summary.timer_time) == ("swimming.pool", 1500, 38 * 60)
 
 
+def test_a_time_zone_that_names_no_zone_leaves_the_dates_offset(db, tmp_path):
+    """HKTimeZone "Europe" (a folder of the zone database: zoneinfo raised IsADirectoryError, not
+    ZoneInfoNotFoundError, and the whole export failed; found by a mutation fuzz), or 300
+    characters (OSError): the workout imports with the offset its dates carry, as when the export
+    names no zone."""
+    for bad in ("Europe", "x" * 300):
+        run = RUN.replace("Europe/Amsterdam", bad)
+        root = export_folder(tmp_path / bad[:10], [run])
+        uid, _ = make_user(db, "apple-zone")
+        (r,) = imported(db, uid, root)["export.xml"]
+        with db.connect() as conn:
+            a = repo.load_activity(conn, r.activity_id, uid)
+        assert r.status == "created" and a.timezone != bad and a.utc_offset == 7200, (bad, r.error)
+
+
 def test_an_apps_workout_takes_the_watchs_heart_rate_and_one_sources_distance(db, tmp_path):
     """A workout an app on the phone wrote (iOS 16 layout: its totals only in WorkoutStatistics):
     it has no records of its own, so the heart rate is the watch's, and the distance is the records
@@ -360,6 +375,8 @@ def test_a_route_outside_the_export_or_missing_is_not_read(db, tmp_path, path):
     (lambda x: x.replace("]>", '<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'), "entity declaration"),
     (lambda x: x[: len(x) // 2], "not well-formed XML"),
     (lambda x: x.replace("<HealthData", "<HealthData><Bad"), "not well-formed XML"),
+    # an encoding Python does not know made expat raise LookupError (found by a mutation fuzz)
+    (lambda x: x.replace('encoding="UTF-8"', 'encoding="UTF-42"'), "unknown encoding"),
 ])
 def test_a_hostile_or_broken_export_stores_nothing(db, tmp_path, change, says):
     root = export_folder(tmp_path, [RUN, TREADMILL])

@@ -15,10 +15,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
+from runhub import zones
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity
 
 FROM_POSITION = "position"
@@ -71,8 +71,8 @@ def infer_local_time(a: Activity, profile_zone: Callable[[], str | None] | None 
 def _offset_at(zone: str, a: Activity) -> int | None:
     """The zone's UTC offset at the activity's start instant, in seconds (tzinfo.utcoffset of a UTC
     time would read it as a wall time)."""
-    try:
-        offset = a.start.astimezone(ZoneInfo(zone)).utcoffset()
-    except (ZoneInfoNotFoundError, ValueError):
+    named = zones.zone(zone)
+    if named is None:
         return None
+    offset = a.start.astimezone(named).utcoffset()
     return None if offset is None else int(offset.total_seconds())

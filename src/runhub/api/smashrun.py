@@ -17,14 +17,14 @@ import math
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
-from runhub import formats, ingest, sports
+from runhub import formats, ingest, sports, zones
 from runhub.activity import ActivityError
 from runhub.api import smashrun_shapes as shapes
 from runhub.api.deps import get_db, get_settings
@@ -695,10 +695,7 @@ def _weight(row: Any) -> dict[str, Any]:
 
 
 def _user_zone(settings: dict[str, Any]) -> ZoneInfo:
-    try:
-        return ZoneInfo(settings.get("timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zones.zone(settings.get("timezone")) or ZoneInfo("UTC")
 
 
 @router.get("/{user}/body/weight", summary="Every weight measurement (kg), oldest first")

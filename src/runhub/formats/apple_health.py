@@ -36,7 +36,6 @@ import calendar
 import functools
 import math
 import re
-import zoneinfo
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from xml.parsers import expat
 
 import numpy as np
 
+from runhub import zones
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, Summary
 from runhub.formats import FormatError
 from runhub.formats._common import mask_impossible, timer_channel
@@ -264,6 +264,9 @@ class _Reader:
             except expat.ExpatError as exc:
                 raise FormatError(f"not well-formed XML ({expat.ErrorString(exc.code)})", format=FMT,
                                   location=f"line {exc.lineno}") from exc
+            except LookupError as exc:  # the declaration names an encoding Python does not know
+                raise FormatError(f"an XML declaration of an unknown encoding ({exc})", format=FMT,
+                                  location="line 1") from exc
             for w in self.workouts[done:]:
                 start, end = w.at[0] - keep_at, w.at[1] - keep_at
                 close = keep.find(b">", end)  # the end tag's, or the start tag's own "/>"
@@ -420,10 +423,8 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
         a = Activity(start=datetime.fromtimestamp(start, UTC), sport=sport, trainer=sport == "cycling.trainer")
         mask_impossible(channels, a.extras)  # as every decoder: a sample no sensor can read is missing
         zone = w.metadata.get("HKTimeZone")
-        try:
-            offset = a.start.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset() if zone else None
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            offset = None
+        named = zones.zone(zone)
+        offset = a.start.astimezone(named).utcoffset() if named is not None else None
         if offset is not None:
             a.timezone, a.utc_offset = zone, int(offset.total_seconds())
         else:  # the dates carry the offset of the phone's zone at each date: a position says better

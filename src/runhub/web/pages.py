@@ -183,12 +183,11 @@ async def profile_save(request: Request) -> Response:
         changes["language"] = language
     tz = str(form.get("timezone", "")).strip()
     if tz:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from runhub import zones
 
-        try:
-            ZoneInfo(tz)
+        if zones.zone(tz) is not None:
             changes["timezone"] = tz
-        except (ZoneInfoNotFoundError, ValueError):
+        else:
             return render(
                 request,
                 "profile.html",
