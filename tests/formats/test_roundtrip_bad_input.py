@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -302,3 +304,67 @@ def test_fuzz_smashrun_json_numbers_only_raise_format_errors() -> None:
         with pytest.raises(FormatError):
             formats.decode(_json_with(slot, text), "json")
     run()
+
+
+def _zip_of(entries: list[tuple[Any, bytes]]) -> bytearray:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in entries:
+            z.writestr(name, data)
+    return bytearray(buf.getvalue())
+
+
+def _zip_version_12() -> bytes:
+    data = _zip_of([("a.gpx", b"<gpx/>")])
+    struct.pack_into("<H", data, data.index(b"PK\x01\x02") + 6, 121)  # version needed to extract: 12.1
+    return bytes(data)
+
+
+def _zip_cd_offset_past() -> bytes:
+    data = _zip_of([("a.gpx", b"<gpx/>")])
+    eocd = data.index(b"PK\x05\x06")
+    struct.pack_into("<I", data, eocd + 16, struct.unpack_from("<I", data, eocd + 16)[0] + 100)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("make, says", [
+    (_zip_version_12, "not a valid zip file (zip file version 12.1)"),  # NotImplementedError before
+    (_zip_cd_offset_past, "cannot read member (negative seek value"),  # ValueError before
+    (lambda: bytes(_zip_of([(zipfile.ZipInfo(""), b"<gpx/>")])), "nothing to import"),  # IndexError before
+])
+def test_a_broken_zip_is_a_failed_upload_saying_why(make, says) -> None:
+    """Zips that zipfile refuses with other exceptions than BadZipFile (each found by a mutation
+    fuzz of uploads, each a server error before): a failed result naming what is wrong."""
+    from runhub.ingest import analyse_upload
+
+    results = analyse_upload(make(), filename="up.zip")
+    assert results and all(getattr(r, "status", None) == "failed" for r in results)
+    assert says in results[0].error, results[0].error
+
+
+def test_fuzz_uploads_only_fail_cleanly() -> None:
+    """An upload (a zip of several formats, a gzip) with bytes changed or cut anywhere: ingest's
+    pure half gives a result per member, never an exception (the zip cases above were found so)."""
+    import gzip
+
+    from runhub import demo
+    from runhub.ingest import analyse_upload
+
+    run = demo.make_run(5, datetime(2024, 6, 10, 6, 30, tzinfo=UTC), minutes=1.0)
+    members = [(f"a/r.{fmt}", formats.encode(run, fmt)) for fmt in ("fit", "gpx", "json")]
+    seeds = [bytes(_zip_of(members)), gzip.compress(members[1][1])]
+
+    @FUZZ
+    @given(st.sampled_from(seeds).flatmap(lambda base: st.tuples(
+        st.just(base), st.lists(st.tuples(st.integers(0, len(base) - 1), st.integers(0, 255)), max_size=6),
+        st.integers(0, len(base)))))
+    def run_one(case):
+        base, edits, cut = case
+        data = bytearray(base)
+        for pos, val in edits:
+            data[pos] = val
+        results = analyse_upload(bytes(data[:cut] if cut else data), filename="up.zip", sport="running")
+        for r in results:
+            assert getattr(r, "status", "analysed") != "failed" or r.error
+
+    run_one()

@@ -208,7 +208,7 @@ class Members:
         try:
             with self._zf.open(info) as fh:
                 return fh.read(size)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError):
+        except BROKEN_ZIP:
             return b""
 
     def read(self, member: str, max_member_bytes: int = MAX_MEMBER_BYTES) -> bytes | None:
@@ -239,7 +239,7 @@ class _Bounded(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         try:
             chunk = self._raw.read(size)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        except BROKEN_ZIP as exc:
             raise _err(f"cannot read member ({exc})", *self._where) from exc
         self._read += len(chunk)
         if self._read > self._limit:
@@ -251,6 +251,13 @@ class _Bounded(io.RawIOBase):
         super().close()
 
 
+# what zipfile raises for a broken archive, besides BadZipFile: a stream cut short (EOFError), a
+# deflate stream that is not one (zlib.error), a version or method it does not read
+# (NotImplementedError), a header offset before the file's start ("negative seek value":
+# ValueError; found by a mutation fuzz), OSError; FormatError, a ValueError too, is caught first
+BROKEN_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError, ValueError)
+
+
 def is_zip(data: bytes) -> bool:
     return data[:4] in (b"PK\x03\x04", b"PK\x05\x06")
 
@@ -258,13 +265,13 @@ def is_zip(data: bytes) -> bool:
 def _open(source: IO[bytes], name: str | None) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    except BROKEN_ZIP as exc:
         raise _err(f"not a valid zip file ({exc})", name) from exc
 
 
 def _files(zf: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    """The file members, macOS resource forks left out."""
-    return [i for i in zf.infolist() if not i.is_dir() and not (
+    """The file members, macOS resource forks left out (ZipInfo.is_dir fails on an empty name)."""
+    return [i for i in zf.infolist() if not i.filename.endswith("/") and not (
         i.filename.startswith("__MACOSX/") or PurePosixPath(i.filename).name.startswith("._"))]
 
 
@@ -329,7 +336,9 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None, max_me
                     raise _err("decompresses past the size limit (zip bomb?)", name, member)
                 if (past := past_total(len(buf))) is not None:
                     raise past
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+    except FormatError:
+        raise
+    except BROKEN_ZIP as exc:
         raise _err(f"cannot read member ({exc})", name, member) from exc
     read = len(buf)
     content = bytes(buf)
