@@ -126,6 +126,15 @@ def export_folder(tmp_path: Path, workouts: list[str], records: list[str] = RECO
     return root
 
 
+def import_one(db, tmp_path: Path, workout_xml: str, records: list[str], prefix: str):
+    """(its result, the stored activity) of an export of one workout."""
+    root = export_folder(tmp_path, [workout_xml], records)
+    uid, _ = make_user(db, prefix)
+    (r,) = imported(db, uid, root)["export.xml"]
+    with db.connect() as conn:
+        return r, repo.load_activity(conn, r.activity_id, uid)
+
+
 def imported(db, owner: int, root: Path, workers: int = 1) -> dict[str, list]:
     paths = sorted(p for p in root.rglob("*") if p.is_file())
     return {p.name: rs for p, rs in ingest_paths(db, owner, paths, client_id=CLI, workers=workers)}
@@ -198,12 +207,7 @@ def test_a_time_zone_that_names_no_zone_leaves_the_dates_offset(db, tmp_path):
     characters (OSError): the workout imports with the offset its dates carry, as when the export
     names no zone."""
     for bad in ("Europe", "x" * 300):
-        run = RUN.replace("Europe/Amsterdam", bad)
-        root = export_folder(tmp_path / bad[:10], [run])
-        uid, _ = make_user(db, "apple-zone")
-        (r,) = imported(db, uid, root)["export.xml"]
-        with db.connect() as conn:
-            a = repo.load_activity(conn, r.activity_id, uid)
+        r, a = import_one(db, tmp_path / bad[:10], RUN.replace("Europe/Amsterdam", bad), RECORDS, "apple-zone")
         assert r.status == "created" and a.timezone != bad and a.utc_offset == 7200, (bad, r.error)
 
 
@@ -229,11 +233,7 @@ def test_an_apps_workout_takes_the_watchs_heart_rate_and_one_sources_distance(db
         distance("2024-04-07 08:00:20 +0200", "2024-04-07 08:00:30 +0200", "0.04", PHONE),
         distance("2024-04-07 08:00:00 +0200", "2024-04-07 08:00:30 +0200", "0.1"),
     ]
-    root = export_folder(tmp_path, [app_run], records)
-    uid, _ = make_user(db, "apple-app")
-    (r,) = imported(db, uid, root)["export.xml"]
-    with db.connect() as conn:
-        run = repo.load_activity(conn, r.activity_id, uid)
+    _, run = import_one(db, tmp_path, app_run, records, "apple-app")
     nan = math.nan
     assert run.channels["time"].tolist() == [0, 5, 10, 15, 20, 30]
     assert np.array_equal(run.channels["heart_rate"], [nan, 150, nan, 155, nan, nan], equal_nan=True)
@@ -317,11 +317,7 @@ def test_a_trainer_ride_takes_the_rides_power_cadence_speed_and_distance(db, tmp
         record("RunningPower", f"{day}15 +0200", "999", "W"),
         hr(f"{day}30 +0200", 140),
     ]
-    root = export_folder(tmp_path, [ride], records)
-    uid, _ = make_user(db, "apple-ride")
-    (r,) = imported(db, uid, root)["export.xml"]
-    with db.connect() as conn:
-        a = repo.load_activity(conn, r.activity_id, uid)
+    _, a = import_one(db, tmp_path, ride, records, "apple-ride")
     nan = math.nan
     assert a.sport == "cycling.trainer" and a.trainer  # as a FIT file of an indoor ride says
     ch = a.channels
