@@ -368,3 +368,21 @@ def test_fuzz_uploads_only_fail_cleanly() -> None:
             assert getattr(r, "status", "analysed") != "failed" or r.error
 
     run_one()
+
+
+@pytest.mark.parametrize("fmt", ["tcx", "gpx"])
+def test_text_xml_cannot_hold_is_written_so_that_the_file_reads_back(fmt: str) -> None:
+    """Notes, a title and a device name may hold what XML 1.0 cannot (Smashrun JSON allows
+    "\\u0001" in notes, and runhub keeps it): the TCX and GPX runhub wrote with them were not XML,
+    refused by every reader, runhub's own included. Now each such character is written as U+FFFD;
+    what XML can hold (markup characters, tab, line feed) comes back exactly."""
+    from runhub import demo
+
+    a = demo.make_run(6, datetime(2024, 6, 11, 6, 30, tzinfo=UTC), minutes=2.0)
+    for text, back in (("a\x01b\x00c\ufffed\x1fe", "a\ufffdb\ufffdc\ufffdd\ufffde"),
+                       ("]]> & <x> \"q\" 'a'\ttab\nline", "]]> & <x> \"q\" 'a'\ttab\nline")):
+        a.notes, a.name, a.device_name = text, text, text
+        (b,) = formats.decode(formats.encode(a, fmt), filename=f"x.{fmt}")
+        assert (b.notes, b.device_name) == (back, back), fmt
+        if fmt == "gpx":  # TCX has no title
+            assert b.name == back

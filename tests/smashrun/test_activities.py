@@ -216,6 +216,8 @@ def test_other_users_ids_and_wrong_ids_are_404(api, new_api) -> None:
         b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 5, '
         b'"songs": [{"song": "s", "BPM": 1e300, "startClock": 0, "endClock": 60}]}',
         b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 5, "externalId": "a\\u0000b"}',
+        # a lone surrogate: no character (stored, it made every export of the run fail to encode)
+        b'{"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 5, "notes": "a\\ud800b"}',
     ],
 )
 def test_bad_input_is_a_clear_400_and_stores_nothing(api, body: bytes) -> None:
@@ -224,7 +226,7 @@ def test_bad_input_is_a_clear_400_and_stores_nothing(api, body: bytes) -> None:
     assert r.json()["error"] in ("invalid_activity", "invalid_request") and r.json()["message"]
     if b"1e400" in body:
         assert "expected a finite number" in r.json()["message"], r.json()
-    for field in (b"externalId", b"calories", b"laps", b"BPM"):
+    for field in (b"externalId", b"calories", b"laps", b"BPM", b"notes"):
         if b'"' + field + b'"' in body:
             said = r.json()
             assert field.decode() in f"{said.get('location')} {said.get('field')} {said['message']}", said

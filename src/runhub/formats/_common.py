@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
@@ -91,6 +92,23 @@ def check_start(start: datetime, fmt: str, filename: str | None, location: str) 
     if start.year < EARLIEST_YEAR or start > latest:
         raise FormatError(f"start time {start.isoformat()} is not plausible (before {EARLIEST_YEAR} or in the future)",
                           format=fmt, file=filename, location=location, field="time")
+
+
+# what XML 1.0 cannot hold at all, even escaped (its Char production): C0 controls but tab, line
+# feed and carriage return, lone surrogates, U+FFFE and U+FFFF. Text runhub keeps may hold them
+# (Smashrun JSON notes with "\u0001"); a writer puts U+FFFD in their place, or the file it
+# writes is no XML any reader takes.
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` as XML character data: escaped, and what XML cannot hold replaced."""
+    return escape(_NOT_XML.sub("\ufffd", text))
+
+
+def xml_attr(text: str) -> str:
+    """`text` as a quoted XML attribute value, likewise."""
+    return quoteattr(_NOT_XML.sub("\ufffd", text))
 
 
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)

@@ -20,7 +20,6 @@ import math
 import re
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
@@ -36,7 +35,9 @@ from runhub.formats._common import (
     parse_xml,
     strictly_increasing,
     well_formed_while,
+    xml_attr,
     xml_float,
+    xml_text,
 )
 from runhub.geodesy import cumulative_distance, pause_steps
 
@@ -366,14 +367,14 @@ def encode(a: Activity) -> bytes:
                           "or pool activity, or a summary only): FIT, TCX and CSV carry it", format="gpx")
     t0 = a.start.timestamp()
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             f'<gpx version="1.1" creator={quoteattr(a.device_name or "runhub")} xmlns="{NS}" '
+             f'<gpx version="1.1" creator={xml_attr(a.device_name or "runhub")} xmlns="{NS}" '
              f'xmlns:gpxtpx="{NS_TPX}" xmlns:gpxpx="{NS_PWR}">',
              f"<metadata><desc>{_export_desc(a)}</desc><time>{_fmt_time(t0)}</time></metadata>", "<trk>"]
     if a.name:
-        lines.append(f"<name>{escape(a.name)}</name>")
+        lines.append(f"<name>{xml_text(a.name)}</name>")
     if a.notes:
-        lines.append(f"<desc>{escape(a.notes)}</desc>")
-    lines.append(f"<type>{escape(sports.get(a.sport).sweatstack)}</type>")
+        lines.append(f"<desc>{xml_text(a.notes)}</desc>")
+    lines.append(f"<type>{xml_text(sports.get(a.sport).sweatstack)}</type>")
     lines.append("<trkseg>")
     pause_set = set(a.pauses)
     lat, lon = ch.get("latitude"), ch.get("longitude")

@@ -154,6 +154,10 @@ def _finite(value: int | float | Decimal, where: str, shift: int) -> float:
 def _string(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise _err(f"expected a string, got {json.dumps(value, default=str)[:40]}", where)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # JSON's "\ud800" escape: no character, and no file can carry it
+        raise _err(f"is not valid Unicode (a lone surrogate at character {exc.start})", where) from None
     return value
 
 

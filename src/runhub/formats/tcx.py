@@ -16,7 +16,6 @@ import hashlib
 import math
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax.saxutils import escape
 
 import numpy as np
 
@@ -35,6 +34,7 @@ from runhub.formats._common import (
     well_formed,
     well_formed_while,
     xml_float,
+    xml_text,
 )
 
 MEDIA_TYPE = "application/vnd.garmin.tcx+xml"
@@ -588,10 +588,10 @@ def encode(a: Activity) -> bytes:
         if n:
             start_i = max(end_i + 1, start_i)
     if a.notes:
-        lines.append(f"<Notes>{escape(a.notes)}</Notes>")
+        lines.append(f"<Notes>{xml_text(a.notes)}</Notes>")
     if a.device_name:
         lines.append(f'<Creator xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Device_t">'
-                     f"<Name>{escape(a.device_name)}</Name><UnitId>0</UnitId><ProductID>0</ProductID>"
+                     f"<Name>{xml_text(a.device_name)}</Name><UnitId>0</UnitId><ProductID>0</ProductID>"
                      "<Version><VersionMajor>0</VersionMajor><VersionMinor>0</VersionMinor></Version></Creator>")
     if a.id is not None:
         lines.append(f'<Extensions><{EXPORT_OF_TAG} xmlns="{NS_RUNHUB}">{int(a.id)}</{EXPORT_OF_TAG}></Extensions>')
