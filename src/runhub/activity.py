@@ -230,19 +230,20 @@ class Activity:
 
 def set_notes(a: Activity, text: str | None) -> None:
     """Notes from a file or an export, which may say more than the limit: cut, the whole kept."""
-    a.notes = text
-    if text and len(text) > NOTES_MAX:
-        a.extras[NOTES_FULL] = text
-        a.notes = text[:NOTES_MAX]
+    _set_cut(a, "notes", text, NOTES_MAX, NOTES_FULL)
 
 
 def set_name(a: Activity, text: str | None) -> None:
     """A title from a file or an export list, which may be longer than a title is kept: cut, the
     whole kept."""
-    a.name = text
-    if text and len(text) > NAME_MAX:
-        a.extras[NAME_FULL] = text
-        a.name = text[:NAME_MAX]
+    _set_cut(a, "name", text, NAME_MAX, NAME_FULL)
+
+
+def _set_cut(a: Activity, attr: str, text: str | None, most: int, full_key: str) -> None:
+    setattr(a, attr, text)
+    if text and len(text) > most:
+        a.extras[full_key] = text
+        setattr(a, attr, text[:most])
 
 
 def validate(a: Activity) -> None:

@@ -695,7 +695,10 @@ def duplicate_pairs(conn: Connection, owner_id: int) -> list[tuple[PairedRun, Pa
 
     def named(row: Row[Any]) -> PairedRun:
         names = blob.channel_names(row.data) if row.data is not None else []
-        return PairedRun(*row[:8], bool(row.deleted), [n for n in names if n not in ("time", "timer")])
+        columns = {f.name: row._mapping[f.name] for f in dataclasses.fields(PairedRun)
+                   if f.name not in ("deleted", "channels")}  # by name: the select's order may change
+        return PairedRun(**columns, deleted=bool(row.deleted),
+                         channels=[n for n in names if n not in ("time", "timer")])
 
     by_id = {row.id: named(row) for row in found}
     return [(by_id[d.possible_duplicate_of], named(d)) for d in dupes if d.possible_duplicate_of in by_id]
