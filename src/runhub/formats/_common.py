@@ -269,6 +269,26 @@ def floats(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def running_spans(switches: list[tuple[float, bool]], start: float, running: bool,
+                  floor: float = -math.inf) -> list[tuple[float, float]]:
+    """(from, to) of each stretch a timer ran, from its switches in time order ((when, True) for a
+    stop, (when, False) for a start); the last one may be open (to = inf). It runs from `start` when
+    `running` until the first stop; a start never counts from before the previous stop or `floor`.
+    A stop at or before its start leaves a stretch of no length: FIT's whole seconds put a resume
+    and the final stop in one second, and the resume still ends a pause."""
+    spans: list[tuple[float, float]] = []
+    since: float | None = start if running else None
+    for when, stop in switches:
+        if stop and since is not None:
+            spans.append((since, max(when, since)))
+            since = None
+        elif not stop and since is None:
+            since = max(when, spans[-1][1] if spans else floor)
+    if since is not None:
+        spans.append((since, math.inf))
+    return spans
+
+
 def timer_channel(t: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
     """Seconds the timer had run at each sample, from the spans (start, end; end inf: still
     running) the source says it ran in (FIT's timer events, Apple's pause events): a pause rarely

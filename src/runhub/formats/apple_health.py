@@ -48,7 +48,7 @@ import numpy as np
 from runhub import zones
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, Summary
 from runhub.formats import FormatError
-from runhub.formats._common import mask_impossible, timer_channel
+from runhub.formats._common import mask_impossible, running_spans, timer_channel
 
 FMT = "apple_health"
 HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
@@ -437,8 +437,11 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
             # the watch says when it paused: its timer, exactly (samples go on while it is paused),
             # and no pause is to be guessed from a gap in the samples
             a.extras["pause_source"] = "apple health workout events"
-            spans = _running_spans(w.events, float(times[0]))
-            if spans != [(float(times[0]), math.inf)]:
+            first = float(times[0])  # the workout runs from its first sample on
+            switches = [(t, kind in PAUSE) for kind, t, _ in sorted(w.events, key=lambda e: e[1])
+                        if kind in PAUSE or kind in RESUME]
+            spans = running_spans(switches, first, running=True, floor=first)
+            if spans != [(first, math.inf)]:
                 a.channels["timer"] = timer_channel(times, spans)
         timer = _quantity(w.attrs.get("duration"), w.attrs.get("durationUnit"), SECONDS)
         a.summary = Summary(distance=_distance_total(w, family), elapsed_time=max(t1 - t0, 0.0), timer_time=timer)
@@ -467,22 +470,6 @@ def _laps(events: list[tuple[str, float, float]], times: np.ndarray) -> list[Lap
     triggers = ["manual"] * (len(ends) - 1) + ["session_end"]  # FIT's names for a lap's end
     return [Lap(end_time=e, end_index=int(i), trigger=trigger, basis="time")
             for e, i, trigger in zip(ends, index, triggers, strict=True)]
-
-
-def _running_spans(events: list[tuple[str, float, float]], first: float) -> list[tuple[float, float]]:
-    """(start, end) of each span the workout ran in, from its first sample on (end inf: to its end)."""
-    spans: list[tuple[float, float]] = []
-    start: float | None = first
-    for kind, t, _ in sorted(events, key=lambda e: e[1]):
-        if kind in PAUSE and start is not None:
-            if t > start:
-                spans.append((start, t))
-            start = None
-        elif kind in RESUME and start is None:
-            start = max(t, first)
-    if start is not None:
-        spans.append((start, math.inf))
-    return spans
 
 
 def _pauses(events: list[tuple[str, float, float]], times: np.ndarray) -> list[int]:

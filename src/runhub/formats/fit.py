@@ -37,7 +37,7 @@ from runhub.formats import (
     fit_walk,
     register,
 )
-from runhub.formats._common import mask_impossible, quarantine_backward_distance, timer_channel
+from runhub.formats._common import mask_impossible, quarantine_backward_distance, running_spans, timer_channel
 
 MEDIA_TYPE = "application/vnd.ant.fit"
 FIT_EPOCH = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
@@ -72,6 +72,8 @@ SKIP_RECORD_FIELDS = {"timestamp", "fractional_cadence", "compressed_speed_dista
 
 # FIT lap intensity -> Smashrun lap type. `active` is the work part only when the session has
 # rest laps too; in a run without intervals every lap is a general lap.
+TIMER_STOPS = frozenset(("stop", "stop_all", "stop_disable", "stop_disable_all"))
+TIMER_SWITCHES = TIMER_STOPS | {"start"}
 INTENSITY_TYPES = {"rest": "recovery", "recovery": "recovery", "warmup": "warmup", "cooldown": "cooldown",
                    "interval": "work", "active": "work"}
 
@@ -437,7 +439,9 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         a.channels = _channels(cols, t, start_unix, m.units, a.extras)
         mask_impossible(a.channels, a.extras)
         quarantine_backward_distance(a.channels, a.extras)
-        spans = _running_spans(timer_events, start_unix)
+        # the timer runs from the session's start unless the file's first timer event starts it
+        spans = running_spans([(when, kind in TIMER_STOPS) for when, kind in timer_events if kind in TIMER_SWITCHES],
+                              start_unix, running=not timer_events or timer_events[0][1] != "start")
         a.pauses = _pauses(t, spans)
         if timer_events:  # the device said when its timer ran: no pause is to be guessed from gaps
             a.extras["pause_source"] = "fit timer events"
@@ -674,23 +678,6 @@ def _channels(cols: dict[str, np.ndarray], t: np.ndarray, start: float, units: d
     if channel_units:
         extras["channel_units"] = channel_units
     return ch
-
-
-def _running_spans(timer_events: list[tuple[float, Any]], start: float) -> list[tuple[float, float]]:
-    """(from, to) of each stretch the timer ran, from the start/stop events; the last one may be
-    open (to = inf). The timer runs from `start` until the first stop when no start comes first."""
-    spans: list[tuple[float, float]] = []
-    running_since: float | None = None if timer_events and timer_events[0][1] == "start" else start
-    for when, kind in timer_events:
-        if kind in ("stop", "stop_all", "stop_disable", "stop_disable_all"):
-            if running_since is not None:
-                spans.append((running_since, max(when, running_since)))
-                running_since = None
-        elif kind == "start" and running_since is None:
-            running_since = max(when, spans[-1][1] if spans else -math.inf)
-    if running_since is not None:
-        spans.append((running_since, math.inf))
-    return spans
 
 
 def _pauses(t: np.ndarray, spans: list[tuple[float, float]]) -> list[int]:
