@@ -211,6 +211,15 @@ def test_a_time_zone_that_names_no_zone_leaves_the_dates_offset(db, tmp_path):
         assert r.status == "created" and a.timezone != bad and a.utc_offset == 7200, (bad, r.error)
 
 
+def test_an_energy_total_no_body_burns_is_dropped_not_the_workout(db, tmp_path):
+    """totalEnergyBurned="5000000" kcal (a unit mix-up in an app that wrote it): the run imports,
+    calories unknown, and the stored activity says why."""
+    bad = RUN.replace('totalEnergyBurned="5"', 'totalEnergyBurned="5000000"')
+    r, a = import_one(db, tmp_path, bad, RECORDS, "apple-kcal")
+    assert r.status == "created" and a.calories is None, r.error
+    assert "5000000" in a.extras["calories_dropped"]
+
+
 def test_an_apps_workout_takes_the_watchs_heart_rate_and_one_sources_distance(db, tmp_path):
     """A workout an app on the phone wrote (iOS 16 layout: its totals only in WorkoutStatistics):
     it has no records of its own, so the heart rate is the watch's, and the distance is the records

@@ -13,11 +13,12 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
-from runhub.activity import CHANNEL_BOUNDS
+from runhub.activity import CALORIES_MAX, CHANNEL_BOUNDS
 from runhub.formats import FormatError
 
 # Channels whose out-of-range samples are sensor glitches (a chest strap reporting 0 bpm, an
-# altimeter spike). Positions, time and distance are never masked: wrong there means a wrong file.
+# altimeter spike). Time and distance are never masked: wrong there means a wrong file. A position
+# off the earth is masked only as a few no-fix markers (`_mask_positions`).
 MASKABLE = ("altitude", "heart_rate", "cadence", "power", "form_power", "temperature", "speed",
             "gps_accuracy", "satellites", "smo2", "core_temperature", "respiration_rate")
 
@@ -40,11 +41,36 @@ def mask_impossible(channels: dict[str, np.ndarray], extras: dict[str, Any]) -> 
         if count:
             arr[bad] = np.nan
             masked[name] = count
+    _mask_positions(channels, masked)
     for name in list(channels):
         if name != "time" and np.isnan(channels[name]).all():
             del channels[name]
     if masked:
         extras["masked_samples"] = masked
+
+
+def _mask_positions(channels: dict[str, np.ndarray], masked: dict[str, int]) -> None:
+    """Positions off the earth (a watch's 200/200 "no fix") are missing, both coordinates, when they
+    are under half the samples; most of them off is a wrong file (semicircles read as degrees), left
+    for validation to refuse, naming the first."""
+    lat, lon = channels.get("latitude"), channels.get("longitude")
+    if lat is None or lon is None or len(lat) != len(lon):
+        return
+    with np.errstate(invalid="ignore"):
+        off = ~((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)) & ~(np.isnan(lat) | np.isnan(lon))
+    count = int(off.sum())
+    if count and 2 * count < len(lat):
+        lat[off] = lon[off] = np.nan
+        masked["latitude"] = masked["longitude"] = count
+
+
+def device_calories(value: float | None, extras: dict[str, Any]) -> float | None:
+    """A file's energy total, or None (and why, in `extras`) where it is none a body can burn: one
+    garbage lap total must not refuse the recording (a client sending one is still refused)."""
+    if value is None or 0 <= value <= CALORIES_MAX:
+        return value
+    extras["calories_dropped"] = f"{value} kcal in the file is outside 0..{CALORIES_MAX}"
+    return None
 
 
 def quarantine_backward_distance(

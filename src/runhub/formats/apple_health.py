@@ -48,7 +48,7 @@ import numpy as np
 from runhub import zones
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, Summary
 from runhub.formats import FormatError
-from runhub.formats._common import mask_impossible, running_spans, timer_channel
+from runhub.formats._common import device_calories, mask_impossible, running_spans, timer_channel
 
 FMT = "apple_health"
 HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
@@ -449,8 +449,8 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
         a.device_name = (w.attrs.get("sourceName") or "").strip()[:200] or None
         a.app_version = w.attrs.get("sourceVersion")
         energy = w.statistics.get("HKQuantityTypeIdentifierActiveEnergyBurned", {})  # where iOS 16 writes it
-        a.calories = _quantity(w.attrs.get("totalEnergyBurned", energy.get("sum")),
-                               w.attrs.get("totalEnergyBurnedUnit", energy.get("unit")), KCAL)
+        a.calories = device_calories(_quantity(w.attrs.get("totalEnergyBurned", energy.get("sum")),
+                               w.attrs.get("totalEnergyBurnedUnit", energy.get("unit")), KCAL), a.extras)
         ascent = _metadata_quantity(w.metadata.get("HKElevationAscended"), METRES)
         if ascent is not None:
             a.device_summary["elevation_gain_m"] = ascent

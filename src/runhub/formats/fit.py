@@ -464,6 +464,8 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         if len(t) == 0:
             a.summary = _declared_summary(sess)
             a.manual = False
+        elif "distance" not in a.channels and "latitude" not in a.channels:
+            a.summary.distance = _num(sess.get("total_distance")) or None  # a treadmill's session may know it
         if group:
             a.extras["multisport_group"] = group
             a.extras["multisport_index"] = k

@@ -25,6 +25,7 @@ from runhub.formats import EXPORT_OF, WRITER, FormatError, NotAnActivity, regist
 from runhub.formats._common import (
     check_start,
     declaration_first,
+    device_calories,
     localname,
     mask_impossible,
     parse_time,
@@ -208,6 +209,9 @@ def _decode(data: bytes, filename: str | None, max_bytes: int | None, *, fast: b
         if _child(root, "Courses") is not None:
             raise NotAnActivity("this TCX file holds a course (a planned route), not a recorded activity",
                                 format="tcx", file=filename, location="Courses")
+        if _child(root, "Workouts") is not None:
+            raise NotAnActivity("this TCX file holds a workout (planned steps), not a recorded activity",
+                                format="tcx", file=filename, location="Workouts")
         raise _err("no <Activity> in the file", filename, "Activities")
     author = _child(root, "Author")
     written_by = author is not None and _text(author, "Name") == WRITER
@@ -266,6 +270,15 @@ def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, P
                 _trackpoint(tp, times, cols)
         lap_raw.append((lap_start, len(times), totals))
     first = next((x[0] for x in lap_raw if x[0] is not None), None)
+    lap_start_ignored = None
+    if times and first is not None:
+        # a timer starts before the first fix, so a lap may begin before its first point, but not by
+        # more than all the laps' time: a Garmin Dakota writes a lap start hours before its points
+        total = sum(x[2].get("total_time") or 0.0 for x in lap_raw)
+        if total and times[0] - first > total:
+            lap_start_ignored = (f"the first lap's StartTime is {times[0] - first:.0f} s before the first trackpoint, "
+                                 f"more than the laps' total time ({total:.0f} s): the activity starts at that point")
+            first = times[0]
     if times:
         first = min(first, times[0]) if first is not None else times[0]
     if first is None:
@@ -285,6 +298,8 @@ def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, P
             a.app_version = ".".join(p for p in parts if p is not None) or None
     set_notes(a, _text(act_el, "Notes"))
     a.extras["tcx_sport"] = sport_attr
+    if lap_start_ignored:
+        a.extras["lap_start_ignored"] = lap_start_ignored
 
     # channels: exactly the recorded points, pauses re-indexed after dropping out-of-order ones
     t = np.asarray(times, dtype=np.float64)
@@ -315,11 +330,14 @@ def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, P
             pauses.append(i)
     a.pauses = pauses
     a.laps = _laps(lap_raw, raw_kept, first, n, channels.get("time"))
-    a.calories = sum(x[2].get("calories", 0.0) or 0.0 for x in lap_raw) or None
+    a.calories = device_calories(sum(x[2].get("calories", 0.0) or 0.0 for x in lap_raw) or None, a.extras)
+    laps_distance = sum(x[2].get("distance", 0.0) or 0.0 for x in lap_raw) or None
+    if n and "distance" not in channels and "latitude" not in channels:
+        a.summary.distance = laps_distance  # an indoor ride's laps may know a distance its points do not
     if not n:  # a summary only: the laps' own totals are all there is
         s = a.summary
         s.timer_time = sum(x[2].get("total_time", 0.0) or 0.0 for x in lap_raw) or None
-        s.distance = sum(x[2].get("distance", 0.0) or 0.0 for x in lap_raw) or None
+        s.distance = laps_distance
         timed = [(x[2]["heart_rate_average"], x[2].get("total_time") or 0.0) for x in lap_raw
                  if x[2].get("heart_rate_average") is not None]
         if timed and sum(w for _, w in timed) > 0:  # the laps' averages, weighted by their time

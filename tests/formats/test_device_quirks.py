@@ -1,0 +1,146 @@
+"""What real devices write that a reader must live with, found by importing public TCX files
+(Runalyze's and other projects' test files). Each document here is written by hand after one of
+them, cut to the quirk; the expected values are read off the document."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from runhub.activity import Activity, ActivityError
+from runhub.analysis import analyse
+from runhub.formats import FormatError, NotAnActivity, fit, tcx
+
+HEAD = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2">\n')
+
+
+def _point(t: str, lat: float | None = None, lon: float | None = None, hr: int | None = None) -> str:
+    pos = (f"<Position><LatitudeDegrees>{lat}</LatitudeDegrees><LongitudeDegrees>{lon}</LongitudeDegrees></Position>"
+           if lat is not None else "")
+    bpm = f"<HeartRateBpm><Value>{hr}</Value></HeartRateBpm>" if hr is not None else ""
+    return f"<Trackpoint><Time>{t}</Time>{pos}{bpm}</Trackpoint>"
+
+
+def _activity(lap_start: str, points: list[str], total_time: float = 60, distance: float | None = None,
+              calories: int = 10, sport: str = "Running") -> bytes:
+    dist = f"<DistanceMeters>{distance}</DistanceMeters>" if distance is not None else ""
+    return HEAD + (
+        f'<Activities><Activity Sport="{sport}"><Id>{lap_start}</Id><Lap StartTime="{lap_start}">'
+        f"<TotalTimeSeconds>{total_time}</TotalTimeSeconds>{dist}<Calories>{calories}</Calories>"
+        f"<Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod>"
+        f"<Track>{''.join(points)}</Track></Lap></Activity></Activities></TrainingCenterDatabase>"
+    ).encode()
+
+
+def _minute(lat_at: dict[int, float] | None = None, hr: int | None = None) -> list[str]:
+    """61 points a second apart from 10:00:00, on a line north from 50.0 N 10.0 E (lat_at: a
+    point's latitude and longitude both replaced, as a watch writes "no fix")."""
+    out = []
+    for k in range(61):
+        lat = lon = (lat_at or {}).get(k)
+        out.append(_point(f"2020-06-01T10:{k // 60:02d}:{k % 60:02d}Z", 50.0 + k * 1e-5 if lat is None else lat,
+                          10.0 if lon is None else lon, hr))
+    return out
+
+
+def test_a_tcx_workout_is_not_an_activity_and_says_so():
+    """A planned workout (Garmin Connect's export of one) has steps, no laps: skipped, not failed."""
+    doc = HEAD + (b'<Workouts><Workout Sport="Running"><Name>Run</Name><Step><StepId>1</StepId>'
+                  b"<Name>Warm Up</Name></Step></Workout></Workouts></TrainingCenterDatabase>")
+    with pytest.raises(NotAnActivity) as exc:
+        tcx.decode(doc, filename="workout.tcx")
+    assert "workout" in str(exc.value) and exc.value.location == "Workouts"
+
+
+def test_a_garbage_lap_calories_total_is_dropped_not_the_ride():
+    """A lap's <Calories>547469</Calories> (as in Runalyze's Power-ns2-extension.tcx): no body
+    burns that; the ride is kept with its calories unknown, and the reason is kept."""
+    (a,) = tcx.decode(_activity("2020-06-01T10:00:00Z", _minute(), calories=547469))
+    a.validate()
+    assert a.calories is None
+    assert "547469" in a.extras["calories_dropped"]
+    (b,) = tcx.decode(_activity("2020-06-01T10:00:00Z", _minute(), calories=812))
+    assert b.calories == 812.0 and "calories_dropped" not in b.extras
+
+
+def test_a_no_fix_position_is_missing_not_a_refusal():
+    """A Crane GPS watch writes 200/200 for a point without a fix: that point has no position
+    (both coordinates), the other 60 keep theirs, and how many were masked is said."""
+    (a,) = tcx.decode(_activity("2020-06-01T10:00:00Z", _minute({7: 200.0, 8: 200.0})))
+    a.validate()
+    lat, lon = a.channels["latitude"], a.channels["longitude"]
+    assert np.isnan(lat[[7, 8]]).all() and np.isnan(lon[[7, 8]]).all()
+    assert np.isfinite(lat).sum() == 59 and lat[9] == pytest.approx(50.00009)
+    assert a.extras["masked_samples"] == {"latitude": 2, "longitude": 2}
+
+
+def test_positions_mostly_off_the_earth_are_a_wrong_file():
+    """Degrees that are not degrees (semicircles, 2**31 / 180 times too large) in most points: not
+    a few no-fix markers; refused, naming the first sample."""
+    semis = {k: 596523235.0 for k in range(61)}
+    (a,) = tcx.decode(_activity("2020-06-01T10:00:00Z", _minute(semis)))
+    with pytest.raises(ActivityError) as exc:
+        a.validate()
+    assert "latitude[0]" in str(exc.value)
+
+
+def test_a_lap_start_hours_before_its_points_is_not_the_start():
+    """A Garmin Dakota (Runalyze's Dakota.tcx) wrote Id and lap StartTime 07:21:53Z, its points
+    from 13:29:31Z, and 1371 s of lap time. The lap cannot have begun more than all the laps' time
+    before its first point: the run starts at its first point and lasts as its points say (60 s
+    here, not 6 h)."""
+    (a,) = tcx.decode(_activity("2020-06-01T04:00:00Z", _minute(), total_time=61))
+    assert a.start == datetime(2020, 6, 1, 10, 0, tzinfo=UTC)
+    assert a.channels["time"][0] == 0.0 and a.channels["time"][-1] == 60.0
+    assert "lap_start_ignored" in a.extras
+    assert analyse(a).summary.elapsed_time == 60.0
+
+
+def test_a_timer_started_before_the_first_fix_still_starts_the_run():
+    """The usual case the rule above must keep: the lap starts 20 s before the first point (the
+    watch had no fix yet) and lasts 81 s: the run starts at the lap start, its first point at 20 s."""
+    (a,) = tcx.decode(_activity("2020-06-01T09:59:40Z", _minute(), total_time=81))
+    assert a.start == datetime(2020, 6, 1, 9, 59, 40, tzinfo=UTC)
+    assert a.channels["time"][0] == 20.0 and "lap_start_ignored" not in a.extras
+
+
+def test_an_indoor_rides_lap_distance_is_its_distance():
+    """Polar Beat's indoor ride (Runalyze's Polar-one-lap-indoor-with-distance.tcx): heart rate in
+    the points, 94 m only in the lap. The distance is the lap's; the average speed 94 m over the
+    moving time (60 s of 1 s samples)."""
+    points = [_point(f"2020-06-01T10:00:{k:02d}Z", hr=120 + k) for k in range(60)] + [
+        _point("2020-06-01T10:01:00Z", hr=180)]
+    (a,) = tcx.decode(_activity("2020-06-01T10:00:00Z", points, distance=94, sport="Biking"))
+    s = analyse(a).summary
+    assert s.distance == 94.0
+    assert s.average_speed == pytest.approx(94.0 / s.moving_time)
+    assert s.moving_time == 60.0
+
+
+def test_points_with_their_own_distance_win_over_the_laps():
+    """Where the points carry a track, the lap's total is not used (the track's geodesic length
+    here, ~66.7 m for 60 x 1e-5 degree of latitude, not the lap's 5000 m)."""
+    (a,) = tcx.decode(_activity("2020-06-01T10:00:00Z", _minute(), distance=5000))
+    assert analyse(a).summary.distance == pytest.approx(66.7, abs=0.1)
+
+
+def test_a_treadmill_fit_keeps_its_sessions_distance():
+    """A FIT file whose records have heart rate only and whose session says 5 km (a treadmill
+    without a foot pod): written by runhub's FIT writer, read back, analysed: 5000 m."""
+    t = np.arange(0.0, 1501.0)
+    a = Activity(start=datetime(2020, 6, 1, 10, 0, tzinfo=UTC), sport="running",
+                 channels={"time": t, "heart_rate": np.full(len(t), 150.0)})
+    a.summary.distance = 5000.0
+    (back,) = fit.decode(fit.encode(a))
+    assert "distance" not in back.channels and back.summary.distance == 5000.0
+    s = analyse(back).summary
+    assert s.distance == 5000.0 and s.average_speed == pytest.approx(5000.0 / 1500.0)
+
+
+def test_a_file_refusal_still_names_the_file():
+    """The quirks above are the only out-of-range values kept: an impossible date is still refused."""
+    with pytest.raises(FormatError):
+        tcx.decode(_activity("3000-01-01T00:00:00Z", [_point("3000-01-01T00:00:01Z", 50.0, 10.0)]))
