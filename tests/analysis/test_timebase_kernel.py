@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +32,12 @@ def pauses_of(a: Activity, t: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             mask |= np.isfinite(dtimer) & (np.diff(t) - dtimer > 0.5 * np.diff(t)) & (np.diff(t) > 1.0)
     if not a.pauses and timer is None and not a.extras.get("pause_source") and n > 1:
-        mask |= np.diff(t) > gap_threshold(t)
+        gaps = np.diff(t) > gap_threshold(t)
+        d = a.channels.get("distance")
+        if d is not None and np.isfinite(d).sum() >= 2:  # a gap the distance ran on through was run
+            with np.errstate(invalid="ignore", divide="ignore"):
+                gaps &= ~(np.diff(d) / np.diff(t) >= moving_threshold(a.sport))
+        mask |= gaps
     return mask
 
 
@@ -118,3 +124,39 @@ def test_the_cases_the_random_ones_may_miss():
     b = Activity(start=datetime(2024, 5, 1, 8, tzinfo=UTC), channels={"time": slow})
     tb = time_base(b)
     assert tb.gap == 30.0 and tb.paused.tolist() == [i == 11 for i in range(19)]
+
+
+def test_a_gap_run_through_is_not_a_pause_and_a_stop_is():
+    """Steps of 20 s at 3 m/s and one of 120 s (the gap threshold: 3 x 20 = 60 s). Over it the
+    runner either stood (2 m: a stop, paused: timer 220 - 120 = 100 s) or ran on at 3 m/s (360 m:
+    a GPS logging sparsely, a tunnel; not paused: timer 220 s, moving 220 s)."""
+    t = np.array([0.0, 20, 40, 60, 80, 200, 220])
+    for over_gap, paused, timer in ((2.0, True, 100.0), (360.0, False, 220.0)):
+        d = np.array([0.0, 60, 120, 180, 240, 240 + over_gap, 300 + over_gap])
+        a = Activity(start=datetime(2024, 5, 1, 8, tzinfo=UTC), sport="running", channels={"time": t, "distance": d})
+        tb = time_base(a)
+        assert tb.gap == 60.0 and tb.paused.tolist() == [False] * 4 + [paused, False]
+        assert tb.timer == timer and tb.moving.sum() == (5 if paused else 6)
+        assert np.array_equal(tb.paused, reference(a)[1])
+
+
+def test_a_sparse_gpx_track_keeps_its_time_and_its_average_under_its_maximum():
+    """An eTrex logging a run every 10 to 37 s (Runalyze's standard.gpx, GPSies' Route-only.gpx):
+    the 37 s steps, over the gap threshold (3 x 10 s median), were run at ~2.8 m/s. They are timer
+    and moving time, so the average speed (distance / moving time) is no more than the best."""
+    from runhub.analysis.summary import summarize
+    from runhub.formats import gpx
+
+    steps = [37, 10, 8, 9, 9, 37, 9, 8, 10, 7]
+    t = np.concatenate(([0], np.cumsum(steps)))
+    # due north, 2.8 m/s: 2.8 m per second is 2.8 / 111194.9 degrees of latitude (R = 6371 km)
+    lat = 50.0 + t * 2.8 / 111194.9
+    pts = "".join(f'<trkpt lat="{la:.8f}" lon="10.0"><time>2020-06-01T10:{int(s) // 60:02d}:{int(s) % 60:02d}Z</time>'
+                  f"</trkpt>" for la, s in zip(lat, t, strict=True))
+    doc = ('<?xml version="1.0"?><gpx version="1.1" creator="x" xmlns="http://www.topografix.com/GPX/1/1">'
+           f"<trk><trkseg>{pts}</trkseg></trk></gpx>").encode()
+    (a,) = gpx.decode(doc)
+    s = summarize(a)
+    assert s.elapsed_time == 144.0 and s.timer_time == 144.0 and s.moving_time == 144.0
+    assert s.distance == pytest.approx(144 * 2.8, rel=0.005)
+    assert s.average_speed <= s.max_speed + 1e-9

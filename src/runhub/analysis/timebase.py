@@ -10,7 +10,8 @@ Project-wide conventions (every module in `analysis/` goes through this one):
   is sample i+1.
 * **Pauses.** The source's timer events (`Activity.pauses`, or a recorded `timer` channel
   that stops advancing) mark the paused intervals. Only when a source says nothing about
-  pauses, a gap longer than the gap threshold (max(15 s, 3 x median step)) counts as one; a
+  pauses, a gap longer than the gap threshold (max(15 s, 3 x median step)) counts as one unless
+  the recorded distance went on over it at moving speed (GoldenCheetah's FixGaps); a
   source that states where its timer ran (`extras["pause_source"]`, FIT timer events) is
   believed, so a dropout with the timer running stays timer time, as the device counts it.
 * **Weights.** `w_i = min(dt_i, gap threshold)` on non-paused intervals, 0 on paused ones: a
@@ -166,8 +167,9 @@ def _time_base(
 
     Paused: the source's pause events; the timer channel standing (nearly) still while the clock
     runs; only when the source says nothing of pauses, a step longer than the gap threshold
-    (max(15 s, 3 x the median step)). Moving: not paused, and the interval speed (distance step /
-    dt, else the speed channel's sample) not known to be below the sport's threshold."""
+    (max(15 s, 3 x the median step)) over which the distance did not go on at moving speed.
+    Moving: not paused, and the interval speed (distance step / dt, else the speed channel's
+    sample) not known to be below the sport's threshold."""
     n = len(t)
     m = max(n - 1, 0)
     dt = np.empty(m)
@@ -194,10 +196,18 @@ def _time_base(
             dtimer = timer[i + 1] - timer[i]
             if np.isfinite(dtimer) and dt[i] - dtimer > 0.5 * dt[i] and dt[i] > 1.0:
                 paused[i] = True
+    known = 0
+    for i in range(len(dist)):
+        if np.isfinite(dist[i]):
+            known += 1
+    use_dist = known >= 2
     if gap_rule and n > 1:
         for i in range(m):
             if dt[i] > gap:
-                paused[i] = True
+                # a gap the distance runs on through at moving speed was run (a GPS logging
+                # sparsely, a tunnel), not a stop: GoldenCheetah fills such gaps, it does not cut them
+                moved = use_dist and (dist[i + 1] - dist[i]) / dt[i] >= threshold
+                paused[i] = not moved
     weights = np.empty(m)
     for i in range(m):
         if paused[i]:
@@ -206,11 +216,6 @@ def _time_base(
             weights[i] = np.nan  # np.minimum propagates NaN
         else:
             weights[i] = dt[i] if dt[i] < gap else gap
-    known = 0
-    for i in range(len(dist)):
-        if np.isfinite(dist[i]):
-            known += 1
-    use_dist = known >= 2
     moving = np.empty(m, dtype=np.bool_)
     for i in range(m):
         mv = not paused[i]
