@@ -11,7 +11,7 @@ import pytest
 
 from runhub.activity import Activity, ActivityError
 from runhub.analysis import analyse
-from runhub.formats import FormatError, NotAnActivity, fit, tcx
+from runhub.formats import FormatError, NotAnActivity, fit, gpx, tcx
 
 HEAD = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
         b'<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2">\n')
@@ -144,3 +144,39 @@ def test_a_file_refusal_still_names_the_file():
     """The quirks above are the only out-of-range values kept: an impossible date is still refused."""
     with pytest.raises(FormatError):
         tcx.decode(_activity("3000-01-01T00:00:00Z", [_point("3000-01-01T00:00:01Z", 50.0, 10.0)]))
+
+
+def _gpx(trk_type: str | None = None, points: int = 3, wpt: bool = False) -> bytes:
+    kind = f"<type>{trk_type}</type>" if trk_type else ""
+    pts = "".join(f'<trkpt lat="{50 + k * 1e-4}" lon="10"><time>2020-06-01T10:00:{k:02d}Z</time></trkpt>'
+                  for k in range(points))
+    trk = f"<trk>{kind}<trkseg>{pts}</trkseg></trk>" if points else ""
+    places = '<wpt lat="50" lon="10"><name>Hut</name></wpt>' if wpt else ""
+    return ('<?xml version="1.0"?><gpx version="1.1" creator="x" xmlns="http://www.topografix.com/GPX/1/1">'
+            f"{places}{trk}</gpx>").encode()
+
+
+@pytest.mark.parametrize(("trk_type", "sport"), [
+    ("16", "swimming"),  # a Strava swim's GPX (sports-lib's 4623204522-1.gpx, "Morning Swim")
+    ("9", "running"),
+    ("road_biking", "cycling.road"),  # Garmin Connect
+    ("mountain biking", "cycling.mountainbike"),  # OpenTracks
+    ("racebike", "cycling.road"),  # Komoot
+    ("open_water_swimming", "swimming.open_water"),
+    ("Running", "running"),
+    ("unheard of", "generic"),
+])
+def test_a_gpx_track_type_names_its_sport(trk_type, sport):
+    (a,) = gpx.decode(_gpx(trk_type))
+    assert a.sport == sport
+
+
+def test_a_gpx_of_waypoints_only_is_not_an_activity():
+    """Saved places, no track: skipped with what the file is, as a route is; no track and no
+    places at all is a broken file."""
+    with pytest.raises(NotAnActivity) as exc:
+        gpx.decode(_gpx(points=0, wpt=True))
+    assert "waypoints" in str(exc.value)
+    with pytest.raises(FormatError) as exc:
+        gpx.decode(_gpx(points=0))
+    assert not isinstance(exc.value, NotAnActivity) and "no track points" in str(exc.value)

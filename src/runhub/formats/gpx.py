@@ -51,7 +51,9 @@ EXTENSIONS = {"hr": "heart_rate", "heartrate": "heart_rate", "cad": "cadence", "
               "atemp": "temperature", "temp": "temperature", "power": "power", "powerinwatts": "power",
               "watts": "power", "speed": "speed"}
 COLUMNS = ("latitude", "longitude", "altitude", "heart_rate", "cadence", "temperature", "power", "speed")
-STRAVA_TYPES = {"1": "cycling", "9": "running", "4": "hiking", "10": "walking"}
+# Strava's numbered types (16: a Strava swim's GPX, "Morning Swim")
+STRAVA_TYPES = {"1": "cycling", "9": "running", "4": "hiking", "10": "walking", "16": "swimming"}
+
 
 def _err(message: str, filename: str | None, location: str | None = None, fld: str | None = None) -> FormatError:
     return FormatError(message, format="gpx", file=filename, location=location, field=fld)
@@ -72,6 +74,7 @@ class _Raw:
         self.meta_desc: str | None = None  # <metadata><desc>: EXPORT_DESC in runhub's exports
         self.n_trk = 0
         self.has_rte = False
+        self.has_wpt = False
 
 
 _NAMES = (b"gpx", b"trk", b"trkseg", b"trkpt", b"rte", b"name", b"desc", b"type", b"ele", b"time", b"extensions",
@@ -194,6 +197,8 @@ def _walk(data: bytes, filename: str | None, max_bytes: int | None) -> _Raw:
             raw.meta_desc = next(((c.text or "").strip() or None for c in trk if localname(c.tag) == "desc"), None)
         if tn == "rte":
             raw.has_rte = True
+        if tn == "wpt":
+            raw.has_wpt = True
         if tn != "trk":
             continue
         raw.n_trk += 1
@@ -233,6 +238,9 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         if raw.has_rte:  # a planned route (a folder import skips it)
             raise NotAnActivity("nothing to import: the file has a route (rte), not a recorded activity",
                                 format="gpx", file=filename, location="trk")
+        if raw.has_wpt:  # saved places (a folder import skips it)
+            raise NotAnActivity("nothing to import: the file has waypoints (wpt) only, not a recorded activity",
+                                format="gpx", file=filename, location="wpt")
         raise _err("nothing to import: the file has no track points", filename, "trk")
     t = raw.times
     timed = ~np.isnan(t)
