@@ -335,6 +335,9 @@ def _validate_channels(a: Activity) -> None:
             bad = (arr < lo) | (arr > hi)
         if bad.any():
             i = _first_bad(bad)
+            if name == "time" and arr[i] > hi:  # tracks of several days in one file (a GPX of a year)
+                raise ActivityError(f"{arr[i] / 86400:.0f} days after the first sample: one activity lasts at most "
+                                    f"{hi / 86400:.0f} days (does the file hold several?)", name, i)
             raise ActivityError(f"{arr[i]} {CHANNEL_UNITS[name]} is outside {lo}..{hi}", name, i)
     d = ch.get("distance")
     if d is not None and n > 1:

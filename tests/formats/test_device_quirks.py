@@ -180,3 +180,15 @@ def test_a_gpx_of_waypoints_only_is_not_an_activity():
     with pytest.raises(FormatError) as exc:
         gpx.decode(_gpx(points=0))
     assert not isinstance(exc.value, NotAnActivity) and "no track points" in str(exc.value)
+
+
+def test_tracks_years_apart_in_one_gpx_are_refused_saying_so():
+    """Two tracks six years apart (phpGPX's timezero.gpx): no single activity; the refusal says how
+    far apart and where, not a number of seconds out of a range."""
+    doc = _gpx(points=2).replace(
+        b"</trk>", b'</trk><trk><trkseg><trkpt lat="50" lon="10"><time>2026-06-01T10:00:00Z</time></trkpt>'
+                   b"</trkseg></trk>")
+    (a,) = gpx.decode(doc)
+    with pytest.raises(ActivityError) as exc:
+        a.validate()
+    assert "2191 days after the first sample" in str(exc.value) and "time[2]" in str(exc.value)
