@@ -192,3 +192,19 @@ def test_tracks_years_apart_in_one_gpx_are_refused_saying_so():
     with pytest.raises(ActivityError) as exc:
         a.validate()
     assert "2191 days after the first sample" in str(exc.value) and "time[2]" in str(exc.value)
+
+
+def test_a_null_island_point_is_no_fix_not_a_trip_to_the_equator():
+    """0/0 written for a point without a fix (phone apps do): as a position it put 2 x 5,570 km
+    into a 10 s run. It is missing; the run measures its 9 steps of 1e-4 degree of latitude (~11.1 m
+    each, less the one step the missing point spans being measured fix to fix: the same line)."""
+    doc = _gpx(points=10).replace(b'<trkpt lat="50.0005" lon="10">', b'<trkpt lat="0" lon="0">')
+    (a,) = gpx.decode(doc)
+    a.validate()
+    assert np.isnan(a.channels["latitude"][5]) and a.extras["masked_samples"] == {"latitude": 1, "longitude": 1}
+    assert analyse(a).summary.distance == pytest.approx(9 * 11.12, rel=0.01)
+    all_zero = _gpx(points=10)
+    for k in range(10):
+        all_zero = all_zero.replace(f'lat="{50 + k * 1e-4}" lon="10"'.encode(), b'lat="0" lon="0"')
+    (b,) = gpx.decode(all_zero)  # an indoor run an app wrote with 0/0 everywhere: no track at all
+    assert "latitude" not in b.channels and b.extras["masked_samples"]["latitude"] == 10

@@ -50,16 +50,20 @@ def mask_impossible(channels: dict[str, np.ndarray], extras: dict[str, Any]) -> 
 
 
 def _mask_positions(channels: dict[str, np.ndarray], masked: dict[str, int]) -> None:
-    """Positions off the earth (a watch's 200/200 "no fix") are missing, both coordinates, when they
-    are under half the samples; most of them off is a wrong file (semicircles read as degrees), left
+    """No-fix markers are missing positions, both coordinates: 0/0 (an app's "no fix": one such
+    point in a run added 11,000 km), and positions off the earth (a watch's 200/200) when they are
+    under half the samples; most of them off is a wrong file (semicircles read as degrees), left
     for validation to refuse, naming the first."""
     lat, lon = channels.get("latitude"), channels.get("longitude")
     if lat is None or lon is None or len(lat) != len(lon):
         return
     with np.errstate(invalid="ignore"):
         off = ~((np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)) & ~(np.isnan(lat) | np.isnan(lon))
+    if 2 * int(off.sum()) >= len(lat):
+        off[:] = False
+    off |= (lat == 0.0) & (lon == 0.0)
     count = int(off.sum())
-    if count and 2 * count < len(lat):
+    if count:
         lat[off] = lon[off] = np.nan
         masked["latitude"] = masked["longitude"] = count
 

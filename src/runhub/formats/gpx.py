@@ -295,10 +295,10 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     for k, arr in arrays.items():
         if not np.isnan(arr).all():
             channels[k] = arr
+    mask_impossible(channels, a.extras)  # first: a no-fix position must not make a distance
     if "latitude" in channels:
         channels["distance"] = cumulative_distance(channels["latitude"], channels["longitude"], pause_steps(pauses))
         a.extras["distance_source"] = "computed: WGS84 geodesic (pyproj), none across pauses"
-    mask_impossible(channels, a.extras)
     a.channels = channels
     a.pauses = pauses
     if raw.n_trk > 1:

@@ -164,10 +164,10 @@ def _finish(times: list[float], offset: int, values: dict[str, list[float]] | di
         if not np.isnan(arr).all():
             channels[name] = arr
     a.pauses = sorted({p for p in pauses if 0 < p < len(t)})
+    mask_impossible(channels, a.extras)  # first: a no-fix position must not make a distance
     if "distance" not in channels and "latitude" in channels and "longitude" in channels:
         channels["distance"] = cumulative_distance(channels["latitude"], channels["longitude"], pause_steps(a.pauses))
         a.extras["distance_source"] = "computed: WGS84 geodesic (pyproj), none across pauses"
-    mask_impossible(channels, a.extras)
     quarantine_backward_distance(channels, a.extras)
     a.channels = channels
     return a
