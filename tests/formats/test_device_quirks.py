@@ -208,3 +208,22 @@ def test_a_null_island_point_is_no_fix_not_a_trip_to_the_equator():
         all_zero = all_zero.replace(f'lat="{50 + k * 1e-4}" lon="10"'.encode(), b'lat="0" lon="0"')
     (b,) = gpx.decode(all_zero)  # an indoor run an app wrote with 0/0 everywhere: no track at all
     assert "latitude" not in b.channels and b.extras["masked_samples"]["latitude"] == 10
+
+
+def test_opentracks_legacy_pause_markers_give_the_apps_timer():
+    """OpenTracks before v4.18 wrote a pause as a point at lat=100 and a resume at lat=200, each at
+    the time it happened (its test file legacy_gpx_pause_resume.gpx, these times). The timer ran
+    59.179 -> 02.658 (3.479 s) and 03.873 -> 04.103 (0.230 s): 3.709 s, not the 1.831 s the
+    samples around the pause give; the elapsed time is 4.924 s."""
+    def point(lat: str, when: str) -> str:
+        return f'<trkpt lat="{lat}" lon="14"><time>2021-01-07T21:5{when}Z</time></trkpt>'
+
+    pts = "".join(point(lat, when) for lat, when in (
+        ("3", "1:59.179"), ("3.001", "2:00.653"), ("3.002", "2:01.010"), ("100", "2:02.658"),
+        ("200", "2:03.873"), ("3.003", "2:04.103")))
+    doc = ('<?xml version="1.0"?><gpx version="1.1" creator="OpenTracks" xmlns="http://www.topografix.com/GPX/1/1">'
+           f"<trk><trkseg>{pts}</trkseg></trk></gpx>").encode()
+    (a,) = gpx.decode(doc)
+    s = analyse(a).summary
+    assert a.pauses == [3] and a.extras["pause_source"] == "opentracks pause markers"
+    assert s.timer_time == pytest.approx(3.709, abs=1e-6) and s.elapsed_time == pytest.approx(4.924, abs=1e-6)

@@ -54,6 +54,7 @@ def _same(a: gpx._Raw, b: gpx._Raw) -> None:
         assert np.array_equal(a.cols[k], b.cols[k], equal_nan=True), k
     for k in ("name", "desc", "trk_type", "creator", "n_trk", "has_rte", "legacy_pause"):
         assert getattr(a, k) == getattr(b, k), k
+    assert str(a.switches) == str(b.switches)  # str: a marker without a time is NaN in both
 
 
 def test_hand_made_file_both_paths_and_values() -> None:
@@ -70,6 +71,7 @@ def test_hand_made_file_both_paths_and_values() -> None:
     assert fast.breaks == [2, 3, 4]  # new trkseg, after the resume marker, new trk
     assert (fast.name, fast.trk_type, fast.creator, fast.n_trk) == ("Run <1>", "running", "Test & Co", 2)
     assert fast.legacy_pause
+    assert fast.switches == [(1577872806.0, True), (1577872807.0, False)]  # the markers' times: pause, resume
 
 
 # GPX 1.0 as GPSBabel and older loggers write it: speed (m/s) and course are children of trkpt

@@ -33,7 +33,9 @@ from runhub.formats._common import (
     mask_impossible,
     parse_time,
     parse_xml,
+    running_spans,
     strictly_increasing,
+    timer_channel,
     well_formed_while,
     xml_attr,
     xml_float,
@@ -67,6 +69,7 @@ class _Raw:
         self.cols: dict[str, np.ndarray] = {}
         self.breaks: list[int] = []  # point indexes that start a new trkseg (after the first point)
         self.legacy_pause = False
+        self.switches: list[tuple[float, bool]] = []  # OpenTracks' legacy markers: (time, True: a pause)
         self.name: str | None = None
         self.desc: str | None = None
         self.trk_type: str | None = None
@@ -162,6 +165,7 @@ def _scan(data: bytes) -> _Raw | None:
     # OpenTracks before v4.18 wrote a pause as lat=100 and a resume as lat=200
     marker = (lat == 100.0) | (lat == 200.0)
     raw.legacy_pause = bool(marker.any())
+    raw.switches = [(float(times[i]), bool(lat[i] == 100.0)) for i in np.flatnonzero(marker).tolist()]
     valid = (lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180)
     cols["latitude"] = np.where(valid, lat, np.nan)
     cols["longitude"] = np.where(valid, lon, np.nan)
@@ -219,6 +223,9 @@ def _walk(data: bytes, filename: str | None, max_bytes: int | None) -> _Raw:
                     if lat in (100.0, 200.0):
                         raw.legacy_pause = True
                         first_in_seg = True
+                        stamps = [c.text for c in pt if localname(c.tag) == "time"]  # the last wins, as in _point
+                        when = parse_time(stamps[-1]) if stamps else None
+                        raw.switches.append((math.nan if when is None else when, lat == 100.0))
                         continue
                     if first_in_seg and times:
                         raw.breaks.append(len(times))
@@ -273,8 +280,11 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         a.extras["dropped_points"] = {"count": dropped, "why": "time not after the previous point"}
     if untimed:
         a.extras["untimed_points_left_out"] = untimed
+    timer = _legacy_timer(raw.switches, t)
     if raw.legacy_pause:
         a.extras["opentracks_legacy_pauses"] = True
+    if timer is not None:  # the app said when it paused: its timer, not the samples' gaps
+        a.extras["pause_source"] = "opentracks pause markers"
     set_name(a, raw.name)
     if raw.desc:
         set_notes(a, raw.desc)
@@ -295,6 +305,8 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     for k, arr in arrays.items():
         if not np.isnan(arr).all():
             channels[k] = arr
+    if timer is not None:
+        channels["timer"] = timer
     mask_impossible(channels, a.extras)  # first: a no-fix position must not make a distance
     if "latitude" in channels:
         channels["distance"] = cumulative_distance(channels["latitude"], channels["longitude"], pause_steps(pauses))
@@ -304,6 +316,16 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     if raw.n_trk > 1:
         a.extras["gpx_tracks"] = raw.n_trk
     return [a]
+
+
+def _legacy_timer(switches: list[tuple[float, bool]], t: np.ndarray) -> np.ndarray | None:
+    """The timer at each sample from OpenTracks' legacy pause (lat=100) and resume (lat=200) points,
+    which carry the times it paused and resumed; None when a marker has no time."""
+    if not switches or any(math.isnan(when) for when, _ in switches):
+        return None
+    first = float(t[0])
+    spans = running_spans(sorted(switches, key=lambda s: s[0]), first, running=True, floor=first)
+    return timer_channel(t, spans)
 
 
 def _point(pt: Any, lat: float, times: list[float | None], cols: dict[str, list[float]]) -> None:
