@@ -227,3 +227,18 @@ def test_opentracks_legacy_pause_markers_give_the_apps_timer():
     s = analyse(a).summary
     assert a.pauses == [3] and a.extras["pause_source"] == "opentracks pause markers"
     assert s.timer_time == pytest.approx(3.709, abs=1e-6) and s.elapsed_time == pytest.approx(4.924, abs=1e-6)
+
+
+def test_a_lap_without_points_after_a_wrong_lap_clock_is_no_negative_lap():
+    """The Dakota's wrong clock in a file whose first lap has no points (a rest before the ride):
+    that lap is not placed hours before the run (a negative end refused the whole file); its
+    time is kept in the timer basis, and the run is read."""
+    rest = ('<Lap StartTime="2020-06-01T04:00:00Z"><TotalTimeSeconds>30</TotalTimeSeconds><Calories>1</Calories>'
+            "<Intensity>Resting</Intensity><TriggerMethod>Manual</TriggerMethod></Lap>")
+    doc = _activity("2020-06-01T04:00:30Z", _minute(), total_time=61).replace(
+        b'<Lap StartTime="2020-06-01T04:00:30Z">', rest.encode() + b'<Lap StartTime="2020-06-01T04:00:30Z">')
+    (a,) = tcx.decode(doc)
+    a.validate()
+    assert a.start == datetime(2020, 6, 1, 10, 0, tzinfo=UTC) and "lap_start_ignored" in a.extras
+    assert all(lap.end_time is None or lap.end_time >= 0 for lap in a.laps)
+    assert a.laps[-1].end_timer == 91.0

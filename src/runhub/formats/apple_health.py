@@ -449,8 +449,9 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
         a.device_name = (w.attrs.get("sourceName") or "").strip()[:200] or None
         a.app_version = w.attrs.get("sourceVersion")
         energy = w.statistics.get("HKQuantityTypeIdentifierActiveEnergyBurned", {})  # where iOS 16 writes it
-        a.calories = device_calories(_quantity(w.attrs.get("totalEnergyBurned", energy.get("sum")),
-                               w.attrs.get("totalEnergyBurnedUnit", energy.get("unit")), KCAL), a.extras)
+        burned = _quantity(w.attrs.get("totalEnergyBurned", energy.get("sum")),
+                           w.attrs.get("totalEnergyBurnedUnit", energy.get("unit")), KCAL)
+        a.calories = device_calories(burned, a.extras)
         ascent = _metadata_quantity(w.metadata.get("HKElevationAscended"), METRES)
         if ascent is not None:
             a.device_summary["elevation_gain_m"] = ascent

@@ -70,10 +70,11 @@ DEVELOPER_CHANNELS: dict[str, str] = {
 }
 SKIP_RECORD_FIELDS = {"timestamp", "fractional_cadence", "compressed_speed_distance"}
 
-# FIT lap intensity -> Smashrun lap type. `active` is the work part only when the session has
-# rest laps too; in a run without intervals every lap is a general lap.
+# timer event types: what stops the timer, and what starts or stops it
 TIMER_STOPS = frozenset(("stop", "stop_all", "stop_disable", "stop_disable_all"))
 TIMER_SWITCHES = TIMER_STOPS | {"start"}
+# FIT lap intensity -> Smashrun lap type. `active` is the work part only when the session has
+# rest laps too; in a run without intervals every lap is a general lap.
 INTENSITY_TYPES = {"rest": "recovery", "recovery": "recovery", "warmup": "warmup", "cooldown": "cooldown",
                    "interval": "work", "active": "work"}
 

@@ -279,6 +279,7 @@ def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, P
             lap_start_ignored = (f"the first lap's StartTime is {times[0] - first:.0f} s before the first trackpoint, "
                                  f"more than the laps' total time ({total:.0f} s): the activity starts at that point")
             first = times[0]
+            lap_raw = [(None, n_raw, tot) for _, n_raw, tot in lap_raw]  # one wrong clock: no lap start is placed by it
     if times:
         first = min(first, times[0]) if first is not None else times[0]
     if first is None:
