@@ -242,3 +242,25 @@ def test_a_lap_without_points_after_a_wrong_lap_clock_is_no_negative_lap():
     assert a.start == datetime(2020, 6, 1, 10, 0, tzinfo=UTC) and "lap_start_ignored" in a.extras
     assert all(lap.end_time is None or lap.end_time >= 0 for lap in a.laps)
     assert a.laps[-1].end_timer == 91.0
+
+
+def test_a_sensor_the_app_did_not_have_is_no_channel():
+    """sportractive writes <power>0</power> and <cadence>0</cadence> in every point of a run
+    (Runalyze's hr-not-always-there.gpx): no reading, so no channel (a 0 W average before); one
+    real zero among readings stays."""
+    ext = "<extensions><power>{p}</power><gpxtpx:TrackPointExtension><gpxtpx:cad>{c}</gpxtpx:cad>" \
+          "</gpxtpx:TrackPointExtension></extensions>"
+
+    def doc(power: list[int], cad: list[int]) -> bytes:
+        pts = "".join(f'<trkpt lat="{50 + k * 1e-4}" lon="10"><time>2020-06-01T10:00:{k:02d}Z</time>'
+                      + ext.format(p=p, c=c) + "</trkpt>" for k, (p, c) in enumerate(zip(power, cad, strict=True)))
+        return ('<?xml version="1.0"?><gpx version="1.1" creator="x" xmlns="http://www.topografix.com/GPX/1/1" '
+                'xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">'
+                f"<trk><trkseg>{pts}</trkseg></trk></gpx>").encode()
+
+    (a,) = gpx.decode(doc([0] * 5, [0] * 5))
+    assert "power" not in a.channels and "cadence" not in a.channels
+    assert a.extras["all_zero_channels_left_out"] == ["power", "cadence"]
+    assert analyse(a).summary.power_average is None
+    (b,) = gpx.decode(doc([0, 200, 210, 0, 190], [0] * 5))
+    assert b.channels["power"].tolist() == [0, 200, 210, 0, 190] and "cadence" not in b.channels

@@ -23,6 +23,9 @@ MASKABLE = ("altitude", "heart_rate", "cadence", "power", "form_power", "tempera
             "gps_accuracy", "satellites", "smo2", "core_temperature", "respiration_rate")
 
 
+NO_SENSOR_ZERO = ("power", "cadence", "form_power")
+
+
 def mask_impossible(channels: dict[str, np.ndarray], extras: dict[str, Any]) -> None:
     """Set samples no sensor can truly read (outside activity.CHANNEL_BOUNDS) to NaN, and say how many.
 
@@ -47,6 +50,14 @@ def mask_impossible(channels: dict[str, np.ndarray], extras: dict[str, Any]) -> 
             del channels[name]
     if masked:
         extras["masked_samples"] = masked
+    # an app without the sensor writes 0 in every sample (sportractive's power and cadence): that
+    # is no reading, and kept it showed a run at 0 W on average
+    zeros = [name for name in NO_SENSOR_ZERO if name in channels and len(channels[name]) > 1
+             and not np.nanmax(np.abs(channels[name]))]
+    for name in zeros:
+        del channels[name]
+    if zeros:
+        extras["all_zero_channels_left_out"] = zeros
 
 
 def _mask_positions(channels: dict[str, np.ndarray], masked: dict[str, int]) -> None:
