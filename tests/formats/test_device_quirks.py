@@ -1,6 +1,7 @@
-"""What real devices write that a reader must live with, found by importing public TCX files
-(Runalyze's and other projects' test files). Each document here is written by hand after one of
-them, cut to the quirk; the expected values are read off the document."""
+"""What real devices and apps write that a reader must live with, found by importing public TCX
+and GPX files (Runalyze's, OpenTracks', phpGPX's and other projects' test files). Each document
+here is written by hand after one of them, cut to the quirk; the expected values are read off the
+document or worked out in the test."""
 
 from __future__ import annotations
 
