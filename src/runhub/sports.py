@@ -113,6 +113,50 @@ def from_smashrun(activity_type: str) -> str:
     raise UnknownSport(f"activityType {activity_type!r}: Smashrun accepts only 'running'")
 
 
+# other spellings of sports (from_name)
+_ALIASES: dict[str, str] = {
+    "run": "running",
+    "ride": "cycling",
+    "bike": "cycling",
+    "biking": "cycling",
+    "swim": "swimming",
+    "walk": "walking",
+    "hike": "hiking",
+    "row": "rowing",
+    "trail_running": "running.trail",
+    "treadmill": "running.treadmill",
+    "indoor_cycling": "cycling.trainer",
+    # the type names GPX files carry: Garmin Connect's activity type keys, Komoot's sports,
+    # OpenTracks' categories (spaces read as underscores)
+    "jogging": "running",
+    "street_running": "running.road",
+    "track_running": "running.track",
+    "treadmill_running": "running.treadmill",
+    "virtual_run": "running.virtual",
+    "road_biking": "cycling.road",
+    "road_cycling": "cycling.road",
+    "racebike": "cycling.road",
+    "touringbicycle": "cycling",
+    "mountain_biking": "cycling.mountainbike",
+    "mtb": "cycling.mountainbike",
+    "mtb_easy": "cycling.mountainbike",
+    "mtb_advanced": "cycling.mountainbike",
+    "gravel_cycling": "cycling.gravel",
+    "virtual_ride": "cycling.virtual",
+    "e_bike": "cycling.ebike",
+    "e_bike_fitness": "cycling.ebike",
+    "e_racebike": "cycling.ebike",
+    "e_touringbicycle": "cycling.ebike",
+    "e_mtb": "cycling.ebike",
+    "lap_swimming": "swimming.pool",
+    "pool_swimming": "swimming.pool",
+    "open_water_swimming": "swimming.open_water",
+    "casual_walking": "walking",
+    "speed_walking": "walking",
+    "indoor_rowing": "rowing.indoor",
+}
+
+
 def from_name(name: str) -> str:
     """Any spelling a user, a CSV column or a SweatStack client may use."""
     key = name.strip().lower().replace(" ", "_").replace("-", "_")
@@ -127,47 +171,6 @@ def from_name(name: str) -> str:
     for s in SPORTS:
         if key == s.fit_sport:
             return s.code
-    aliases = {
-        "run": "running",
-        "ride": "cycling",
-        "bike": "cycling",
-        "biking": "cycling",
-        "swim": "swimming",
-        "walk": "walking",
-        "hike": "hiking",
-        "row": "rowing",
-        "trail_running": "running.trail",
-        "treadmill": "running.treadmill",
-        "indoor_cycling": "cycling.trainer",
-        # the type names GPX files carry: Garmin Connect's activity type keys, Komoot's sports,
-        # OpenTracks' categories (spaces read as underscores)
-        "jogging": "running",
-        "street_running": "running.road",
-        "track_running": "running.track",
-        "treadmill_running": "running.treadmill",
-        "virtual_run": "running.virtual",
-        "road_biking": "cycling.road",
-        "road_cycling": "cycling.road",
-        "racebike": "cycling.road",
-        "touringbicycle": "cycling",
-        "mountain_biking": "cycling.mountainbike",
-        "mtb": "cycling.mountainbike",
-        "mtb_easy": "cycling.mountainbike",
-        "mtb_advanced": "cycling.mountainbike",
-        "gravel_cycling": "cycling.gravel",
-        "virtual_ride": "cycling.virtual",
-        "e_bike": "cycling.ebike",
-        "e_bike_fitness": "cycling.ebike",
-        "e_racebike": "cycling.ebike",
-        "e_touringbicycle": "cycling.ebike",
-        "e_mtb": "cycling.ebike",
-        "lap_swimming": "swimming.pool",
-        "pool_swimming": "swimming.pool",
-        "open_water_swimming": "swimming.open_water",
-        "casual_walking": "walking",
-        "speed_walking": "walking",
-        "indoor_rowing": "rowing.indoor",
-    }
-    if key in aliases:
-        return aliases[key]
+    if key in _ALIASES:
+        return _ALIASES[key]
     raise UnknownSport(f"unknown sport {name!r}")

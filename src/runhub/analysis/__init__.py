@@ -86,9 +86,6 @@ def analyse(activity: Activity) -> Analysis:
     elev = elevation_stats(alt, tb.t, tb.paused) if alt is not None and np.isfinite(alt).any() else None
     dist = distance_stream(a, tb)
     s = summarize(a, tb, elev, dist)
-    if dist is None and a.summary.distance:  # no distance in the samples; the file's own total
-        s.distance = a.summary.distance
-        s.average_speed = s.distance / s.moving_time if s.moving_time else None
     products: dict[str, Any] = {"facts": facts(a, s)}
     cum = Cumulative.build(a, tb, dist)
     if dist is not None and dist[-1] > dist[0]:

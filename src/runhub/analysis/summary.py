@@ -177,6 +177,10 @@ def summarize(
         if s.moving_time and s.moving_time > 0:
             s.average_speed = s.distance / s.moving_time
         s.max_speed = max_speed(tb, dist)
+    elif a.summary.distance:  # no distance in the samples: the file's own total (a treadmill's session)
+        s.distance = a.summary.distance
+        if s.moving_time and s.moving_time > 0:
+            s.average_speed = s.distance / s.moving_time
     s.heart_rate_average, s.heart_rate_min, s.heart_rate_max = _stats(tb, ch.get("heart_rate"))
     s.cadence_average, s.cadence_min, s.cadence_max = _stats(tb, ch.get("cadence"), drop_zero=True)
     s.power_average, _, s.power_max = _stats(tb, ch.get("power"))

@@ -68,7 +68,6 @@ class _Raw:
         self.times = np.zeros(0)  # Unix seconds, NaN where a point has no (readable) time
         self.cols: dict[str, np.ndarray] = {}
         self.breaks: list[int] = []  # point indexes that start a new trkseg (after the first point)
-        self.legacy_pause = False
         self.switches: list[tuple[float, bool]] = []  # OpenTracks' legacy markers: (time, True: a pause)
         self.name: str | None = None
         self.desc: str | None = None
@@ -78,6 +77,11 @@ class _Raw:
         self.n_trk = 0
         self.has_rte = False
         self.has_wpt = False
+
+    @property
+    def legacy_pause(self) -> bool:
+        """OpenTracks before v4.18 marked its pauses with points (lat=100, lat=200)."""
+        return bool(self.switches)
 
 
 _NAMES = (b"gpx", b"trk", b"trkseg", b"trkpt", b"rte", b"name", b"desc", b"type", b"ele", b"time", b"extensions",
@@ -164,7 +168,6 @@ def _scan(data: bytes) -> _Raw | None:
     cols["speed"] = np.where(np.isnan(cols["speed"]), speed[0], cols["speed"])
     # OpenTracks before v4.18 wrote a pause as lat=100 and a resume as lat=200
     marker = (lat == 100.0) | (lat == 200.0)
-    raw.legacy_pause = bool(marker.any())
     raw.switches = [(float(times[i]), bool(lat[i] == 100.0)) for i in np.flatnonzero(marker).tolist()]
     valid = (lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180)
     cols["latitude"] = np.where(valid, lat, np.nan)
@@ -221,7 +224,6 @@ def _walk(data: bytes, filename: str | None, max_bytes: int | None) -> _Raw:
                         continue
                     lat = xml_float(pt.get("lat"))
                     if lat in (100.0, 200.0):
-                        raw.legacy_pause = True
                         first_in_seg = True
                         stamps = [c.text for c in pt if localname(c.tag) == "time"]  # the last wins, as in _point
                         when = parse_time(stamps[-1]) if stamps else None
