@@ -65,6 +65,28 @@ def get(code: str) -> Sport:
     return DEFAULT
 
 
+# The fastest a body moves in each sport family (m/s): a GPS step faster than this is a jump of
+# the fix, not a distance run (algorithms.md section 13: "reject jumps implying > sport max
+# speed"). Set above every record so that only glitches pass it: running (and what may hold a
+# stretch of it: walking, hiking) Bolt's 12.4 m/s; swimming and rowing far below it; cycling
+# and cross-country skiing the fastest road descents (~36 m/s). None: no bound (alpine skiing's
+# speed records, a motor, a sport not said).
+MAX_SPEEDS: dict[str, float] = {
+    "running": 12.5,
+    "walking": 12.5,
+    "hiking": 12.5,
+    "swimming": 12.5,
+    "rowing": 12.5,
+    "cycling": 40.0,
+    "skiing.cross_country": 40.0,
+}
+
+
+def max_speed(code: str) -> float | None:
+    """The sport's bound on speed (MAX_SPEEDS), by its own code or its family's; None: no bound."""
+    return MAX_SPEEDS.get(code) or MAX_SPEEDS.get(code.split(".")[0])
+
+
 def is_running(code: str) -> bool:
     return code == "running" or code.startswith("running.")
 

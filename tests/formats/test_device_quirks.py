@@ -265,3 +265,34 @@ def test_a_sensor_the_app_did_not_have_is_no_channel():
     assert analyse(a).summary.power_average is None
     (b,) = gpx.decode(doc([0, 200, 210, 0, 190], [0] * 5))
     assert b.channels["power"].tolist() == [0, 200, 210, 0, 190] and "cadence" not in b.channels
+
+
+def test_a_receiver_jump_is_no_distance_run_and_stays_in_the_track():
+    """A fix 0.03 deg (2.2 km) east for one second in a run (the sweep's GPX files had such
+    points): the run measures its 19 steps of 1e-4 degree of latitude (~11.12 m each at 50 N), not
+    2 x 2.2 km more. The position stays as recorded, and the file says what was left out. A GPX
+    that names no sport has no speed bound: its jump is a distance run."""
+    doc = _gpx("9", points=20).replace(b'<trkpt lat="50.001" lon="10">', b'<trkpt lat="50.001" lon="10.03">')
+    (a,) = gpx.decode(doc)
+    a.validate()
+    assert a.channels["longitude"][10] == 10.03
+    assert a.extras["gps_jumps_left_out"]["count"] == 1
+    assert analyse(a).summary.distance == pytest.approx(19 * 11.12, rel=0.01)
+    (b,) = gpx.decode(doc.replace(b"<type>9</type>", b""))
+    assert b.sport == "generic" and "gps_jumps_left_out" not in b.extras
+    assert analyse(b).summary.distance > 4000
+
+
+def test_a_real_ride_with_a_jump_put_in_keeps_the_devices_distance(corpus):
+    """Strava's GPX of a 2.3 h ride whose FIT is in the corpus (sweatpy 4078723797): its distance
+    along the track agrees with the Edge 1000's own session total (57,567.24 m, reference/
+    fit_sessions.json) within 0.5 %. A fix put 0.07 deg (5 km) east halfway changes nothing there:
+    a ride's bound is 40 m/s, the step took a second."""
+    data = (corpus / "gpx" / "sweatpy_4078723797_strava.gpx").read_bytes()
+    at = data.index(b"<trkpt ", len(data) // 2)
+    lon_at = data.index(b'lon="', at) + 5
+    end = data.index(b'"', lon_at)
+    jumped = data[:lon_at] + str(float(data[lon_at:end]) + 0.07).encode() + data[end:]
+    (a,) = gpx.decode(jumped)
+    assert a.extras["gps_jumps_left_out"]["count"] == 1
+    assert analyse(a).summary.distance == pytest.approx(57567.24, rel=0.005)

@@ -1,14 +1,16 @@
 """Which distance an activity has (algorithms.md section 13): the device's distance stream when
-recorded, else the WGS84 geodesic along the GPS track (pyproj, Karney), else the speed channel
+recorded, else the WGS84 geodesic along the GPS track (pyproj, Karney; the receiver's jumps
+left out, geodesy.gps_jumps), else the speed channel
 integrated over the time base. Positions: start/end points and bounding box."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from runhub import sports
 from runhub.activity import Activity
 from runhub.analysis.timebase import TimeBase
-from runhub.geodesy import cumulative_distance
+from runhub.geodesy import track_distance
 
 
 def distance_stream(a: Activity, tb: TimeBase) -> np.ndarray | None:
@@ -21,7 +23,7 @@ def distance_stream(a: Activity, tb: TimeBase) -> np.ndarray | None:
     if d is None or np.isfinite(d).sum() < 2:
         lat, lon = a.channels.get("latitude"), a.channels.get("longitude")
         if lat is not None and lon is not None and np.isfinite(lat).sum() >= 2:
-            d = cumulative_distance(lat, lon, np.flatnonzero(tb.paused))
+            d, _ = track_distance(lat, lon, t, sports.max_speed(a.sport), np.flatnonzero(tb.paused))
         else:
             s = a.channels.get("speed")
             if s is None or not np.isfinite(s[1:]).any():

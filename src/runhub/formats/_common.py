@@ -13,8 +13,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
+from runhub import sports
 from runhub.activity import CALORIES_MAX, CHANNEL_BOUNDS
 from runhub.formats import FormatError
+from runhub.geodesy import track_distance
 
 # Channels whose out-of-range samples are sensor glitches (a chest strap reporting 0 bpm, an
 # altimeter spike). Time and distance are never masked: wrong there means a wrong file. A position
@@ -77,6 +79,21 @@ def _mask_positions(channels: dict[str, np.ndarray], masked: dict[str, int]) -> 
     if count:
         lat[off] = lon[off] = np.nan
         masked["latitude"] = masked["longitude"] = count
+
+
+def distance_channel(channels: dict[str, np.ndarray], sport: str, paused_steps: np.ndarray,
+                   extras: dict[str, Any]) -> None:
+    """The distance channel of a file that records positions only: along the track, with the
+    receiver's jumps (geodesy.gps_jumps, by the sport's speed bound) read as no fix, and how many
+    said. The positions stay as recorded."""
+    bound = sports.max_speed(sport)
+    channels["distance"], jumps = track_distance(channels["latitude"], channels["longitude"], channels["time"], bound,
+                                         paused_steps)
+    if jumps.any():
+        extras["gps_jumps_left_out"] = {
+            "count": int(jumps.sum()),
+            "why": f"fixes reached and left faster than {bound} m/s: no distance run to them",
+        }
 
 
 def device_calories(value: float | None, extras: dict[str, Any]) -> float | None:

@@ -11,7 +11,8 @@ over the bytes (xml_scan), for the files written by devices and apps (no comment
 entity references in the values read); _walk, lxml's tree, for everything else. Each trkseg
 (and trk) after the first starts with a pause. GPX carries no distance, so it is computed on
 the WGS84 ellipsoid (geodesy.cumulative_distance) and does not accrue across a pause: a resume
-somewhere else is not a distance run. A GPX without timestamps is a route.
+somewhere else is not a distance run, nor does it run to a fix the receiver jumped to (a
+position kilometres off for a second: geodesy.gps_jumps). A GPX without timestamps is a route.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from runhub.formats import EXPORT_OF, WRITER, FormatError, NotAnActivity, regist
 from runhub.formats._common import (
     check_start,
     declaration_first,
+    distance_channel,
     localname,
     mask_impossible,
     parse_time,
@@ -41,7 +43,7 @@ from runhub.formats._common import (
     xml_float,
     xml_text,
 )
-from runhub.geodesy import cumulative_distance, pause_steps
+from runhub.geodesy import pause_steps
 
 MEDIA_TYPE = "application/gpx+xml"
 NS = "http://www.topografix.com/GPX/1/1"
@@ -311,7 +313,7 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         channels["timer"] = timer
     mask_impossible(channels, a.extras)  # first: a no-fix position must not make a distance
     if "latitude" in channels:
-        channels["distance"] = cumulative_distance(channels["latitude"], channels["longitude"], pause_steps(pauses))
+        distance_channel(channels, a.sport, pause_steps(pauses), a.extras)
         a.extras["distance_source"] = "computed: WGS84 geodesic (pyproj), none across pauses"
     a.channels = channels
     a.pauses = pauses

@@ -26,7 +26,7 @@ import numpy as np
 from runhub import sports
 from runhub.activity import Activity, ActivityError, Lap, Summary, pause_mask
 from runhub.formats import FormatError, NotAnActivity, register
-from runhub.geodesy import cumulative_distance
+from runhub.formats._common import distance_channel
 from runhub.units import KMH_PER_MS, decimal_shift
 
 FORMAT = "json"
@@ -440,9 +440,7 @@ def _recordings(a: Activity, obj: dict[str, Any]) -> None:
     if "distance" not in channels:
         if any(not 1 <= p < len(t) for p in a.pauses):
             return  # validate() names the bad index
-        channels["distance"] = cumulative_distance(
-            channels["latitude"], channels["longitude"], np.flatnonzero(pause_mask(a))
-        )
+        distance_channel(channels, a.sport, np.flatnonzero(pause_mask(a)), a.extras)
         a.extras["derived_channels"] = ["distance"]
 
 

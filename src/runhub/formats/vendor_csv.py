@@ -29,8 +29,14 @@ import numpy as np
 
 from runhub.activity import Activity
 from runhub.formats import FormatError
-from runhub.formats._common import check_start, mask_impossible, quarantine_backward_distance, strictly_increasing
-from runhub.geodesy import cumulative_distance, pause_steps
+from runhub.formats._common import (
+    check_start,
+    distance_channel,
+    mask_impossible,
+    quarantine_backward_distance,
+    strictly_increasing,
+)
+from runhub.geodesy import pause_steps
 
 SEMICIRCLE_DEG = 180.0 / 2**31
 
@@ -166,7 +172,7 @@ def _finish(times: list[float], offset: int, values: dict[str, list[float]] | di
     a.pauses = sorted({p for p in pauses if 0 < p < len(t)})
     mask_impossible(channels, a.extras)  # first: a no-fix position must not make a distance
     if "distance" not in channels and "latitude" in channels and "longitude" in channels:
-        channels["distance"] = cumulative_distance(channels["latitude"], channels["longitude"], pause_steps(a.pauses))
+        distance_channel(channels, a.sport, pause_steps(a.pauses), a.extras)
         a.extras["distance_source"] = "computed: WGS84 geodesic (pyproj), none across pauses"
     quarantine_backward_distance(channels, a.extras)
     a.channels = channels
