@@ -70,7 +70,8 @@ def get(code: str) -> Sport:
 # speed"). Set above every record so that only glitches pass it: running (and what may hold a
 # stretch of it: walking, hiking) Bolt's 12.4 m/s; swimming and rowing far below it; cycling
 # and cross-country skiing the fastest road descents (~36 m/s). None: no bound (alpine skiing's
-# speed records, a motor, a sport not said).
+# speed records, a motor, a sport not said). A best effort's average has its own, lower bound
+# (best_efforts.SPEED_CEILING): no one holds 12.5 m/s over 400 m.
 MAX_SPEEDS: dict[str, float] = {
     "running": 12.5,
     "walking": 12.5,
