@@ -296,3 +296,15 @@ def test_a_real_ride_with_a_jump_put_in_keeps_the_devices_distance(corpus):
     (a,) = gpx.decode(jumped)
     assert a.extras["gps_jumps_left_out"]["count"] == 1
     assert analyse(a).summary.distance == pytest.approx(57567.24, rel=0.005)
+
+
+def test_a_receiver_jump_in_a_tcx_without_distances_is_no_distance_run():
+    """TCX points with positions and no DistanceMeters: the distance along the track is the
+    analysis's (analysis.geo), with the same jump rule: 60 steps of 1e-5 deg of latitude (~1.112 m
+    each at 50 N), not 2 x 2.1 km more for the point put 0.03 deg east."""
+    points = _minute()
+    points[30] = _point("2020-06-01T10:00:30Z", 50.0 + 30 * 1e-5, 10.03)
+    (a,) = tcx.decode(_activity("2020-06-01T10:00:00Z", points))
+    a.validate()
+    assert "distance" not in a.channels
+    assert analyse(a).summary.distance == pytest.approx(60 * 1.112, rel=0.01)
