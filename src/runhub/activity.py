@@ -73,6 +73,10 @@ NOTES_MAX = 800
 NOTES_FULL = "notes_full"
 NAME_MAX = 255  # activities.name is VARCHAR(255); a longer title from a file is cut (set_name)
 NAME_FULL = "name_full"
+# extras[EDITED]: the Smashrun PATCH fields changed since the import (their values outlive a
+# reanalysis); extras[REANALYSED]: when `runhub reanalyse` last rewrote the run (ISO time)
+EDITED = "edited"
+REANALYSED = "reanalysed"
 EXTERNAL_ID_MAX = 255  # activities.external_id is VARCHAR(255)
 CALORIES_MAX = 100_000  # a week of non-stop ultra running burns some 80,000 kcal
 DISTANCE_BACKSTEP_TOLERANCE_M = 0.01

@@ -470,6 +470,41 @@ def duplicates(
         typer.echo(f"{len(found)} runs stored more than once; --delete keeps the one marked keep of each")
 
 
+@app.command("reanalyse")
+def reanalyse(
+    user: Annotated[str | None, typer.Option("--user", help="One account's runs (default: the only user).")] = None,
+    every_account: Annotated[bool, typer.Option("--all-users", help="The runs of every account.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would change; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per run.")] = False,
+) -> None:
+    """Bring stored runs up to this runhub's readers and analysis: each run imported from a file
+    is read again from it (kept byte for byte), the others analysed again from their channels.
+    Titles, notes, flags and what was edited since the import stay. Exits 1 if a run failed."""
+    from runhub import reanalyse as re_
+
+    db = open_db()
+    owner = None if every_account else user_id_for(db, user)
+    counts = {"changed": 0, "unchanged": 0, "failed": 0}
+    for out in re_.reanalyse(db, owner, dry_run=dry_run):
+        counts[out.status] += 1
+        if as_json:
+            typer.echo(json.dumps(out.to_dict()))
+        elif out.status != "unchanged":
+            what = out.error or ", ".join(f"{k} {_figure(a)} -> {_figure(b)}" for k, (a, b) in out.changes.items())
+            kept = f" (kept as edited: {', '.join(out.kept)})" if out.kept else ""
+            what = what or "its channels, laps or what the file says"
+            typer.echo(f"{out.status:9} {out.activity_id:>7}  from its {out.source}: {what}{kept}")
+    if not as_json:
+        verb = "would change" if dry_run else "changed"
+        typer.echo(f"{counts['changed']} {verb}, {counts['unchanged']} unchanged, {counts['failed']} failed")
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
+def _figure(x: object) -> str:
+    return f"{x:.1f}" if isinstance(x, float) else str(x)
+
+
 @app.command("demo")
 def demo(
     username: Annotated[str, typer.Option(help="Demo user name.")] = "demo",

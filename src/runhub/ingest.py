@@ -234,7 +234,7 @@ def analyse_upload(
         if listed:
             export_lists.apply(a, listed, alone=len(decoded) == 1)
         try:
-            products = _analysed(a, profile_zone)
+            products = checked_products(a, profile_zone)
         except ActivityError as exc:
             steps.append(_failed(filename, exc))
             continue
@@ -258,7 +258,7 @@ def ingest_bytes(
     """Ingest one upload; an archive gives one result per member. `by_recorder`: a file import,
     deduplicated by the recorder the file names (`dedupe_source`)."""
     steps = analyse_upload(data, filename=filename, sport=sport, max_bytes=max_bytes, listed=listed,
-                           profile_zone=_profile_zone(db, owner_id))
+                           profile_zone=owner_zone(db, owner_id))
     return [_store(db, owner_id, step, client_id, by_recorder) for step in steps]
 
 
@@ -280,7 +280,7 @@ def ingest_paths(
     bounded on a lifetime of files). Files are deduplicated by the recorder they name
     (`dedupe_source`) unless `by_recorder` is False; a file that is plainly not an activity is
     skipped (`_skipped_or`). A zip is read member by member, in this process (`_import_zip`)."""
-    zone = _profile_zone(db, owner_id)()  # once for the import (a worker process cannot ask the database)
+    zone = owner_zone(db, owner_id)()  # once for the import (a worker process cannot ask the database)
     lists = _lists_beside(paths)
     health = _health_exports(paths)
 
@@ -450,7 +450,7 @@ def _health_steps(name: str, open_xml: Callable[[], IO[bytes]], route: Callable[
         try:
             # no profile zone: a workout without a position or HKTimeZone keeps the offset its dates
             # carry (the phone's zone, at the date: the athlete's own, daylight saving included)
-            products = _analysed(a, None)
+            products = checked_products(a, None)
         except ActivityError as exc:
             steps.append(_failed(where, exc))
             continue
@@ -692,7 +692,7 @@ def _store(
     )
 
 
-def _profile_zone(db: Database, owner_id: int) -> Callable[[], str | None]:
+def owner_zone(db: Database, owner_id: int) -> Callable[[], str | None]:
     """The owner's time zone setting, read at most once, and only when an activity needs it."""
 
     @functools.cache
@@ -704,7 +704,7 @@ def _profile_zone(db: Database, owner_id: int) -> Callable[[], str | None]:
     return zone
 
 
-def _analysed(a: Activity, profile_zone: Callable[[], str | None] | None = None) -> dict[str, Any]:
+def checked_products(a: Activity, profile_zone: Callable[[], str | None] | None = None) -> dict[str, Any]:
     """Validate and analyse; the products. ActivityError when the activity cannot be true."""
     a.validate()
     products = prepare(a, profile_zone)
@@ -729,7 +729,7 @@ def ingest_activity(
     `replace_id` is an explicit full update (Smashrun PUT): that activity is overwritten.
     """
     try:
-        products = _analysed(a, _profile_zone(db, owner_id))
+        products = checked_products(a, owner_zone(db, owner_id))
     except ActivityError as exc:
         return _failed(filename, exc)
     return store_analysed(

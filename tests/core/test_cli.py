@@ -102,6 +102,12 @@ def test_import_then_get_gives_back_every_field(server, env, tmp_path):
     exported = cli(env, "export", str(line["activity_id"]), "--format", "json").stdout
     assert json.loads(exported)["recordingValues"] == got["recordingValues"]
 
+    # read again from its file by `reanalyse`, the run is what the import stored
+    (redo,) = [json.loads(x) for x in cli(env, "reanalyse", "--user", username, "--json").stdout.splitlines()]
+    assert (redo["activity_id"], redo["status"], redo["source"]) == (line["activity_id"], "unchanged", "file")
+    dry = cli(env, "reanalyse", "--user", username, "--dry-run").stdout.strip()
+    assert dry == "0 would change, 1 unchanged, 0 failed"
+
 
 def test_import_reports_failures_per_file_and_exits_non_zero(env, tmp_path):
     username = f"cli-bad-{os.getpid()}"

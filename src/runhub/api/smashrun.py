@@ -25,7 +25,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 
 from runhub import formats, ingest, sports, zones
-from runhub.activity import ActivityError
+from runhub.activity import EDITED, ActivityError
 from runhub.api import smashrun_shapes as shapes
 from runhub.api.deps import get_db, get_settings
 from runhub.api.errors import ApiError, not_found
@@ -301,6 +301,8 @@ async def patch_activity(
                 a.summary.timer_time = checked.summary.timer_time
             if "notes" in obj:
                 a.notes = checked.notes
+            # what was edited outlives a reanalysis (runhub.reanalyse)
+            a.extras[EDITED] = sorted(set(a.extras.get(EDITED, [])) | (set(obj) & set(PATCHABLE)))
             a.validate()
             repo.update_fields(conn, activity_id, a)
             row = repo.get_row(conn, activity_id, user_id)

@@ -30,13 +30,14 @@ from sqlalchemy import (
     update,
 )
 
-from runhub.activity import Activity, Lap, Summary
+from runhub.activity import EDITED, REANALYSED, Activity, Lap, Summary
 from runhub.analysis.longitudinal import answer, envelope, grid_index
 from runhub.analysis.mean_max import CURVE_MIN_LEN, GRID
 from runhub.store import blob
 from runhub.store.filters import in_window
 from runhub.store.statements import InsertRows, Prepared
 from runhub.store.tables import (
+    UTCDateTime,
     activities,
     activity_curves,
     activity_originals,
@@ -177,10 +178,15 @@ _INSERT_CURVES = InsertRows(activity_curves, [c.name for c in activity_curves.co
 _TOUCH_USER = Prepared(
     update(users).where(users.c.id == bindparam("b_owner")).values(data_updated_at=bindparam("b_now"))
 )
-_CLEAR = [
-    Prepared(delete(t).where(t.c.activity_id == bindparam("b_id")))
-    for t in (activity_streams, activity_products, activity_curves, activity_originals)
-]
+_CLEAR_ANALYSIS, _CLEAR_ORIGINAL = (
+    [Prepared(delete(t).where(t.c.activity_id == bindparam("b_id"))) for t in tables]
+    for tables in ((activity_streams, activity_products, activity_curves), (activity_originals,))
+)
+_CLEAR = _CLEAR_ANALYSIS + _CLEAR_ORIGINAL
+_SEEN = (activities.c.id == bindparam("b_id"), activities.c.updated_at == bindparam("b_seen", type_=UTCDateTime))
+_REWRITE_ACTIVITY = Prepared(update(activities).where(*_SEEN), _ROW_KEYS + ("updated_at",))
+# the same guard for a run whose row stays: it locks the row (PostgreSQL) and says it is as read
+_UNCHANGED_SINCE = Prepared(update(activities).where(*_SEEN).values(id=activities.c.id))
 
 
 def insert_activity(
@@ -276,6 +282,32 @@ def _refresh_products(conn: Connection, activity_id: int, a: Activity, owner_id:
                 data=data,
             )
         )
+
+
+def stored_form(a: Activity) -> dict[str, Any]:
+    """The activity as its row and streams would store it (plain JSON values; the channel blob's
+    bytes): two activities with equal forms are stored alike."""
+    return _row_values(a) | {"streams": blob.encode(a.channels) if a.channels else None}
+
+
+def rewrite_analysis(conn: Connection, activity_id: int, a: Activity, products: dict[str, Any], owner_id: int,
+                     seen: datetime, now: datetime | None) -> bool:
+    """Write a reanalysed run (runhub.reanalyse) over its streams and products and, when it
+    changed (`now`: its updated_at), its row. Its id, file, keys and dedupe columns stay. Nothing
+    is written, and False returned, when the run changed since it was read (its updated_at is no
+    longer `seen`: an edit or an upload meanwhile, which the reanalysis knew nothing of)."""
+    if now is not None:
+        values = _row_values(a, _json_text) | {"updated_at": now, "b_id": activity_id, "b_seen": seen}
+        if not _REWRITE_ACTIVITY.execute(conn, values).rowcount:
+            return False
+        touch_user(conn, owner_id, now)
+    elif not _UNCHANGED_SINCE.execute(conn, {"b_id": activity_id, "b_seen": seen}).rowcount:
+        return False
+    for stmt in _CLEAR_ANALYSIS:
+        stmt.execute(conn, {"b_id": activity_id})
+    _write_streams(conn, activity_id, a)
+    save_products(conn, activity_id, a, owner_id, products)
+    return True
 
 
 def _write_streams(conn: Connection, activity_id: int, a: Activity) -> None:
@@ -720,13 +752,19 @@ def holding_bytes(conn: Connection, owner_id: int, content_hash: str) -> int | N
 def as_imported(conn: Connection, activity_id: int, content_hash: str) -> tuple[str | None, str | None, str] | None:
     """(name, notes, sport) of an activity still as a file import stored it from these bytes: the
     one activity of its file, not edited, overwritten or deleted since (its updated_at is its
-    created_at); None otherwise."""
+    created_at, or the time `runhub reanalyse` rewrote it, which changes none of the three); None
+    otherwise."""
     c = activities.c
-    row = conn.execute(select(c.name, c.meta, c.sport).where(
-        c.id == activity_id, c.content_hash == content_hash, c.updated_at == c.created_at, c.deleted_at.is_(None),
-        c.multisport_group.is_(None),
+    row = conn.execute(select(c.name, c.meta, c.sport, c.updated_at, c.created_at).where(
+        c.id == activity_id, c.content_hash == content_hash, c.deleted_at.is_(None), c.multisport_group.is_(None),
     )).first()
-    return None if row is None else (row.name, (row.meta or {}).get("notes"), row.sport)
+    if row is None:
+        return None
+    meta = row.meta or {}
+    extras = meta.get("extras") or {}
+    if row.updated_at != row.created_at and (extras.get(REANALYSED) != row.updated_at.isoformat() or EDITED in extras):
+        return None
+    return row.name, meta.get("notes"), row.sport
 
 
 def mark_deleted(conn: Connection, activity_id: int, owner_id: int, now: datetime | None = None) -> bool:
