@@ -7,6 +7,7 @@
   (fitfast.records) on the same FIT files in the same run (target < 2), both sides best of 3 in a
   warm process, with fitdecode and the Garmin SDK for scale; the first pass (numba's start-up
   included) is printed on its own;
+- the time to reanalyse the imported account (`runhub reanalyse`: every run read again from its file);
 - the GPX figure: ms of ingest per hour of activity for the 2.3 h Strava GPX, against
   FitTrackee's ~0.45 s per upload of a 1-hour GPX (target: 10x faster, <= 45 ms per hour).
 
@@ -30,6 +31,7 @@ from pathlib import Path
 from runhub import formats
 from runhub.auth.passwords import hash_password
 from runhub.ingest import ingest_activity, ingest_bytes, ingest_paths, prepare
+from runhub.reanalyse import reanalyse
 from runhub.store import Database, users
 
 CORPUS = Path(os.environ.get("RUNHUB_CORPUS") or Path(__file__).resolve().parents[1].parent / "shared" / "corpus")
@@ -139,6 +141,13 @@ def main() -> None:
         took = time.perf_counter() - t0
         print(f"the corpus imported again into that account: {len(files)} files in {took:.3f} s "
               f"({len(files) / took:.0f} files/s); {again.count('duplicate')} duplicate by their bytes")
+        # the same account brought up to this runhub's readers (`runhub reanalyse`): every run read
+        # again from its kept file and analysed; all unchanged, as they were imported by this runhub
+        t0 = time.perf_counter()
+        outcomes = [o.status for o in reanalyse(db, owner)]
+        took = time.perf_counter() - t0
+        print(f"that account reanalysed (runhub reanalyse): {len(outcomes)} runs in {took:.3f} s "
+              f"({len(outcomes) / took:.0f} runs/s); {outcomes.count('unchanged')} unchanged")
         total = min(_ingest_all(db, new_user(), files) for _ in range(3))
         # file by file, each side the fastest of 3 and all of a file's sides measured one after the
         # other (the machine's speed drifts by tens of percent within a run): its stages, its full
