@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from runhub import formats, sports
-from runhub.activity import Activity, ActivityError, validate_summary
+from runhub.activity import EDITED, Activity, ActivityError, validate_summary
 from runhub.analysis import analyse
 from runhub.analysis.local_time import infer_local_time
 from runhub.formats import FormatError, NotAnActivity, apple_health, archive, export_lists
@@ -883,7 +883,9 @@ def _overwrite(
     owner_known: bool = True,
 ) -> IngestResult:
     """Overwrite `activity_id`; `owner_known`: it was found among `owner_id`'s own activities
-    (an explicit replace_id is the caller's, so its stored owner is read as before)."""
+    (an explicit replace_id is the caller's, so its stored owner is read as before). The run is
+    the upload's now, edits and all: none of its fields is an edit (runhub.reanalyse reads it so)."""
+    a.extras[EDITED] = []
     repo.replace_activity(
         conn, activity_id, a, content_hash=content_key, owner_id=owner_id if owner_known else None
     )

@@ -9,9 +9,10 @@ transaction, under the same id; its file stays as it was.
 What the athlete or an app said of a run stays: its title, notes, tags and flags, and its sport
 (unless it had none, "generic", and the file now names one). So does whatever was edited after the
 import: a field changed through the Smashrun API's PATCH (its start, distance, duration, notes:
-`extras["edited"]`, recorded since this command exists) keeps its value. A run changed after its
-import before edits were recorded (its row's updated_at is later than its created_at, and it says
-neither which fields nor that it was reanalysed) keeps all four: it may have been edited.
+`extras["edited"]`, recorded since this command exists; a run a newer upload replaced records
+none) keeps its value. A run changed after its import before edits were recorded (its row's
+updated_at is later than its created_at, and it says neither which fields nor that it was
+reanalysed) keeps all four: it may have been edited.
 """
 
 from __future__ import annotations

@@ -90,6 +90,21 @@ def test_what_was_patched_outlives_a_reanalysis(api, db, monkeypatch):
     assert _row(db, aid).meta["extras"]["gps_jumps_left_out"]["count"] == 1
 
 
+def test_a_run_a_newer_file_replaced_is_no_edit(db, user, monkeypatch):
+    """The same recorder's newer file of the run (here: with a description) overwrites it at
+    import; every field is then that file's, so a reanalysis keeps none as edited."""
+    uid, _ = user
+    aid = _old_import(db, uid, monkeypatch)
+    newer = GPX.replace(b"<name>Morning run</name>", b"<name>Morning run</name><desc>windy</desc>")
+    with monkeypatch.context() as m:
+        m.setattr(sports, "MAX_SPEEDS", {})
+        (r,) = ingest_bytes(db, uid, newer, filename="run.gpx", client_id="runhub-cli", by_recorder=True)
+    assert (r.status, r.activity_id) == ("updated", aid)
+    (out,) = re_.reanalyse(db, uid)
+    assert out.kept == [] and out.changes["distance"][1] == pytest.approx(RUN_M, rel=0.01)
+    assert _row(db, aid).meta["notes"] == "windy"
+
+
 def test_a_run_changed_before_edits_were_recorded_keeps_all_four(api, db, monkeypatch):
     """A run whose row changed after its import, saying neither what nor that runhub reanalysed
     it (an edit by a runhub before this one): its start, distance, duration and notes may be the
@@ -189,7 +204,7 @@ def test_every_corpus_run_imported_today_is_unchanged(db, user):
     outs = list(re_.reanalyse(db, uid, dry_run=True))
     assert {o.activity_id for o in outs} >= set(created)
     assert [(o.activity_id, o.status, o.changes) for o in outs if o.status != "unchanged"] == []
-    assert all(o.source == "file" for o in outs)
+    assert all(o.source == "file" and o.kept == [] for o in outs)  # a run a newer file replaced is no edit
 
 
 def test_a_run_edited_while_it_is_reanalysed_stays_as_edited(api, db, monkeypatch):
