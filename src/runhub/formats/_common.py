@@ -82,13 +82,13 @@ def _mask_positions(channels: dict[str, np.ndarray], masked: dict[str, int]) -> 
 
 
 def distance_channel(channels: dict[str, np.ndarray], sport: str, paused_steps: np.ndarray,
-                   extras: dict[str, Any]) -> None:
+                     extras: dict[str, Any]) -> None:
     """The distance channel of a file that records positions only: along the track, with the
     receiver's jumps (geodesy.gps_jumps, by the sport's speed bound) read as no fix, and how many
     said. The positions stay as recorded."""
     bound = sports.max_speed(sport)
-    channels["distance"], jumps = track_distance(channels["latitude"], channels["longitude"], channels["time"], bound,
-                                         paused_steps)
+    lat, lon = channels["latitude"], channels["longitude"]
+    channels["distance"], jumps = track_distance(lat, lon, channels["time"], bound, paused_steps)
     if jumps.any():
         extras["gps_jumps_left_out"] = {
             "count": int(jumps.sum()),
