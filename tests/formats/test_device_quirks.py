@@ -308,3 +308,56 @@ def test_a_receiver_jump_in_a_tcx_without_distances_is_no_distance_run():
     a.validate()
     assert "distance" not in a.channels
     assert analyse(a).summary.distance == pytest.approx(60 * 1.112, rel=0.01)
+
+
+# GPX+ laps as MyTourbook and the JPX library's documentation write them (ClueTrust's GPXDATA 1.0)
+GPX_DATA_LAPS = ('<?xml version="1.0"?><gpx version="1.1" creator="x" xmlns="http://www.topografix.com/GPX/1/1" '
+                 'xmlns:gpxdata="http://www.cluetrust.com/XML/GPXDATA/1/0"><trk><type>9</type><trkseg>'
+                 + "".join(f'<trkpt lat="{50 + k * 1e-4:.4f}" lon="10"><time>2020-06-01T10:00:{k:02d}Z</time></trkpt>'
+                           for k in range(30))
+                 + "</trkseg></trk><extensions>"
+                 "<gpxdata:lap><gpxdata:index>1</gpxdata:index>"
+                 '<gpxdata:startPoint lat="50" lon="10"/><gpxdata:endPoint lat="50.0012" lon="10"/>'
+                 "<gpxdata:startTime>2020-06-01T10:00:00Z</gpxdata:startTime>"
+                 "<gpxdata:elapsedTime>12.5000000</gpxdata:elapsedTime><gpxdata:calories>3</gpxdata:calories>"
+                 "<gpxdata:distance>133.4</gpxdata:distance>"
+                 '<gpxdata:summary name="AverageHeartRateBpm" kind="avg">141</gpxdata:summary>'
+                 '<gpxdata:trigger kind="manual"/><gpxdata:intensity>active</gpxdata:intensity></gpxdata:lap>'
+                 "<gpxdata:lap><gpxdata:index>2</gpxdata:index>"
+                 "<gpxdata:startTime>2020-06-01T10:00:12.500Z</gpxdata:startTime>"
+                 "<gpxdata:elapsedTime>16.5</gpxdata:elapsedTime><gpxdata:distance>180</gpxdata:distance>"
+                 '<gpxdata:trigger kind="distance"/><gpxdata:intensity>resting</gpxdata:intensity></gpxdata:lap>'
+                 "<gpxdata:lap><gpxdata:index>3</gpxdata:index><gpxdata:distance>5</gpxdata:distance></gpxdata:lap>"
+                 "</extensions></gpx>").encode()
+
+
+def test_gpx_plus_laps_are_the_activitys_laps():
+    """Each GPX+ lap ends at its start plus its elapsed time (12.5 s, then 12.5 + 16.5 = 29 s, the
+    last point), at the last point by then (12 and 29); distances add up (133.4, 313.4 m); a lap
+    without a start cannot be placed and is said; the file's lap totals are kept."""
+    (a,) = gpx.decode(GPX_DATA_LAPS)
+    a.validate()
+    assert [(lap.end_time, lap.end_index, lap.end_distance) for lap in a.laps] == [(12.5, 12, 133.4), (29.0, 29, 313.4)]
+    assert [(lap.lap_type, lap.trigger) for lap in a.laps] == [("work", "manual"), ("recovery", "distance")]
+    assert a.laps[0].totals["summary"] == {"AverageHeartRateBpm": 141.0} and a.laps[0].totals["calories"] == 3.0
+    assert a.extras["gpx_laps_unplaced"] == 1
+    # a runhub export of the run carries them back
+    (b,) = gpx.decode(gpx.encode(a))
+    assert [(lap.end_time, lap.end_index, lap.end_distance, lap.lap_type, lap.trigger) for lap in b.laps] == [
+        (lap.end_time, lap.end_index, lap.end_distance, lap.lap_type, lap.trigger) for lap in a.laps]
+
+
+@pytest.mark.parametrize("start, elapsed", [
+    ("1999-01-01T00:00:00Z", "16.5"),  # a lap clock of another day
+    ("2020-06-01T10:00:12.500Z", "1e308"),  # a lap ending past any recording
+    ("2020-06-01T10:00:12.500Z", "-5"),
+])
+def test_a_gpx_plus_lap_off_the_recording_is_unplaced_not_a_refusal(start, elapsed):
+    """A lap is the file's annotation: one that cannot lie in the recording is left out, and said,
+    and the run imports (a lap end of 1e308 s was a refusal of the whole file)."""
+    lap = f"<gpxdata:elapsedTime>{elapsed}</gpxdata:elapsedTime>".encode()
+    doc = GPX_DATA_LAPS.replace(b"2020-06-01T10:00:12.500Z", start.encode()).replace(
+        b"<gpxdata:elapsedTime>16.5</gpxdata:elapsedTime>", lap)
+    (a,) = gpx.decode(doc)
+    a.validate()
+    assert [lap.end_time for lap in a.laps] == [12.5] and a.extras["gpx_laps_unplaced"] == 2

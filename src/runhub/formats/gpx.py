@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from runhub import sports
-from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, set_name, set_notes
+from runhub.activity import CHANNEL_BOUNDS, OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, set_name, set_notes
 from runhub.formats import EXPORT_OF, WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
@@ -49,6 +49,14 @@ MEDIA_TYPE = "application/gpx+xml"
 NS = "http://www.topografix.com/GPX/1/1"
 NS_TPX = "http://www.garmin.com/xmlschemas/TrackPointExtension/v2"
 NS_PWR = "http://www.garmin.com/xmlschemas/PowerExtension/v1"
+# ClueTrust's GPX+ (GPXDATA 1.0): laps in the gpx element's extensions, as MyTourbook, rubiTrack and
+# other desktop logs read and write them; runhub's exports carry the laps this way too
+NS_DATA = "http://www.cluetrust.com/XML/GPXDATA/1/0"
+_LAP_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?lap[\s>]")
+# GPX+ lap trigger kinds <-> runhub's (tcx.TRIGGERS' names); GPX+ intensity "resting" is a recovery lap
+LAP_OVERRUN_S = 3600.0  # how long after the last sample a GPX+ lap may end
+DATA_TRIGGERS = {"manual": "manual", "distance": "distance", "location": "position", "time": "time",
+                 "heart_rate": "heart_rate"}
 
 # extension element (local name, lower case) -> channel
 EXTENSIONS = {"hr": "heart_rate", "heartrate": "heart_rate", "cad": "cadence", "cadence": "cadence",
@@ -317,9 +325,122 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         a.extras["distance_source"] = "computed: WGS84 geodesic (pyproj), none across pauses"
     a.channels = channels
     a.pauses = pauses
+    # the gpx element's extensions come after its tracks (GPX 1.1's order): only that tail is searched
+    if _LAP_ELEMENT.search(data, max(data.rfind(b"</trk>"), 0)):
+        a.laps = _laps(_data_laps(data, filename, max_bytes), t, a.extras)
     if raw.n_trk > 1:
         a.extras["gpx_tracks"] = raw.n_trk
     return [a]
+
+
+def _data_laps(data: bytes, filename: str | None, max_bytes: int | None) -> list[dict[str, Any]]:
+    """GPX+ laps (gpx/extensions/lap, by local names) as plain totals, in file order: read from
+    lxml's tree, a second parse the few files that hold laps pay."""
+    laps = []
+    for ext in parse_xml(data, "gpx", filename, max_bytes):
+        if localname(ext.tag) != "extensions":
+            continue
+        for lap in ext:
+            if localname(lap.tag) != "lap":
+                continue
+            tot: dict[str, Any] = {}
+            for x in lap:
+                name = localname(x.tag)
+                if name in ("startPoint", "endPoint"):
+                    tot[name] = {"lat": xml_float(x.get("lat")), "lon": xml_float(x.get("lon"))}
+                elif name == "startTime":
+                    tot[name] = (x.text or "").strip()
+                elif name in ("index", "elapsedTime", "calories", "distance"):
+                    tot[name] = xml_float(x.text)
+                elif name == "trigger":
+                    tot[name] = x.get("kind")
+                elif name == "intensity":
+                    tot[name] = (x.text or "").strip()
+                elif name == "summary" and x.get("name"):
+                    tot.setdefault("summary", {})[x.get("name")] = xml_float(x.text)
+            laps.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in tot.items()})
+    return laps
+
+
+def _laps(raw_laps: list[dict[str, Any]], t: np.ndarray, extras: dict[str, Any]) -> list[Lap]:
+    """GPX+ laps on the recording's clock (`t`: Unix seconds of the samples kept): each ends at its
+    start plus its elapsed time. One without both, or not ending within the recording (after its
+    first sample, at most an hour after its last: a pool swim's last lap runs on past its one
+    point), cannot be placed, and how many is said in `extras`: a lap is the file's annotation,
+    and a wrong one does not refuse the recording. One ending no later than the lap before is
+    folded into it, as FIT's and TCX's are. A lap distance no run can have (negative, past the
+    distance bound) is none.
+    """
+    first, last = float(t[0]), float(t[-1])
+
+    def overlaps(start: float | None, elapsed: float | None) -> bool:
+        if start is None or elapsed is None or elapsed < 0:
+            return False
+        return first < start + elapsed <= last + LAP_OVERRUN_S
+
+    starts = [parse_time(lap.get("startTime")) for lap in raw_laps]
+    placed = sorted(((start, lap) for start, lap in zip(starts, raw_laps, strict=True)
+                     if overlaps(start, lap.get("elapsedTime"))), key=lambda pair: pair[0])
+    if len(placed) < len(raw_laps):
+        extras["gpx_laps_unplaced"] = len(raw_laps) - len(placed)
+    intervals = any((lap.get("intensity") or "").lower() == "resting" for _, lap in placed)
+    out: list[Lap] = []
+    dist = 0.0
+    for start, lap in placed:
+        end_time = start + lap["elapsedTime"] - first
+        given = lap.get("distance")
+        usable = given is not None and math.isfinite(given) and 0 <= given <= CHANNEL_BOUNDS["distance"][1] - dist
+        dist += given if usable else 0.0
+        if out and end_time <= (out[-1].end_time or 0.0):
+            out[-1].totals.setdefault("merged_laps", []).append(lap)
+            continue
+        intensity = (lap.get("intensity") or "").lower()
+        out.append(Lap(
+            end_time=end_time,
+            end_index=max(int(np.searchsorted(t - t[0], end_time + 1e-6, side="right")) - 1, 0),
+            end_distance=round(dist, 2) if usable else None,
+            lap_type="recovery" if intensity == "resting" else "work" if intervals and intensity == "active"
+            else "general",
+            trigger=DATA_TRIGGERS.get((lap.get("trigger") or "").lower(), lap.get("trigger") or None),
+            basis="time",
+            totals=lap,
+        ))
+    return out
+
+
+def _data_laps_xml(a: Activity, t0: float) -> list[str]:
+    """The activity's laps as GPX+ laps (what `_data_laps` reads), each from the end of the one
+    before (the first from the start) to its own end; laps without an end time are not written."""
+    ch = a.channels
+    lat, lon, time = ch.get("latitude"), ch.get("longitude"), ch["time"]
+
+    def point(tag: str, i: int) -> str:
+        if lat is None or lon is None or not 0 <= i < len(lat) or not np.isfinite(lat[i] + lon[i]):
+            return ""
+        return f'<gpxdata:{tag} lat="{lat[i]:.7f}" lon="{lon[i]:.7f}"/>'
+
+    out: list[str] = []
+    begin, begin_index, begin_distance = 0.0, 0, 0.0
+    for lap in a.laps:
+        if lap.end_time is None:
+            continue
+        end_index = lap.end_index
+        if end_index is None:
+            end_index = int(np.searchsorted(time, lap.end_time, side="right")) - 1
+        parts = [f"<gpxdata:lap><gpxdata:index>{len(out) + 1}</gpxdata:index>", point("startPoint", begin_index),
+                 point("endPoint", end_index), f"<gpxdata:startTime>{_fmt_time(t0 + begin)}</gpxdata:startTime>",
+                 f"<gpxdata:elapsedTime>{lap.end_time - begin:.3f}</gpxdata:elapsedTime>"]
+        if lap.end_distance is not None:
+            parts.append(f"<gpxdata:distance>{lap.end_distance - begin_distance:.2f}</gpxdata:distance>")
+            begin_distance = lap.end_distance
+        kind = next((k for k, v in DATA_TRIGGERS.items() if v == lap.trigger), None)
+        if kind is not None:
+            parts.append(f'<gpxdata:trigger kind="{kind}"/>')
+        intensity = "resting" if lap.lap_type == "recovery" else "active"
+        parts.append(f"<gpxdata:intensity>{intensity}</gpxdata:intensity></gpxdata:lap>")
+        out.append("".join(parts))
+        begin, begin_index = lap.end_time, max(end_index, 0)
+    return out
 
 
 def _legacy_timer(switches: list[tuple[float, bool]], t: np.ndarray) -> np.ndarray | None:
@@ -383,7 +504,8 @@ def _export_desc(a: Activity) -> str:
 
 
 def encode(a: Activity) -> bytes:
-    """Activity -> GPX 1.1 with TrackPointExtension v2 (hr, cad, atemp, speed) and PowerExtension.
+    """Activity -> GPX 1.1 with TrackPointExtension v2 (hr, cad, atemp, speed) and PowerExtension,
+    and the laps as GPX+ laps (their ends to 1 ms, their distances to 1 cm).
 
     Each pause starts a new trkseg. Samples without a position are written without lat/lon
     would be invalid GPX, so they are left out (GPX cannot carry them; the format's limit).
@@ -402,7 +524,7 @@ def encode(a: Activity) -> bytes:
     t0 = a.start.timestamp()
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<gpx version="1.1" creator={xml_attr(a.device_name or "runhub")} xmlns="{NS}" '
-             f'xmlns:gpxtpx="{NS_TPX}" xmlns:gpxpx="{NS_PWR}">',
+             f'xmlns:gpxtpx="{NS_TPX}" xmlns:gpxpx="{NS_PWR}" xmlns:gpxdata="{NS_DATA}">',
              f"<metadata><desc>{_export_desc(a)}</desc><time>{_fmt_time(t0)}</time></metadata>", "<trk>"]
     if a.name:
         lines.append(f"<name>{xml_text(a.name)}</name>")
@@ -444,7 +566,11 @@ def encode(a: Activity) -> bytes:
             parts.append("<extensions>" + "".join(ext) + "</extensions>")
         parts.append("</trkpt>")
         lines.append("".join(parts))
-    lines += ["</trkseg>", "</trk>", "</gpx>", ""]
+    lines += ["</trkseg>", "</trk>"]
+    laps = _data_laps_xml(a, t0)
+    if laps:
+        lines += ["<extensions>", *laps, "</extensions>"]
+    lines += ["</gpx>", ""]
     return "\n".join(lines).encode("utf-8")
 
 
