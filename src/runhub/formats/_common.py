@@ -96,6 +96,15 @@ def distance_channel(channels: dict[str, np.ndarray], sport: str, paused_steps: 
         }
 
 
+def intensity_lap_types(intensities: list[str | None]) -> list[str]:
+    """TCX's and GPX+'s lap intensities (Active, Resting) as lap types: a resting lap is a
+    recovery; an active one is the work of an interval session (one with rests), else a general
+    lap, as FIT's `active` is (fit.INTENSITY_TYPES)."""
+    lower = [(x or "").lower() for x in intensities]
+    intervals = "resting" in lower
+    return ["recovery" if x == "resting" else "work" if intervals and x == "active" else "general" for x in lower]
+
+
 def device_calories(value: float | None, extras: dict[str, Any]) -> float | None:
     """A file's energy total, or None (and why, in `extras`) where it is none a body can burn: one
     garbage lap total must not refuse the recording (a client sending one is still refused)."""

@@ -31,6 +31,7 @@ from runhub.formats._common import (
     check_start,
     declaration_first,
     distance_channel,
+    intensity_lap_types,
     localname,
     mask_impossible,
     parse_time,
@@ -383,10 +384,10 @@ def _laps(raw_laps: list[dict[str, Any]], t: np.ndarray, extras: dict[str, Any])
                      if overlaps(start, lap.get("elapsedTime"))), key=lambda pair: pair[0])
     if len(placed) < len(raw_laps):
         extras["gpx_laps_unplaced"] = len(raw_laps) - len(placed)
-    intervals = any((lap.get("intensity") or "").lower() == "resting" for _, lap in placed)
+    types = intensity_lap_types([lap.get("intensity") for _, lap in placed])
     out: list[Lap] = []
     dist = 0.0
-    for start, lap in placed:
+    for (start, lap), lap_type in zip(placed, types, strict=True):
         end_time = start + lap["elapsedTime"] - first
         given = lap.get("distance")
         usable = given is not None and math.isfinite(given) and 0 <= given <= CHANNEL_BOUNDS["distance"][1] - dist
@@ -394,13 +395,11 @@ def _laps(raw_laps: list[dict[str, Any]], t: np.ndarray, extras: dict[str, Any])
         if out and end_time <= (out[-1].end_time or 0.0):
             out[-1].totals.setdefault("merged_laps", []).append(lap)
             continue
-        intensity = (lap.get("intensity") or "").lower()
         out.append(Lap(
             end_time=end_time,
             end_index=max(int(np.searchsorted(t - t[0], end_time + 1e-6, side="right")) - 1, 0),
             end_distance=round(dist, 2) if usable else None,
-            lap_type="recovery" if intensity == "resting" else "work" if intervals and intensity == "active"
-            else "general",
+            lap_type=lap_type,
             trigger=DATA_TRIGGERS.get((lap.get("trigger") or "").lower(), lap.get("trigger") or None),
             basis="time",
             totals=lap,

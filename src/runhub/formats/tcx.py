@@ -26,6 +26,7 @@ from runhub.formats._common import (
     check_start,
     declaration_first,
     device_calories,
+    intensity_lap_types,
     localname,
     mask_impossible,
     parse_time,
@@ -417,10 +418,8 @@ def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.
     timer = dist = 0.0
     prev_end = -math.inf
     prev_raw = 0
-    # Active is the work part of an interval session (one with Resting laps), as FIT's `active`
-    # is (fit.INTENSITY_TYPES); in a run without rests every lap is a general lap
-    intervals = any((tot.get("intensity") or "").lower() == "resting" for _, _, tot in lap_raw)
-    for lap_start, n_raw, tot in lap_raw:
+    types = intensity_lap_types([tot.get("intensity") for _, _, tot in lap_raw])
+    for (lap_start, n_raw, tot), lap_type in zip(lap_raw, types, strict=True):
         timer += tot.get("total_time") or 0.0
         dist += tot.get("distance") or 0.0
         end_index = int(np.searchsorted(raw_kept, n_raw, side="left")) - 1 if n else None
@@ -435,14 +434,12 @@ def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.
             end_time = prev_end
         if end_time is not None:
             prev_end = end_time
-        intensity = (tot.get("intensity") or "").lower()
         out.append(Lap(
             end_time=end_time,
             end_index=end_index if end_index is not None and end_index >= 0 else None,
             end_timer=round(timer, 3) if timer else None,
             end_distance=round(dist, 2) if tot.get("distance") is not None else None,
-            lap_type="recovery" if intensity == "resting" else "work" if intervals and intensity == "active"
-            else "general",
+            lap_type=lap_type,
             trigger=TRIGGERS.get((tot.get("trigger") or "").lower(), tot.get("trigger")),
             basis="timer" if timer else "time",
             totals=tot,
