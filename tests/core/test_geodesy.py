@@ -184,3 +184,15 @@ def test_a_track_cut_at_every_step_is_left_as_recorded() -> None:
     t[:] = 0.0
     got, jumps = _distance(lat, lon, t)
     assert len(jumps) == 0 and got == pytest.approx(ARC / 10, abs=0.02)
+
+
+def test_with_times_a_gap_between_fixes_is_placed_along_its_step() -> None:
+    """With the samples' times, the samples without a fix between two fixes take the step's
+    distance in proportion to their time (3 s of 4 -> 3/4 of the arc); after the last fix the
+    distance holds; across a pause the step adds nothing, so the gap holds too."""
+    lat = np.array([0.0, nan, 1.0, nan])
+    lon = np.array([10.0, nan, 10.0, nan])
+    t = np.array([0.0, 3.0, 4.0, 5.0])
+    _check(cumulative_distance(lat, lon, t=t), [0, 0.75 * ARC, ARC, ARC])
+    _check(cumulative_distance(lat, lon), [0, 0, ARC, ARC])  # without times: held, as before
+    _check(cumulative_distance(lat, lon, pause_steps([1]), t=t), [0, 0, 0, 0])

@@ -277,7 +277,10 @@ def test_a_receiver_jump_is_no_distance_run_and_stays_in_the_track():
     a.validate()
     assert a.channels["longitude"][10] == 10.03
     assert a.extras["gps_jumps_left_out"]["count"] == 1
-    assert analyse(a).summary.distance == pytest.approx(19 * 11.12, rel=0.01)
+    summary = analyse(a).summary
+    assert summary.distance == pytest.approx(19 * 11.12, rel=0.01)
+    # the two seconds bridged around the jump are run at the line's speed, not twice it at once
+    assert summary.max_speed == pytest.approx(11.12, rel=0.01)
     (b,) = gpx.decode(doc.replace(b"<type>9</type>", b""))
     assert b.sport == "generic" and "gps_jumps_left_out" not in b.extras
     assert analyse(b).summary.distance > 4000
@@ -296,6 +299,20 @@ def test_a_real_ride_with_a_jump_put_in_keeps_the_devices_distance(corpus):
     (a,) = gpx.decode(jumped)
     assert a.extras["gps_jumps_left_out"]["count"] == 1
     assert analyse(a).summary.distance == pytest.approx(57567.24, rel=0.005)
+
+
+def test_a_dropout_in_a_tcx_without_distances_is_no_burst_of_speed():
+    """30 s of points without a position (a tunnel) in a TCX without distances, on a line run at
+    1.112 m/s: the distance across the dropout is placed along it in time, so the max speed (a
+    3 s average) is the line's, not 30 steps' distance in one second (~11.9 m/s)."""
+    points = [_point(f"2020-06-01T10:{k // 60:02d}:{k % 60:02d}Z", *((None, None) if 20 <= k < 50 else
+                                                                    (50.0 + k * 1e-5, 10.0)), hr=140)
+              for k in range(61)]
+    (a,) = tcx.decode(_activity("2020-06-01T10:00:00Z", points))
+    a.validate()
+    summary = analyse(a).summary
+    assert summary.distance == pytest.approx(60 * 1.112, rel=0.01)
+    assert summary.max_speed == pytest.approx(1.112, rel=0.01)
 
 
 def test_a_receiver_jump_in_a_tcx_without_distances_is_no_distance_run():
