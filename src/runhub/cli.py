@@ -485,15 +485,21 @@ def reanalyse(
     db = open_db()
     owner = None if every_account else user_id_for(db, user)
     counts = {"changed": 0, "unchanged": 0, "failed": 0}
-    for out in re_.reanalyse(db, owner, dry_run=dry_run):
-        counts[out.status] += 1
-        if as_json:
-            typer.echo(json.dumps(out.to_dict()))
-        elif out.status != "unchanged":
-            what = out.error or ", ".join(f"{k} {_figure(a)} -> {_figure(b)}" for k, (a, b) in out.changes.items())
-            kept = f" (kept as edited: {', '.join(out.kept)})" if out.kept else ""
-            what = what or "its channels, laps or what the file says"
-            typer.echo(f"{out.status:9} {out.activity_id:>7}  from its {out.source}: {what}{kept}")
+    rows = re_.runs(db, owner)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, disable=as_json or not console.is_terminal) as progress:
+        task = progress.add_task("reanalysing", total=len(rows))
+        for out in re_.reanalyse(db, owner, dry_run=dry_run, rows=rows):
+            counts[out.status] += 1
+            progress.advance(task)
+            if as_json:
+                typer.echo(json.dumps(out.to_dict()))
+            elif out.status != "unchanged":
+                what = out.error or ", ".join(f"{k} {_figure(a)} -> {_figure(b)}" for k, (a, b) in out.changes.items())
+                kept = f" (kept as edited: {', '.join(out.kept)})" if out.kept else ""
+                what = what or "its channels, laps or what the file says"
+                progress.console.print(f"{out.status:9} {out.activity_id:>7}  from its {out.source}: {what}{kept}",
+                                       highlight=False, markup=False, soft_wrap=True)
     if not as_json:
         verb = "would change" if dry_run else "changed"
         typer.echo(f"{counts['changed']} {verb}, {counts['unchanged']} unchanged, {counts['failed']} failed")

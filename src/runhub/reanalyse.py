@@ -58,10 +58,9 @@ class Outcome:
                 "changes": {k: list(v) for k, v in self.changes.items()}, "kept": self.kept, "error": self.error}
 
 
-def reanalyse(db: Database, owner_id: int | None = None, *, dry_run: bool = False) -> Iterator[Outcome]:
-    """Reanalyse every run of `owner_id` (None: of every account), in id order, yielding each
-    run's outcome as it is stored (`dry_run`: computed, nothing written). The runs of a file that
-    holds several (a multisport FIT) are read from it together, when its first run comes."""
+def runs(db: Database, owner_id: int | None = None) -> list[Row[Any]]:
+    """The runs `reanalyse` goes through (of `owner_id`, None: of every account), in id order:
+    each one's id, owner, content key and whether its file is kept."""
     with db.connect() as conn:
         q = (select(activities.c.id, activities.c.owner_id, activities.c.content_hash,
                     activity_originals.c.activity_id.is_not(None).label("has_file"))
@@ -69,7 +68,17 @@ def reanalyse(db: Database, owner_id: int | None = None, *, dry_run: bool = Fals
              .where(activities.c.deleted_at.is_(None)).order_by(activities.c.id))
         if owner_id is not None:
             q = q.where(activities.c.owner_id == owner_id)
-        rows = conn.execute(q).all()
+        return list(conn.execute(q).all())
+
+
+def reanalyse(db: Database, owner_id: int | None = None, *, dry_run: bool = False,
+              rows: list[Row[Any]] | None = None) -> Iterator[Outcome]:
+    """Reanalyse every run of `owner_id` (None: of every account; `rows`: those `runs` listed),
+    in id order, yielding each run's outcome as it is stored (`dry_run`: computed, nothing
+    written). The runs of a file that holds several (a multisport FIT) are read from it together,
+    when its first run comes."""
+    if rows is None:
+        rows = runs(db, owner_id)
     by_key = {(r.owner_id, r.content_hash): r.id for r in rows if r.content_hash is not None}
     done: set[int] = set()
     zones: dict[int, Callable[[], str | None]] = {}
@@ -77,10 +86,8 @@ def reanalyse(db: Database, owner_id: int | None = None, *, dry_run: bool = Fals
         if r.id in done:
             continue
         zone = zones.setdefault(r.owner_id, owner_zone(db, r.owner_id))
-        runs = _from_file(db, r, by_key) if r.has_file else None
-        if runs is None:
-            runs = [(r.id, None)]
-        for activity_id, fresh in runs:
+        read = _from_file(db, r, by_key) if r.has_file else None
+        for activity_id, fresh in read if read is not None else [(r.id, None)]:
             done.add(activity_id)
             yield _one(db, activity_id, fresh, zone, dry_run)
 
@@ -104,12 +111,12 @@ def _from_file(db: Database, r: Row[Any], by_key: dict[tuple[int, str], int]
     n = len(decoded)
     if r.content_hash != dedupe_key(digest, 0, n):
         return None
-    runs = []
+    found = []
     for k, a in enumerate(decoded):
         activity_id = r.id if k == 0 else by_key.get((r.owner_id, dedupe_key(digest, k, n)))
         if activity_id is not None:
-            runs.append((activity_id, a))
-    return runs
+            found.append((activity_id, a))
+    return found
 
 
 def _sport_of(db: Database, activity_id: int) -> str:
