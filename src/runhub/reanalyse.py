@@ -60,9 +60,9 @@ class Outcome:
 
 def runs(db: Database, owner_id: int | None = None) -> list[Row[Any]]:
     """The runs `reanalyse` goes through (of `owner_id`, None: of every account), in id order:
-    each one's id, owner, content key and whether its file is kept."""
+    each one's id, owner, sport, content key and whether its file is kept."""
     with db.connect() as conn:
-        q = (select(activities.c.id, activities.c.owner_id, activities.c.content_hash,
+        q = (select(activities.c.id, activities.c.owner_id, activities.c.sport, activities.c.content_hash,
                     activity_originals.c.activity_id.is_not(None).label("has_file"))
              .outerjoin(activity_originals, activity_originals.c.activity_id == activities.c.id)
              .where(activities.c.deleted_at.is_(None)).order_by(activities.c.id))
@@ -101,7 +101,7 @@ def _from_file(db: Database, r: Row[Any], by_key: dict[tuple[int, str], int]
         data, fmt, filename = repo.load_original(conn, r.id) or (b"", "", None)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        options = {"sport": _sport_of(db, r.id)} if fmt == "csv" else {}
+        options = {"sport": r.sport} if fmt == "csv" else {}  # a CSV says no sport: the one it was stored with
         decoded = formats.decode(data, fmt, filename=filename, **options)
     except (FormatError, ActivityError, ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:
         if r.content_hash not in (digest, dedupe_key(digest, 0, 2)):  # a run of it, alone or the first of several
@@ -117,11 +117,6 @@ def _from_file(db: Database, r: Row[Any], by_key: dict[tuple[int, str], int]
         if activity_id is not None:
             found.append((activity_id, a))
     return found
-
-
-def _sport_of(db: Database, activity_id: int) -> str:
-    with db.connect() as conn:
-        return str(conn.execute(select(activities.c.sport).where(activities.c.id == activity_id)).scalar_one())
 
 
 def _one(db: Database, activity_id: int, fresh: Activity | FormatError | None,

@@ -54,8 +54,8 @@ NS_PWR = "http://www.garmin.com/xmlschemas/PowerExtension/v1"
 # other desktop logs read and write them; runhub's exports carry the laps this way too
 NS_DATA = "http://www.cluetrust.com/XML/GPXDATA/1/0"
 _LAP_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?lap[\s>]")
-# GPX+ lap trigger kinds <-> runhub's (tcx.TRIGGERS' names); GPX+ intensity "resting" is a recovery lap
 LAP_OVERRUN_S = 3600.0  # how long after the last sample a GPX+ lap may end
+# GPX+ lap trigger kinds <-> runhub's (tcx.TRIGGERS' names); GPX+ intensity "resting" is a recovery lap
 DATA_TRIGGERS = {"manual": "manual", "distance": "distance", "location": "position", "time": "time",
                  "heart_rate": "heart_rate"}
 
@@ -373,15 +373,16 @@ def _laps(raw_laps: list[dict[str, Any]], t: np.ndarray, extras: dict[str, Any])
     distance bound) is none.
     """
     first, last = float(t[0]), float(t[-1])
+    clock = t - first
 
-    def overlaps(start: float | None, elapsed: float | None) -> bool:
+    def ends_in_recording(start: float | None, elapsed: float | None) -> bool:
         if start is None or elapsed is None or elapsed < 0:
             return False
         return first < start + elapsed <= last + LAP_OVERRUN_S
 
     starts = [parse_time(lap.get("startTime")) for lap in raw_laps]
     placed = sorted(((start, lap) for start, lap in zip(starts, raw_laps, strict=True)
-                     if overlaps(start, lap.get("elapsedTime"))), key=lambda pair: pair[0])
+                     if ends_in_recording(start, lap.get("elapsedTime"))), key=lambda pair: pair[0])
     if len(placed) < len(raw_laps):
         extras["gpx_laps_unplaced"] = len(raw_laps) - len(placed)
     types = intensity_lap_types([lap.get("intensity") for _, lap in placed])
@@ -397,7 +398,7 @@ def _laps(raw_laps: list[dict[str, Any]], t: np.ndarray, extras: dict[str, Any])
             continue
         out.append(Lap(
             end_time=end_time,
-            end_index=max(int(np.searchsorted(t - t[0], end_time + 1e-6, side="right")) - 1, 0),
+            end_index=max(int(np.searchsorted(clock, end_time + 1e-6, side="right")) - 1, 0),
             end_distance=round(dist, 2) if usable else None,
             lap_type=lap_type,
             trigger=DATA_TRIGGERS.get((lap.get("trigger") or "").lower(), lap.get("trigger") or None),
