@@ -111,27 +111,16 @@ def _read_fitfast(data: bytes) -> _Messages:
     """
     import fitfast
 
-    buf, warning = _fitfast_bytes(data)
+    buf, warning, scan = _fitfast_input(data)
     try:
-        scan: _Scan | None = _scan(buf)
-    except ValueError:  # not walkable (an undefined local message...): fitfast alone decides
-        scan = None
-    if scan is not None and scan.plain_cut and scan.records:
-        # cut inside a data message whose definition whole messages used before, under a sound header:
-        # fitfast would read every whole message and stop at the cut with "unexpected EOF" (the
-        # branch below), so it reads the whole messages alone, once (nick.fit: 10 of its 30 ms)
+        records = fitfast.records(buf, "record")
+    except fitfast.FitDecodeError as exc:
+        # only a file fitfast finds cut short, and the walk finds cut inside a message, is read up
+        # to its break here; anything else (garbage definitions...) goes to the verdict
+        if "EOF" not in str(exc) or scan is None or scan.broken_at is None or warning is not None:
+            raise
         buf, warning = _truncated_prefix(buf, scan)
         records = fitfast.records(buf, "record")
-    else:
-        try:
-            records = fitfast.records(buf, "record")
-        except fitfast.FitDecodeError as exc:
-            # only a file fitfast finds cut short, and the walk finds cut inside a message, is read up
-            # to its break here; anything else (garbage definitions...) goes to the verdict
-            if "EOF" not in str(exc) or scan is None or scan.broken_at is None:
-                raise
-            buf, warning = _truncated_prefix(buf, scan)
-            records = fitfast.records(buf, "record")
     msgs = fitfast.parse(scan.others if scan is not None and scan.others is not None else buf)
     msgs.pop("record", None)
     units = {}
@@ -142,6 +131,33 @@ def _read_fitfast(data: bytes) -> _Messages:
 
 
 # ---------------------------------------------------------------------------- fitfast helpers
+def _fitfast_input(data: bytes) -> tuple[bytes, str | None, _Scan | None]:
+    """(the bytes fitfast reads the records from, the warning they carry, the message walk, None
+    where the file is not walkable): the file itself, with a header CRC of 0x0000 restated
+    (`_fitfast_bytes`), or the whole messages before a cut inside a data message whose definition
+    whole messages used before, under a sound header: fitfast would read every whole message and
+    stop at the cut with "unexpected EOF", so it reads the whole messages alone, once (nick.fit:
+    10 of its 30 ms)."""
+    buf, warning = _fitfast_bytes(data)
+    try:
+        scan: _Scan | None = _scan(buf)
+    except ValueError:  # not walkable (an undefined local message...): fitfast alone decides
+        return buf, warning, None
+    if scan.plain_cut and scan.records:
+        buf, warning = _truncated_prefix(buf, scan)
+    return buf, warning, scan
+
+
+def fitfast_input(data: bytes) -> bytes:
+    """The bytes runhub hands fitfast.records for a file (the bench times the reference decoder on
+    them: a file fitfast refuses as it stands has no decode time of its own); the file itself where
+    runhub refuses it before fitfast reads it."""
+    try:
+        return _fitfast_input(data)[0]
+    except (IndexError, ValueError, struct.error):
+        return data
+
+
 # The FIT CRC and the message walk are compiled kernels (fit_walk.py says why).
 
 
