@@ -547,7 +547,7 @@ def _known(db: Database, owner_id: int, lists: _Lists, folder: str, filename: st
         stored = repo.as_imported(conn, same, digest) if same is not None and given else None
     if same is None:
         return _Fresh(data, name, digest)
-    if given and stored is not None and export_lists.changes(given, *stored):
+    if given and stored is not None and export_lists.changes(given, stored):
         return _Fresh(data, name, digest, same)
     try:
         fmt: str | None = formats.sniff(data)

@@ -43,12 +43,13 @@ TABLE_SAYS = "one of the tables of an account export"
 LONG = "Splits: " + ", ".join(["4:50"] * 200)  # longer than runhub's notes allow
 
 
-def _line(strava_id: int, name: str, description: str, filename: str) -> str:
+def _line(strava_id: int, name: str, description: str, filename: str, commute: str = "false",
+          private_note: str = "", gear: str = "") -> str:
     def q(text: str) -> str:
         return '"' + text.replace('"', '""') + '"'
 
     cells = [str(strava_id), q("Jun 1, 2024, 6:30:00 AM"), q(name), "Run", q(description), "2400", "8.1", "",
-             "", "false", "", "", filename]
+             "", commute, q(private_note), q(gear), filename]
     return ",".join(cells + [""] * (46 - len(cells)))
 
 
@@ -258,6 +259,59 @@ def test_the_sport_the_athlete_set_on_strava(db, tmp_path) -> None:
     part = demo.make_run(9, start, minutes=5.0)
     export_lists.apply(part, {"name": "Triathlon", "sport": "hiking"}, alone=False)
     assert (part.name, part.sport) == ("Triathlon", "running")
+
+
+@pytest.mark.parametrize("list_after", [False, True])
+def test_commute_private_note_and_gear_are_kept(db, tmp_path, list_after) -> None:
+    """Strava's Commute, Activity Private Note and Activity Gear exist only in activities.csv (the
+    recording has none of them), so an import that drops them loses them for good: the commute is
+    the run's flag, the note, the gear and the Strava activity's id are kept in
+    app_metadata["strava"]. Imported with the files, or after them (a run still as imported takes
+    them, as it takes a title; the list once more changes nothing)."""
+    owner, _ = make_user(db)
+    root = tmp_path / "export_555"
+    (root / "activities").mkdir(parents=True)
+    start = datetime(2024, 8, 1, 7, 0, tzinfo=UTC)
+    for k in (1, 2, 3):
+        run = demo.make_run(k, start.replace(day=k), minutes=8.0)
+        (root / "activities" / f"{k}.fit").write_bytes(formats.encode(run, "fit"))
+    lines = [
+        HEADER,
+        _line(9001, "To work", "", "activities/1.fit", commute="true", private_note="Knee sore, 2/10.\nIce tonight.",
+              gear="Brooks Ghost 15"),
+        _line(9002, "Easy", "", "activities/2.fit", commute="false", gear="Brooks Ghost 15"),
+        _line(9003, "Home", "", "activities/3.fit", commute="1.0"),  # the raw-number form
+    ]
+    (root / "activities.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected = {
+        "1.fit": (True, {"activity_id": "9001", "private_note": "Knee sore, 2/10.\nIce tonight.",
+                         "gear": "Brooks Ghost 15"}),
+        "2.fit": (False, {"activity_id": "9002", "gear": "Brooks Ghost 15"}),
+        "3.fit": (True, {"activity_id": "9003"}),
+    }
+    if list_after:
+        first = list(ingest_paths(db, owner, sorted((root / "activities").iterdir()), client_id="runhub-cli"))
+        assert all(rs[0].status == "created" for _, rs in first)
+        assert all(not _stored(db, owner, rs[0].activity_id).commute for _, rs in first)
+    paths = sorted(p for p in root.rglob("*") if p.is_file())
+    results = {p.name: rs[0] for p, rs in ingest_paths(db, owner, paths, client_id="runhub-cli")}
+    for name, (commute, strava) in expected.items():
+        assert results[name].status == ("updated" if list_after else "created"), results[name]
+        a = _stored(db, owner, results[name].activity_id)
+        assert (a.commute, a.app_metadata) == (commute, {"strava": strava}), name
+    again = {p.name: rs[0].status for p, rs in ingest_paths(db, owner, paths, client_id="runhub-cli")}
+    assert {again[name] for name in expected} == {"duplicate"}
+    with db.connect() as conn:
+        assert repo.count(conn, owner) == 3
+
+
+def test_the_commute_column_reads_only_what_it_can() -> None:
+    """Commute is true/false (or 1/0 in Strava's raw-number form); anything else says nothing."""
+    lines = [HEADER] + [_line(k, "r", "", f"activities/{k}.fit", commute=c)
+                        for k, c in enumerate(("TRUE", "0", "maybe", ""), start=1)]
+    got = export_lists.listed(("\n".join(lines) + "\n").encode())
+    assert {path: given.get("commute") for path, given in got.items()} == {
+        "activities/1.fit": "true", "activities/2.fit": "false", "activities/3.fit": None, "activities/4.fit": None}
 
 
 RUNKEEPER_HEADER = ("Activity Id,Date,Type,Route Name,Distance (km),Duration,Average Pace,Average Speed (km/h),"

@@ -515,7 +515,7 @@ def test_a_title_longer_than_a_title_is_kept_is_cut_and_kept_whole(db, tmp_path)
     listed = demo.make_run(100, datetime(2024, 7, 5, 6, 0, tzinfo=UTC), minutes=4.0)
     export_lists.apply(listed, {"name": title}, alone=True)
     assert listed.name == title[:255] and listed.extras[NAME_FULL] == title
-    assert not export_lists.changes({"name": title}, title[:255], None, listed.sport)  # as stored: no change
+    assert not export_lists.changes({"name": title}, export_lists.AsListed(title[:255], None, listed.sport, False, {}))
 
 
 def test_a_multisport_tcx_whose_activity_id_is_long_imports_its_parts(db, tmp_path):

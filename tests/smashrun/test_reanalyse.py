@@ -13,6 +13,7 @@ from sqlalchemy import update
 from runhub import reanalyse as re_
 from runhub import sports
 from runhub.formats import FormatError, tcx
+from runhub.formats.export_lists import AsListed
 from runhub.ingest import ingest_activity, ingest_bytes
 from runhub.store import activities as repo
 from runhub.store.tables import activities
@@ -58,7 +59,7 @@ def test_a_run_imported_before_a_reader_fix_is_read_again_from_its_file(api, db,
     with db.connect() as conn:
         assert repo.load_original(conn, aid)[0] == GPX
         # still as the import stored it, for an export list that comes later (export_lists)
-        assert repo.as_imported(conn, aid, after.content_hash) == ("Morning run", None, "running")
+        assert repo.as_imported(conn, aid, after.content_hash) == AsListed("Morning run", None, "running", False, {})
         stored = repo.load_activity(conn, aid, api.user_id)
     # the streams are the file's again, the jumped position in them as recorded
     assert stored is not None and stored.channels["longitude"][10] == 10.03

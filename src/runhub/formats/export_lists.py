@@ -4,7 +4,10 @@ Two apps export a lifetime as its recordings plus one CSV line per activity nami
 * Strava: a zip (or the folder it unpacks to) with the recordings in activities/ as the athlete
   uploaded them (FIT, TCX, GPX, often gzipped) and, at its root, activities.csv, whose Filename
   column names each recording relative to the export's root; its Activity Name, Activity
-  Description and Activity Type (as the athlete last set it) are what the athlete wrote on Strava.
+  Description and Activity Type (as the athlete last set it) are what the athlete wrote on Strava,
+  and so are Commute, Activity Private Note and Activity Gear (the bike or shoes the athlete
+  chose), kept with the Strava activity's id in the run's `app_metadata["strava"]`: runhub has no
+  gear of its own, and a private note is not the description every app reads.
 * Runkeeper (now ASICS Runkeeper): a zip of one GPX file per activity and cardioActivities.csv,
   whose GPX File column names them; its Type and Notes (and a Route Name, when one was chosen).
 The recordings do not carry these (a FIT file has no title at all; Runkeeper's GPX says no
@@ -25,10 +28,11 @@ import io
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from runhub import sports
-from runhub.activity import NAME_MAX, NOTES_MAX, Activity, set_name, set_notes
+from runhub.activity import Activity, set_name, set_notes
 from runhub.formats import FormatError, NotAnActivity, sniff
 
 _BOM = b"\xef\xbb\xbf"
@@ -67,8 +71,9 @@ class Layout:
 
 LAYOUTS = (
     Layout("Strava", "activities.csv", "Activity ID,Activity Date,Activity Name,Activity Type", "Filename",
-           {"Activity Name": "name", "Activity Description": "notes", "Activity Type": "sport"}, _strava_sport,
-           "the files of the export's activities/ folder"),
+           {"Activity Name": "name", "Activity Description": "notes", "Activity Type": "sport", "Commute": "commute",
+            "Activity ID": "strava.activity_id", "Activity Private Note": "strava.private_note",
+            "Activity Gear": "strava.gear"}, _strava_sport, "the files of the export's activities/ folder"),
     Layout("Runkeeper", "cardioactivities.csv", "Activity Id,Date,Type,Route Name", "GPX File",
            {"Route Name": "name", "Notes": "notes", "Type": "sport"}, _named_sport, "the GPX files beside it"),
 )
@@ -87,8 +92,9 @@ def is_activity_list(data: bytes) -> bool:
 
 def listed(data: bytes, root: str = "") -> dict[str, dict[str, str]]:
     """The recording's path (`root` joined with its file column, normalised, '/' separated) -> the
-    attributes the list gives it ({"name": ..., "notes": ..., "sport": runhub's code}, empty or
-    unknown values left out). Lines without a file (activities entered by hand) give nothing,
+    attributes the list gives it ({"name": ..., "notes": ..., "sport": runhub's code, "commute":
+    "true" or "false", "app.field": a value kept in app_metadata[app]}, empty or unknown values
+    left out). Lines without a file (activities entered by hand) give nothing,
     and so does a list that is not UTF-8 CSV: the list only adds to the recordings, so a fault in
     it never stops their import."""
     lay = layout(data)
@@ -109,11 +115,18 @@ def listed(data: bytes, root: str = "") -> dict[str, dict[str, str]]:
             sport = _sport(lay, given.pop("sport", ""))
             if sport is not None:
                 given["sport"] = sport
+            commute = _COMMUTE.get(given.pop("commute", "").lower())
+            if commute is not None:
+                given["commute"] = commute
             if given:
                 out[posixpath.normpath(posixpath.join(root, row[at_file].strip()))] = given
         return out
     except (UnicodeDecodeError, csv.Error):
         return {}
+
+
+# Strava's Commute column: "true"/"false" in today's exports; 1/0 in the raw-number columns
+_COMMUTE = {"true": "true", "1": "true", "1.0": "true", "false": "false", "0": "false", "0.0": "false"}
 
 
 def _sport(lay: Layout, activity_type: str) -> str | None:
@@ -123,7 +136,7 @@ def _sport(lay: Layout, activity_type: str) -> str | None:
     return None if code in (sports.DEFAULT.code, "multisport") else code
 
 
-def apply(a: Activity, given: dict[str, str], alone: bool) -> None:
+def apply(a: Activity | AsListed, given: dict[str, str], alone: bool) -> None:
     """Give `a` what the list says of its recording. The title and the description are the
     athlete's own words, so they win. The sport wins where the file says none, or another one
     (the athlete set it right in the app: a hike the watch recorded as a run), or only the family
@@ -132,21 +145,37 @@ def apply(a: Activity, given: dict[str, str], alone: bool) -> None:
     list's one sport is not every part of a multisport file)."""
     for key, value in given.items():
         if key == "notes":
-            set_notes(a, value)
+            set_notes(a, value)  # type: ignore[arg-type]  # AsListed has what it sets
         elif key == "name":
-            set_name(a, value)
+            set_name(a, value)  # type: ignore[arg-type]
         elif key == "sport":
             a.sport = _sport_after(a.sport, value, alone)
+        elif key == "commute":
+            a.commute = value == "true"
         else:
-            setattr(a, key, value)
+            app, _, name = key.partition(".")
+            a.app_metadata[app] = {**a.app_metadata.get(app, {}), name: value}
 
 
-def changes(given: dict[str, str], name: str | None, notes: str | None, sport: str) -> bool:
-    """Whether `apply` would change a run of one activity stored with this name, notes and sport
-    (a recording imported before its list was)."""
-    return ("name" in given and given["name"][:NAME_MAX] != name
-            or ("notes" in given and given["notes"][:NOTES_MAX] != notes)
-            or _sport_after(sport, given.get("sport", sport), True) != sport)
+@dataclass
+class AsListed:
+    """What the list sets of a run of one activity, as stored (`changes`)."""
+
+    name: str | None
+    notes: str | None
+    sport: str
+    commute: bool
+    app_metadata: dict[str, Any]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def changes(given: dict[str, str], stored: AsListed) -> bool:
+    """Whether `apply` would change a run of one activity stored as `stored` (a recording
+    imported before its list was)."""
+    after = replace(stored, app_metadata=dict(stored.app_metadata), extras={})
+    apply(after, given, alone=True)
+    return (after.name, after.notes, after.sport, after.commute, after.app_metadata) != (
+        stored.name, stored.notes, stored.sport, stored.commute, stored.app_metadata)
 
 
 def _sport_after(sport: str, listed_sport: str, alone: bool) -> str:

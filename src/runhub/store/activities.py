@@ -33,6 +33,7 @@ from sqlalchemy import (
 from runhub.activity import EDITED, REANALYSED, Activity, Lap, Summary
 from runhub.analysis.longitudinal import answer, envelope, grid_index
 from runhub.analysis.mean_max import CURVE_MIN_LEN, GRID
+from runhub.formats.export_lists import AsListed
 from runhub.store import blob
 from runhub.store.filters import in_window
 from runhub.store.statements import InsertRows, Prepared
@@ -749,10 +750,10 @@ def holding_bytes(conn: Connection, owner_id: int, content_hash: str) -> int | N
     return None if found is None else int(found)
 
 
-def as_imported(conn: Connection, activity_id: int, content_hash: str) -> tuple[str | None, str | None, str] | None:
-    """(name, notes, sport) of an activity still as a file import stored it from these bytes: the
-    one activity of its file, not edited, overwritten or deleted since (its updated_at is its
-    created_at, or the time `runhub reanalyse` rewrote it, which changes none of the three); None
+def as_imported(conn: Connection, activity_id: int, content_hash: str) -> AsListed | None:
+    """What an export's list sets of an activity still as a file import stored it from these bytes:
+    the one activity of its file, not edited, overwritten or deleted since (its updated_at is its
+    created_at, or the time `runhub reanalyse` rewrote it, which changes none of these); None
     otherwise."""
     c = activities.c
     row = conn.execute(select(c.name, c.meta, c.sport, c.updated_at, c.created_at).where(
@@ -764,7 +765,7 @@ def as_imported(conn: Connection, activity_id: int, content_hash: str) -> tuple[
     extras = meta.get("extras") or {}
     if row.updated_at != row.created_at and (extras.get(REANALYSED) != row.updated_at.isoformat() or EDITED in extras):
         return None
-    return row.name, meta.get("notes"), row.sport
+    return AsListed(row.name, meta.get("notes"), row.sport, bool(meta.get("commute")), meta.get("app_metadata") or {})
 
 
 def mark_deleted(conn: Connection, activity_id: int, owner_id: int, now: datetime | None = None) -> bool:
