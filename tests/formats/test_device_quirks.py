@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from lxml import etree
 
 from runhub.activity import Activity, ActivityError
 from runhub.analysis import analyse
@@ -343,7 +344,7 @@ GPX_DATA_LAPS = ('<?xml version="1.0"?><gpx version="1.1" creator="x" xmlns="htt
                  "<gpxdata:lap><gpxdata:index>2</gpxdata:index>"
                  "<gpxdata:startTime>2020-06-01T10:00:12.500Z</gpxdata:startTime>"
                  "<gpxdata:elapsedTime>16.5</gpxdata:elapsedTime><gpxdata:distance>180</gpxdata:distance>"
-                 '<gpxdata:trigger kind="distance"/><gpxdata:intensity>resting</gpxdata:intensity></gpxdata:lap>'
+                 '<gpxdata:trigger kind="distance"/><gpxdata:intensity>rest</gpxdata:intensity></gpxdata:lap>'
                  "<gpxdata:lap><gpxdata:index>3</gpxdata:index><gpxdata:distance>5</gpxdata:distance></gpxdata:lap>"
                  "</extensions></gpx>").encode()
 
@@ -362,6 +363,34 @@ def test_gpx_plus_laps_are_the_activitys_laps():
     (b,) = gpx.decode(gpx.encode(a))
     assert [(lap.end_time, lap.end_index, lap.end_distance, lap.lap_type, lap.trigger) for lap in b.laps] == [
         (lap.end_time, lap.end_index, lap.end_distance, lap.lap_type, lap.trigger) for lap in a.laps]
+
+
+
+# ClueTrust's gpxdata10.xsd: intensityKind is "rest" or "active"; triggerKind (the kind attribute)
+# is "manual", "time", "distance", "location" or "hr"
+SCHEMA_INTENSITIES = {"rest", "active"}
+SCHEMA_TRIGGERS = {"manual", "time", "distance", "location", "hr"}
+
+
+def test_gpx_plus_laps_are_written_in_the_schemas_words_and_read_in_others():
+    """runhub writes GPX+ lap intensities and triggers as the schema names them (a recovery lap is
+    "rest", a heart-rate trigger "hr"), and reads what converters from TCX write too: "resting",
+    the kind as the element's text, TCX's TriggerMethod lower-cased ("heartrate")."""
+    (a,) = gpx.decode(GPX_DATA_LAPS)
+    a.laps[0].trigger, a.laps[1].trigger = "heart_rate", "position"
+    out = gpx.encode(a)
+    root = etree.fromstring(out)
+    ns = {"d": "http://www.cluetrust.com/XML/GPXDATA/1/0"}
+    intensities = [x.text for x in root.iterfind(".//d:lap/d:intensity", ns)]
+    kinds = [x.get("kind") for x in root.iterfind(".//d:lap/d:trigger", ns)]
+    assert intensities == ["active", "rest"] and set(intensities) <= SCHEMA_INTENSITIES
+    assert kinds == ["hr", "location"] and set(kinds) <= SCHEMA_TRIGGERS
+    (b,) = gpx.decode(out)
+    assert [(lap.lap_type, lap.trigger) for lap in b.laps] == [("work", "heart_rate"), ("recovery", "position")]
+    as_text = b"<gpxdata:trigger>HeartRate</gpxdata:trigger>"
+    converted = GPX_DATA_LAPS.replace(b'<gpxdata:trigger kind="manual"/>', as_text).replace(b">rest<", b">resting<")
+    (c,) = gpx.decode(converted)
+    assert [(lap.lap_type, lap.trigger) for lap in c.laps] == [("work", "heart_rate"), ("recovery", "distance")]
 
 
 @pytest.mark.parametrize("start, elapsed", [

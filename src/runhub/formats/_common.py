@@ -97,12 +97,12 @@ def distance_channel(channels: dict[str, np.ndarray], sport: str, paused_steps: 
 
 
 def intensity_lap_types(intensities: list[str | None]) -> list[str]:
-    """TCX's and GPX+'s lap intensities (Active, Resting) as lap types: a resting lap is a
-    recovery; an active one is the work of an interval session (one with rests), else a general
-    lap, as FIT's `active` is (fit.INTENSITY_TYPES)."""
-    lower = [(x or "").lower() for x in intensities]
-    intervals = "resting" in lower
-    return ["recovery" if x == "resting" else "work" if intervals and x == "active" else "general" for x in lower]
+    """TCX's and GPX+'s lap intensities (TCX's Active and Resting, GPX+'s active and rest) as lap
+    types: a resting lap is a recovery; an active one is the work of an interval session (one with
+    rests), else a general lap, as FIT's `active` is (fit.INTENSITY_TYPES)."""
+    rests = [(x or "").lower() in ("resting", "rest") for x in intensities]
+    return ["recovery" if rest else "work" if any(rests) and (x or "").lower() == "active" else "general"
+            for x, rest in zip(intensities, rests, strict=True)]
 
 
 def device_calories(value: float | None, extras: dict[str, Any]) -> float | None:

@@ -55,9 +55,13 @@ NS_PWR = "http://www.garmin.com/xmlschemas/PowerExtension/v1"
 NS_DATA = "http://www.cluetrust.com/XML/GPXDATA/1/0"
 _LAP_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?lap[\s>]")
 LAP_OVERRUN_S = 3600.0  # how long after the last sample a GPX+ lap may end
-# GPX+ lap trigger kinds <-> runhub's (tcx.TRIGGERS' names); GPX+ intensity "resting" is a recovery lap
-DATA_TRIGGERS = {"manual": "manual", "distance": "distance", "location": "position", "time": "time",
-                 "heart_rate": "heart_rate"}
+# runhub's lap triggers (tcx.TRIGGERS' names) -> GPX+'s trigger kinds, as its schema (gpxdata10.xsd)
+# names them; read back with the names converters from TCX write (a TriggerMethod lower-cased).
+# Its intensity is "rest" or "active" (a converted TCX's "resting" is read as "rest").
+DATA_TRIGGER_KINDS = {"manual": "manual", "distance": "distance", "position": "location", "time": "time",
+                      "heart_rate": "hr"}
+DATA_TRIGGERS = {kind: ours for ours, kind in DATA_TRIGGER_KINDS.items()} | {"heartrate": "heart_rate",
+                                                                              "heart_rate": "heart_rate"}
 
 # extension element (local name, lower case) -> channel
 EXTENSIONS = {"hr": "heart_rate", "heartrate": "heart_rate", "cad": "cadence", "cadence": "cadence",
@@ -353,8 +357,8 @@ def _data_laps(data: bytes, filename: str | None, max_bytes: int | None) -> list
                     tot[name] = (x.text or "").strip()
                 elif name in ("index", "elapsedTime", "calories", "distance"):
                     tot[name] = xml_float(x.text)
-                elif name == "trigger":
-                    tot[name] = x.get("kind")
+                elif name == "trigger":  # the schema's kind attribute, or the kind as text (some writers)
+                    tot[name] = x.get("kind") or (x.text or "").strip() or None
                 elif name == "intensity":
                     tot[name] = (x.text or "").strip()
                 elif name == "summary" and x.get("name"):
@@ -433,10 +437,10 @@ def _data_laps_xml(a: Activity, t0: float) -> list[str]:
         if lap.end_distance is not None:
             parts.append(f"<gpxdata:distance>{lap.end_distance - begin_distance:.2f}</gpxdata:distance>")
             begin_distance = lap.end_distance
-        kind = next((k for k, v in DATA_TRIGGERS.items() if v == lap.trigger), None)
+        kind = DATA_TRIGGER_KINDS.get(lap.trigger or "")
         if kind is not None:
             parts.append(f'<gpxdata:trigger kind="{kind}"/>')
-        intensity = "resting" if lap.lap_type == "recovery" else "active"
+        intensity = "rest" if lap.lap_type == "recovery" else "active"
         parts.append(f"<gpxdata:intensity>{intensity}</gpxdata:intensity></gpxdata:lap>")
         out.append("".join(parts))
         begin, begin_index = lap.end_time, max(end_index, 0)
