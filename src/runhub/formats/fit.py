@@ -131,6 +131,8 @@ def _read_fitfast(data: bytes) -> _Messages:
 
 
 # ---------------------------------------------------------------------------- fitfast helpers
+
+
 def _fitfast_input(data: bytes) -> tuple[bytes, str | None, _Scan | None]:
     """(the bytes fitfast reads the records from, the warning they carry, the message walk, None
     where the file is not walkable): the file itself, with a header CRC of 0x0000 restated
