@@ -32,6 +32,7 @@ from runhub.formats import FormatError
 from .conftest import CORPUS
 from .test_corpus import decode_upload
 from .test_export_readable import _good
+from .test_roundtrip_bad_input import _beyond_the_schemas
 
 XSD_DIR = Path(os.environ["RUNHUB_XSD_DIR"]) if os.environ.get("RUNHUB_XSD_DIR") else None
 NS = {
@@ -136,3 +137,12 @@ def test_the_demo_runs_export_schema_valid(schemas) -> None:
         for fmt in ("tcx", "gpx"):
             data = formats.encode(a, fmt)
             assert not _errors(schemas[fmt], data), (a.name, fmt, _errors(schemas[fmt], data))
+
+
+def test_readings_past_the_schemas_types_export_schema_valid(schemas) -> None:
+    """Readings runhub accepts that the schemas' types cannot hold (258 bpm, cadence 280, a lap of
+    70,000 kcal: test_roundtrip_bad_input) still make a valid file."""
+    a = _beyond_the_schemas()
+    for fmt in ("tcx", "gpx"):
+        data = formats.encode(a, fmt)
+        assert not _errors(schemas[fmt], data), (fmt, _errors(schemas[fmt], data))

@@ -70,6 +70,39 @@ def test_xml_round_trip_within_resolution(codec, res) -> None:
     assert [lap.end_time for lap in b.laps] == pytest.approx([lap.end_time for lap in a.laps], abs=1e-3)
 
 
+def _beyond_the_schemas() -> Activity:
+    """The fixture with readings runhub accepts (CHANNEL_BOUNDS: heart rate to 260, cadence to 300,
+    CALORIES_MAX 100,000 kcal) that the XML schemas' types cannot hold: TCX's and Garmin's
+    TrackPointExtension's heart rate is an unsignedByte of at least 1 (so at most 255), cadence a
+    CadenceValue_t (unsignedByte, at most 254), a TCX lap's Calories an unsignedShort (65,535)."""
+    a = _activity()
+    a.channels["heart_rate"][10] = 258.0
+    a.channels["heart_rate"][11] = 255.0  # the largest a schema holds: written
+    a.channels["cadence"][20] = 280.0
+    a.channels["cadence"][21] = 254.0
+    a.laps[0].totals["calories"] = 70_000.0
+    a.laps[1].totals["calories"] = 412.0
+    return a.validate()
+
+
+@pytest.mark.parametrize("codec", [tcx, gpx])
+def test_a_reading_the_schemas_cannot_hold_is_written_as_missing(codec) -> None:
+    """One 258 bpm sample must not make a whole export one a strict importer refuses (Garmin
+    Connect validates TCX uploads): it is written as missing, as FIT's writer leaves out what its
+    fields cannot hold; every other reading is written as before. A TCX lap's Calories, which the
+    schema requires, is 0 (unknown) where the total is past its type."""
+    a = _beyond_the_schemas()
+    b = codec.decode(codec.encode(a))[0]
+    hr, cad = b.channels["heart_rate"], b.channels["cadence"]
+    assert np.isnan(hr[10]) and hr[11] == 255.0 and np.isnan(cad[20]) and cad[21] == 254.0
+    keep = np.ones(len(hr), dtype=bool)
+    keep[[10, 20]] = False
+    np.testing.assert_allclose(hr[keep], a.channels["heart_rate"][keep], atol=0.5)
+    np.testing.assert_allclose(cad[keep], a.channels["cadence"][keep], atol=0.5)
+    if codec is tcx:
+        assert [lap.totals.get("calories") for lap in b.laps] == [0.0, 412.0]
+
+
 def test_tcx_pause_on_a_lap_start_is_schema_valid_and_survives() -> None:
     """The fixture's pause falls exactly on its second lap's start. TrainingCenterDatabasev2.xsd:
     Track_t is a sequence of Trackpoint with minOccurs 1 (an empty Track is invalid, and Garmin

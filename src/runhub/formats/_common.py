@@ -105,6 +105,24 @@ def intensity_lap_types(intensities: list[str | None]) -> list[str]:
             for x, rest in zip(intensities, rests, strict=True)]
 
 
+# Whole-number values in the XML formats' schemas: heart rate 1..255 bpm (TCX's and Garmin's
+# TrackPointExtension's unsignedByte, at least 1), cadence 0..254 (their CadenceValue_t), power and
+# kcal 0..65535 (unsignedShort). runhub's plausibility bounds (activity.CHANNEL_BOUNDS, CALORIES_MAX)
+# reach past some of these, and a file a strict importer (Garmin Connect) refuses whole is worse than
+# a reading left out: a value outside is written as missing, as FIT's writer leaves out what its
+# fields cannot hold.
+XML_WHOLE_RANGES = {"heart_rate": (1, 255), "cadence": (0, 254), "power": (0, 65535), "calories": (0, 65535)}
+
+
+def xml_whole(value: float | None, kind: str) -> int | None:
+    """`value` rounded to the whole number the XML formats write, or None where they cannot hold it."""
+    if value is None or not math.isfinite(value):
+        return None
+    lo, hi = XML_WHOLE_RANGES[kind]
+    whole = int(round(value))
+    return whole if lo <= whole <= hi else None
+
+
 def device_calories(value: float | None, extras: dict[str, Any]) -> float | None:
     """A file's energy total, or None (and why, in `extras`) where it is none a body can burn: one
     garbage lap total must not refuse the recording (a client sending one is still refused)."""

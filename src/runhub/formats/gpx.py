@@ -43,6 +43,7 @@ from runhub.formats._common import (
     xml_attr,
     xml_float,
     xml_text,
+    xml_whole,
 )
 from runhub.geodesy import pause_steps
 
@@ -555,17 +556,17 @@ def encode(a: Activity) -> bytes:
         tpx = []
         if (x := val("temperature", i)) is not None:
             tpx.append(f"<gpxtpx:atemp>{x:.1f}</gpxtpx:atemp>")
-        if (x := val("heart_rate", i)) is not None:
-            tpx.append(f"<gpxtpx:hr>{int(round(x))}</gpxtpx:hr>")
-        if (x := val("cadence", i)) is not None:
-            tpx.append(f"<gpxtpx:cad>{int(round(x))}</gpxtpx:cad>")
+        if (hr := xml_whole(val("heart_rate", i), "heart_rate")) is not None:
+            tpx.append(f"<gpxtpx:hr>{hr}</gpxtpx:hr>")
+        if (cad := xml_whole(val("cadence", i), "cadence")) is not None:
+            tpx.append(f"<gpxtpx:cad>{cad}</gpxtpx:cad>")
         if (x := val("speed", i)) is not None:
             tpx.append(f"<gpxtpx:speed>{x:.3f}</gpxtpx:speed>")
         ext = []
         if tpx:
             ext.append("<gpxtpx:TrackPointExtension>" + "".join(tpx) + "</gpxtpx:TrackPointExtension>")
-        if (x := val("power", i)) is not None:
-            ext.append(f"<gpxpx:PowerInWatts>{int(round(x))}</gpxpx:PowerInWatts>")
+        if (watts := xml_whole(val("power", i), "power")) is not None:
+            ext.append(f"<gpxpx:PowerInWatts>{watts}</gpxpx:PowerInWatts>")
         if ext:
             parts.append("<extensions>" + "".join(ext) + "</extensions>")
         parts.append("</trkpt>")

@@ -37,6 +37,7 @@ from runhub.formats._common import (
     well_formed_while,
     xml_float,
     xml_text,
+    xml_whole,
 )
 
 MEDIA_TYPE = "application/vnd.garmin.tcx+xml"
@@ -489,10 +490,10 @@ def _lap_calories(a: Activity, laps: list[Lap]) -> list[int]:
     """Each lap's Calories (TCX requires one, in whole kcal): the lap's own total where the source
     gave one (TCX Calories, FIT total_calories); where no lap has one, the activity's calories
     spread over the laps by clock length, whole numbers that add up to the total (the decoder
-    sums them back); else 0."""
+    sums them back); else 0, and 0 for a total the schema's unsignedShort cannot hold."""
     own = [_lap_total(lap.totals, "calories") for lap in laps]
     if any(c is not None for c in own) or not a.calories or not math.isfinite(a.calories):
-        return [int(round(c)) if c is not None and math.isfinite(c) else 0 for c in own]
+        return [xml_whole(c, "calories") or 0 for c in own]
     ends = [lap.end_time for lap in laps]
     if len(laps) == 1 or any(e is None for e in ends):
         weights = np.ones(len(laps))
@@ -505,7 +506,7 @@ def _lap_calories(a: Activity, laps: list[Lap]) -> list[int]:
     # largest remainders take the kcal left, so the laps add up to the activity's total
     for i in np.argsort(-(share - whole), kind="stable")[: int(round(a.calories)) - int(whole.sum())]:
         whole[i] += 1
-    return whole.tolist()
+    return [xml_whole(c, "calories") or 0 for c in whole.tolist()]
 
 
 def _lap_heart_rate(a: Activity, tot: dict[str, Any], i0: int, i1: int) -> tuple[int | None, int | None]:
@@ -521,10 +522,7 @@ def _lap_heart_rate(a: Activity, tot: dict[str, Any], i0: int, i1: int) -> tuple
             avg = float(seg.mean()) if avg is None else avg
             mx = float(seg.max()) if mx is None else mx
 
-    def bpm(v: float | None) -> int | None:
-        return int(round(v)) if v is not None and math.isfinite(v) and v > 0 else None
-
-    return bpm(avg), bpm(mx)
+    return xml_whole(avg, "heart_rate"), xml_whole(mx, "heart_rate")
 
 
 def encode(a: Activity) -> bytes:
@@ -637,18 +635,18 @@ def _trackpoint_xml(ch: dict[str, np.ndarray], i: int, t0: float, run: bool) -> 
         parts.append(f"<AltitudeMeters>{_num(x, 3)}</AltitudeMeters>")
     if (x := v("distance")) is not None:
         parts.append(f"<DistanceMeters>{_num(x, 3)}</DistanceMeters>")
-    if (x := v("heart_rate")) is not None:
-        parts.append(f"<HeartRateBpm><Value>{int(round(x))}</Value></HeartRateBpm>")
-    cad = v("cadence")
+    if (hr := xml_whole(v("heart_rate"), "heart_rate")) is not None:
+        parts.append(f"<HeartRateBpm><Value>{hr}</Value></HeartRateBpm>")
+    cad = xml_whole(v("cadence"), "cadence")
     if cad is not None and not run:
-        parts.append(f"<Cadence>{int(round(cad))}</Cadence>")
+        parts.append(f"<Cadence>{cad}</Cadence>")
     ext = []
     if (x := v("speed")) is not None:
         ext.append(f"<ns3:Speed>{_num(x, 3)}</ns3:Speed>")
     if cad is not None and run:
-        ext.append(f"<ns3:RunCadence>{int(round(cad))}</ns3:RunCadence>")
-    if (x := v("power")) is not None:
-        ext.append(f"<ns3:Watts>{int(round(x))}</ns3:Watts>")
+        ext.append(f"<ns3:RunCadence>{cad}</ns3:RunCadence>")
+    if (watts := xml_whole(v("power"), "power")) is not None:
+        ext.append(f"<ns3:Watts>{watts}</ns3:Watts>")
     if ext:
         parts.append("<Extensions><ns3:TPX>" + "".join(ext) + "</ns3:TPX></Extensions>")
     parts.append("</Trackpoint>")
