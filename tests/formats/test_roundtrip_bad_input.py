@@ -103,6 +103,19 @@ def test_a_reading_the_schemas_cannot_hold_is_written_as_missing(codec) -> None:
         assert [lap.totals.get("calories") for lap in b.laps] == [0.0, 412.0]
 
 
+@pytest.mark.parametrize("codec", [tcx, gpx])
+def test_the_antimeridian_is_written_as_the_schemas_hold_it(codec) -> None:
+    """GPX's longitudeType and TCX's DegreesLongitude_t hold -180 <= lon < 180: a point at 180 deg
+    (or close enough to be written as 180.0000000 at 1e-7 deg) is written at -180, the same
+    meridian, and reads back there."""
+    a = _activity()
+    a.channels["longitude"][[0, 1, 2]] = [180.0, 179.99999996, 179.9999999]
+    data = codec.encode(a.validate()).decode()
+    assert "180.0000000" not in data.replace("-180.0000000", "")
+    b = codec.decode(data.encode())[0]
+    assert list(b.channels["longitude"][:3]) == [-180.0, -180.0, 179.9999999]
+
+
 def test_tcx_pause_on_a_lap_start_is_schema_valid_and_survives() -> None:
     """The fixture's pause falls exactly on its second lap's start. TrainingCenterDatabasev2.xsd:
     Track_t is a sequence of Trackpoint with minOccurs 1 (an empty Track is invalid, and Garmin

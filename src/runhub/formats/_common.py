@@ -123,6 +123,14 @@ def xml_whole(value: float | None, kind: str) -> int | None:
     return whole if lo <= whole <= hi else None
 
 
+def xml_longitude(lon: float) -> str:
+    """A longitude as the XML formats write it, to 1e-7 deg: their schemas hold -180 <= lon < 180
+    (GPX's longitudeType, TCX's DegreesLongitude_t), so 180 (or a value that rounds to it) is
+    written as -180, the same meridian."""
+    text = f"{lon:.7f}"
+    return "-180.0000000" if text == "180.0000000" else text
+
+
 def device_calories(value: float | None, extras: dict[str, Any]) -> float | None:
     """A file's energy total, or None (and why, in `extras`) where it is none a body can burn: one
     garbage lap total must not refuse the recording (a client sending one is still refused)."""

@@ -42,6 +42,7 @@ from runhub.formats._common import (
     well_formed_while,
     xml_attr,
     xml_float,
+    xml_longitude,
     xml_text,
     xml_whole,
 )
@@ -422,7 +423,7 @@ def _data_laps_xml(a: Activity, t0: float) -> list[str]:
     def point(tag: str, i: int) -> str:
         if lat is None or lon is None or not 0 <= i < len(lat) or not np.isfinite(lat[i] + lon[i]):
             return ""
-        return f'<gpxdata:{tag} lat="{lat[i]:.7f}" lon="{lon[i]:.7f}"/>'
+        return f'<gpxdata:{tag} lat="{lat[i]:.7f}" lon="{xml_longitude(lon[i])}"/>'
 
     out: list[str] = []
     begin, begin_index, begin_distance = 0.0, 0, 0.0
@@ -549,7 +550,7 @@ def encode(a: Activity) -> bytes:
             lines.append("</trkseg><trkseg>")
         if lat is None or lon is None or math.isnan(lat[i]) or math.isnan(lon[i]):
             continue
-        parts = [f'<trkpt lat="{lat[i]:.7f}" lon="{lon[i]:.7f}">']
+        parts = [f'<trkpt lat="{lat[i]:.7f}" lon="{xml_longitude(lon[i])}">']
         if (x := val("altitude", i)) is not None:
             parts.append(f"<ele>{x:.3f}</ele>")
         parts.append(f"<time>{_fmt_time(t0 + float(ch['time'][i]))}</time>")

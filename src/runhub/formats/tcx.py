@@ -36,6 +36,7 @@ from runhub.formats._common import (
     well_formed,
     well_formed_while,
     xml_float,
+    xml_longitude,
     xml_text,
     xml_whole,
 )
@@ -630,7 +631,7 @@ def _trackpoint_xml(ch: dict[str, np.ndarray], i: int, t0: float, run: bool) -> 
     lat, lon = v("latitude"), v("longitude")
     if lat is not None and lon is not None:
         parts.append(f"<Position><LatitudeDegrees>{lat:.7f}</LatitudeDegrees>"
-                     f"<LongitudeDegrees>{lon:.7f}</LongitudeDegrees></Position>")
+                     f"<LongitudeDegrees>{xml_longitude(lon)}</LongitudeDegrees></Position>")
     if (x := v("altitude")) is not None:
         parts.append(f"<AltitudeMeters>{_num(x, 3)}</AltitudeMeters>")
     if (x := v("distance")) is not None:
