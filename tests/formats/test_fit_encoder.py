@@ -14,7 +14,7 @@ from runhub import formats
 from runhub.activity import Activity
 from runhub.formats import FormatError, fit_encode
 
-from .conftest import CORPUS, corpus_files
+from .conftest import CORPUS, corpus_files, random_activity
 from .test_fit_roundtrip import _full_run
 
 
@@ -78,3 +78,59 @@ def test_every_corpus_activity_writes_the_sdks_bytes(monkeypatch, corpus):
             assert fast == plain, path.name
             checked += 1
     assert checked >= 40, f"only {checked} activities written ({CORPUS})"
+
+
+def test_a_total_a_field_cannot_hold_is_left_out_not_wrapped(monkeypatch):
+    """A session's total_calories is a uint16 (65,534 at most, 65,535 being FIT's invalid) and
+    max_heart_rate a uint8 (254): runhub accepts 100,000 kcal and 260 bpm, and the Encoder masks
+    an integer to its width, so 75,949 kcal read back as 10,413 (75,949 - 65,536) and 258 bpm as 2.
+    Such a total is written as missing; one the field holds is written as it is. Read back with
+    the Garmin SDK's own decoder."""
+    from garmin_fit_sdk import Decoder, Stream
+
+    def session(calories: float, hr_max: float) -> dict:
+        a = _full_run(seed=4)
+        a.calories = calories
+        a.summary.heart_rate_average, a.summary.heart_rate_max = 150.0, hr_max
+        fast, plain = both(a, monkeypatch)
+        assert fast == plain  # the same message, left out before either encoder sees it
+        messages, errors = Decoder(Stream.from_byte_array(bytearray(fast))).read()
+        assert not errors
+        (s,) = messages["session_mesgs"]
+        return s
+
+    s = session(75_949.0, 258.0)
+    assert "total_calories" not in s and "max_heart_rate" not in s
+    s = session(65_534.0, 254.0)
+    assert (s["total_calories"], s["max_heart_rate"]) == (65_534, 254)
+
+
+def test_activities_drawn_at_random_write_fit_files_the_sdk_reads_true():
+    """300 activities drawn within runhub's bounds (readings at the bounds half the time, totals up
+    to CALORIES_MAX, a fixed seed): each FIT file passes the Garmin SDK's integrity check and reads
+    without errors, and every reading and total it holds is the one written (within the field's
+    resolution, here 1 unit), never a wrapped one; a reading the field cannot hold is missing."""
+    from garmin_fit_sdk import Decoder, Stream
+
+    rng = np.random.default_rng(20261130)
+    checked = 0
+    for _ in range(300):
+        a = random_activity(rng)
+        if a is None:
+            continue
+        data = fit_encode.encode(a)
+        assert Decoder(Stream.from_byte_array(bytearray(data))).check_integrity()
+        messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read()
+        assert not errors
+        (s,) = messages["session_mesgs"]
+        if "total_calories" in s:
+            assert abs(s["total_calories"] - a.calories) <= 0.5
+        (b,) = formats.decode(data)
+        for name in ("heart_rate", "cadence", "power", "temperature", "altitude"):
+            if name not in a.channels or name not in b.channels or b.n_samples != a.n_samples:
+                continue  # sub-second samples come back at 1 Hz (fit_encode's docstring)
+            x, y = a.channels[name], b.channels[name]
+            both_known = np.isfinite(x) & np.isfinite(y)
+            assert np.all(np.abs(x[both_known] - y[both_known]) <= 1.0), name
+            checked += 1
+    assert checked >= 100

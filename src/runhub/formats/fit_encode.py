@@ -129,18 +129,43 @@ _INT_RANGES = {"sint8": (-128, 126), "uint8": (0, 254), "sint16": (-32768, 32766
                "sint32": (-2**31, 2**31 - 2), "uint32": (0, 2**32 - 2)}  # the top value is FIT's "invalid"
 
 
+def _field_range(fp: dict[str, Any]) -> tuple[int, int, float, float] | None:
+    """(lowest, highest raw value, scale, offset) of an integer field; None for any other."""
+    rng = _INT_RANGES.get(fp["base_type"])
+    if rng is None:
+        return None
+    one = len(fp["components"]) <= 1
+    return rng[0], rng[1], fp["scale"][0] if one else 1, fp["offset"][0] if one else 0
+
+
 def _representable(arr: np.ndarray, fp: dict[str, Any]) -> np.ndarray:
     """`arr` with values the field cannot hold (past its base type once scaled) made missing:
     writing them would wrap or turn into FIT's invalid value, and a wrong number is worse than none."""
-    rng = _INT_RANGES.get(fp["base_type"])
+    rng = _field_range(fp)
     if rng is None:
         return arr
-    scale = fp["scale"][0] if len(fp["components"]) <= 1 else 1
-    offset = fp["offset"][0] if len(fp["components"]) <= 1 else 0
+    lo, hi, scale, offset = rng
     with np.errstate(invalid="ignore"):
         raw = np.round((arr + offset) * scale)
-        bad = (raw < rng[0]) | (raw > rng[1])
+        bad = (raw < lo) | (raw > hi)
     return np.where(bad, np.nan, arr) if bad.any() else arr
+
+
+def _held(msg: dict[str, Any], mesg_num: int) -> dict[str, Any]:
+    """A lap or session message without the numbers its fields cannot hold, as `_representable`
+    does for records: the Encoder masks an integer to its type's width, so a session of 75,949
+    kcal (runhub accepts up to CALORIES_MAX) would read back as 10,413."""
+    from garmin_fit_sdk import Profile
+
+    fields = {f["name"]: f for f in Profile["messages"][mesg_num]["fields"].values()}
+    out = {}
+    for key, v in msg.items():
+        fp = fields.get(key)
+        rng = _field_range(fp) if fp is not None and type(v) in (int, float) else None
+        if rng is not None and math.isfinite(v) and not rng[0] <= round((v + rng[3]) * rng[2]) <= rng[1]:
+            continue
+        out[key] = v
+    return out
 
 
 def _whole_seconds(t: np.ndarray) -> np.ndarray:
@@ -406,8 +431,9 @@ def encode(a: Activity) -> bytes:
     timer = timer_seconds(a)[kept] if n else np.zeros(0)
     laps = _laps(a, kept, stamps, timer, start_s)
     for k, lap in enumerate(laps):
-        enc.write_mesg({"mesg_num": nums["lap"], "message_index": k, "event": "lap", "event_type": "stop", **lap})
-    session = {"mesg_num": nums["session"], **_session(a, laps, t0, t_end, timer, kept)}
+        enc.write_mesg(_held({"mesg_num": nums["lap"], "message_index": k, "event": "lap", "event_type": "stop",
+                              **lap}, nums["lap"]))
+    session = _held({"mesg_num": nums["session"], **_session(a, laps, t0, t_end, timer, kept)}, nums["session"])
     if export_key is not None:
         session["developer_fields"] = {export_key: int(a.id)}
     enc.write_mesg(session)
