@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from lxml import etree
 
+from runhub import formats
 from runhub.activity import Activity, ActivityError
 from runhub.analysis import analyse
 from runhub.formats import FormatError, NotAnActivity, fit, gpx, tcx
@@ -407,3 +408,25 @@ def test_a_gpx_plus_lap_off_the_recording_is_unplaced_not_a_refusal(start, elaps
     (a,) = gpx.decode(doc)
     a.validate()
     assert [lap.end_time for lap in a.laps] == [12.5] and a.extras["gpx_laps_unplaced"] == 2
+
+
+FRACTIONAL = ("2020-06-01T10:00:00Z", "2020-06-01T10:00:01.1Z", "2020-06-01T10:00:02.3Z", "2020-06-01T10:00:03.456789Z",
+              "2020-06-01T10:00:04.7Z")
+
+
+def test_sub_second_times_are_the_clock_the_file_wrote():
+    """A file's times to the tenth or the microsecond are its clock exactly: 1.1 s after the start
+    is the float64 nearest 1.1 (what Python reads "1.1" as, and what a CSV's timestamp 10:00:01.1
+    gives), not the difference of two times of day parsed to float64 (off by up to ~1e-7 s at
+    1.6e9 s). A CSV export therefore reads back to the same bits."""
+    expected = [0.0, 1.1, 2.3, 3.456789, 4.7]
+    (a,) = tcx.decode(_activity(FRACTIONAL[0], [_point(t, 50.0 + k * 1e-5, 10.0) for k, t in enumerate(FRACTIONAL)]))
+    gpx_doc = ('<gpx version="1.1" creator="x" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
+               + "".join(f'<trkpt lat="{50 + k * 1e-5}" lon="10"><time>{t}</time></trkpt>'
+                         for k, t in enumerate(FRACTIONAL))
+               + "</trkseg></trk></gpx>").encode()
+    (b,) = gpx.decode(gpx_doc)
+    for act in (a, b):
+        assert act.channels["time"].tolist() == expected
+        (back,) = formats.decode(formats.encode(act, "csv"), filename="x.csv", sport="running")
+        assert back.channels["time"].tolist() == expected

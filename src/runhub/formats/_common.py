@@ -179,6 +179,16 @@ def strictly_increasing(t: np.ndarray, cols: dict[str, np.ndarray]) -> tuple[np.
 EARLIEST_YEAR = 1980  # no consumer GPS or heart-rate recorder wrote files before this
 
 
+def clock_since(ts: Any, first: float) -> Any:
+    """Seconds from `first` to `ts` (Unix seconds parsed from a file's text: an array or one), on
+    whole microseconds. Parsed to float64, a time of day is off by up to ~1.2e-7 s (float64's step
+    at 1.7e9 s is 2.4e-7 s), so their plain difference is too; the files write a time to the
+    microsecond at most, so the nearest whole microsecond is the one written (the error and the
+    product's rounding stay under half of one), and the clock is the written one, correctly
+    rounded: as a CSV's (its timestamps to the microsecond) or Python's timedelta gives it."""
+    return (np.round(np.multiply(ts, 1e6)) - round(first * 1e6)) / 1e6
+
+
 def check_start(start: datetime, fmt: str, filename: str | None, location: str) -> None:
     """A start before 1980 or after tomorrow is a broken clock, not an activity."""
     latest = datetime.now(UTC) + timedelta(days=1)

@@ -48,7 +48,7 @@ import numpy as np
 from runhub import zones
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, Summary
 from runhub.formats import FormatError
-from runhub.formats._common import device_calories, mask_impossible, running_spans, timer_channel
+from runhub.formats._common import clock_since, device_calories, mask_impossible, running_spans, timer_channel
 
 FMT = "apple_health"
 HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
@@ -431,7 +431,7 @@ def activities(workouts: list[Workout], samples: dict[str, tuple[np.ndarray, ...
             a.utc_offset = date_offset
             a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED
         if len(times):
-            a.channels = {"time": times - start, **channels}
+            a.channels = {"time": clock_since(times, start), **channels}
             a.pauses = _pauses(w.events, times)
             a.laps = _laps(w.events, times)
             # the watch says when it paused: its timer, exactly (samples go on while it is paused),

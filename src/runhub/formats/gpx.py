@@ -29,6 +29,7 @@ from runhub.activity import CHANNEL_BOUNDS, OFFSET_SOURCE, OFFSET_UNSTATED, Acti
 from runhub.formats import EXPORT_OF, WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
+    clock_since,
     declaration_first,
     distance_channel,
     intensity_lap_types,
@@ -320,7 +321,7 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         i = int(np.searchsorted(raw_kept, b, side="left"))
         if 1 <= i < n and (not pauses or i > pauses[-1]):
             pauses.append(i)
-    channels: dict[str, np.ndarray] = {"time": t - t[0]}
+    channels: dict[str, np.ndarray] = {"time": clock_since(t, float(t[0]))}
     for k, arr in arrays.items():
         if not np.isnan(arr).all():
             channels[k] = arr
@@ -379,7 +380,7 @@ def _laps(raw_laps: list[dict[str, Any]], t: np.ndarray, extras: dict[str, Any])
     distance bound) is none.
     """
     first, last = float(t[0]), float(t[-1])
-    clock = t - first
+    clock = clock_since(t, first)
 
     def ends_in_recording(start: float | None, elapsed: float | None) -> bool:
         if start is None or elapsed is None or elapsed < 0:
@@ -395,7 +396,7 @@ def _laps(raw_laps: list[dict[str, Any]], t: np.ndarray, extras: dict[str, Any])
     out: list[Lap] = []
     dist = 0.0
     for (start, lap), lap_type in zip(placed, types, strict=True):
-        end_time = start + lap["elapsedTime"] - first
+        end_time = float(clock_since(start, first)) + lap["elapsedTime"]
         given = lap.get("distance")
         usable = given is not None and math.isfinite(given) and 0 <= given <= CHANNEL_BOUNDS["distance"][1] - dist
         dist += given if usable else 0.0

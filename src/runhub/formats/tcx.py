@@ -24,6 +24,7 @@ from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, set_n
 from runhub.formats import EXPORT_OF, WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
+    clock_since,
     declaration_first,
     device_calories,
     intensity_lap_types,
@@ -316,7 +317,7 @@ def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, P
         a.extras["dropped_points"] = {"count": dropped, "why": "time not after the previous point"}
     channels: dict[str, np.ndarray] = {}
     if len(t):
-        channels["time"] = t - first
+        channels["time"] = clock_since(t, first)
         for k, arr in arrays.items():
             if not np.isnan(arr).all():
                 channels[k] = arr
@@ -430,7 +431,7 @@ def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.
         # total time put it, not at the last point of the lap before
         end_time = last_point
         if (last_point is None or n_raw == prev_raw) and lap_start is not None and tot.get("total_time") is not None:
-            end_time = lap_start - first + tot["total_time"]
+            end_time = float(clock_since(lap_start, first)) + tot["total_time"]
         prev_raw = n_raw
         if end_time is not None and end_time < prev_end:
             end_time = prev_end

@@ -31,6 +31,7 @@ from runhub.activity import Activity
 from runhub.formats import FormatError
 from runhub.formats._common import (
     check_start,
+    clock_since,
     distance_channel,
     mask_impossible,
     quarantine_backward_distance,
@@ -165,7 +166,7 @@ def _finish(times: list[float], offset: int, values: dict[str, list[float]] | di
     a.extras["csv_layout"] = source
     if dropped:
         a.extras["dropped_points"] = {"count": dropped, "why": "time not after the previous sample"}
-    channels: dict[str, np.ndarray] = {"time": t - t[0]}
+    channels: dict[str, np.ndarray] = {"time": clock_since(t, float(t[0]))}
     for name, arr in cols.items():
         if not np.isnan(arr).all():
             channels[name] = arr
