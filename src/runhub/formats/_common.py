@@ -114,8 +114,22 @@ def intensity_lap_types(intensities: list[str | None]) -> list[str]:
 XML_WHOLE_RANGES = {"heart_rate": (1, 255), "cadence": (0, 254), "power": (0, 65535), "calories": (0, 65535)}
 
 
+def xml_whole_channels(channels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`channels` with heart rate, cadence and power rounded to the whole numbers the XML formats
+    write, NaN where they cannot hold them (once per activity, not per sample)."""
+    out = dict(channels)
+    for name in ("heart_rate", "cadence", "power"):
+        if name in out:
+            lo, hi = XML_WHOLE_RANGES[name]
+            whole = np.round(out[name])
+            with np.errstate(invalid="ignore"):
+                out[name] = np.where((whole >= lo) & (whole <= hi), whole, np.nan)
+    return out
+
+
 def xml_whole(value: float | None, kind: str) -> int | None:
-    """`value` rounded to the whole number the XML formats write, or None where they cannot hold it."""
+    """One total (a lap's heart rate, its kcal) as the whole number the XML formats write, or None
+    where they cannot hold it (XML_WHOLE_RANGES)."""
     if value is None or not math.isfinite(value):
         return None
     lo, hi = XML_WHOLE_RANGES[kind]

@@ -45,7 +45,7 @@ from runhub.formats._common import (
     xml_float,
     xml_longitude,
     xml_text,
-    xml_whole,
+    xml_whole_channels,
 )
 from runhub.geodesy import pause_steps
 
@@ -528,6 +528,7 @@ def encode(a: Activity) -> bytes:
     if positioned < 2:  # what `decode` refuses: no track point, or one point in time
         raise FormatError(f"GPX holds track points with a position, and this activity has {positioned} (an indoor "
                           "or pool activity, or a summary only): FIT, TCX and CSV carry it", format="gpx")
+    ch = xml_whole_channels(ch)  # heart rate, cadence, power: whole, within the schemas' ranges
     t0 = a.start.timestamp()
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<gpx version="1.1" creator={xml_attr(a.device_name or "runhub")} xmlns="{NS}" '
@@ -558,17 +559,17 @@ def encode(a: Activity) -> bytes:
         tpx = []
         if (x := val("temperature", i)) is not None:
             tpx.append(f"<gpxtpx:atemp>{x:.1f}</gpxtpx:atemp>")
-        if (hr := xml_whole(val("heart_rate", i), "heart_rate")) is not None:
-            tpx.append(f"<gpxtpx:hr>{hr}</gpxtpx:hr>")
-        if (cad := xml_whole(val("cadence", i), "cadence")) is not None:
-            tpx.append(f"<gpxtpx:cad>{cad}</gpxtpx:cad>")
+        if (x := val("heart_rate", i)) is not None:
+            tpx.append(f"<gpxtpx:hr>{int(x)}</gpxtpx:hr>")
+        if (x := val("cadence", i)) is not None:
+            tpx.append(f"<gpxtpx:cad>{int(x)}</gpxtpx:cad>")
         if (x := val("speed", i)) is not None:
             tpx.append(f"<gpxtpx:speed>{x:.3f}</gpxtpx:speed>")
         ext = []
         if tpx:
             ext.append("<gpxtpx:TrackPointExtension>" + "".join(tpx) + "</gpxtpx:TrackPointExtension>")
-        if (watts := xml_whole(val("power", i), "power")) is not None:
-            ext.append(f"<gpxpx:PowerInWatts>{watts}</gpxpx:PowerInWatts>")
+        if (x := val("power", i)) is not None:
+            ext.append(f"<gpxpx:PowerInWatts>{int(x)}</gpxpx:PowerInWatts>")
         if ext:
             parts.append("<extensions>" + "".join(ext) + "</extensions>")
         parts.append("</trkpt>")

@@ -40,6 +40,7 @@ from runhub.formats._common import (
     xml_longitude,
     xml_text,
     xml_whole,
+    xml_whole_channels,
 )
 
 MEDIA_TYPE = "application/vnd.garmin.tcx+xml"
@@ -536,7 +537,7 @@ def encode(a: Activity) -> bytes:
     sport = "Running" if sports.is_running(a.sport) else "Biking" if a.sport.startswith("cycling") else "Other"
     run = sport == "Running"
     t0 = a.start.timestamp()
-    ch = a.channels
+    ch = xml_whole_channels(a.channels)
     n = a.n_samples
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<TrainingCenterDatabase xmlns="{NS}" xmlns:ns3="{NS_X}">', "<Activities>",
@@ -637,18 +638,18 @@ def _trackpoint_xml(ch: dict[str, np.ndarray], i: int, t0: float, run: bool) -> 
         parts.append(f"<AltitudeMeters>{_num(x, 3)}</AltitudeMeters>")
     if (x := v("distance")) is not None:
         parts.append(f"<DistanceMeters>{_num(x, 3)}</DistanceMeters>")
-    if (hr := xml_whole(v("heart_rate"), "heart_rate")) is not None:
-        parts.append(f"<HeartRateBpm><Value>{hr}</Value></HeartRateBpm>")
-    cad = xml_whole(v("cadence"), "cadence")
+    if (x := v("heart_rate")) is not None:  # whole and within the schema's range (xml_whole_channels)
+        parts.append(f"<HeartRateBpm><Value>{int(x)}</Value></HeartRateBpm>")
+    cad = v("cadence")
     if cad is not None and not run:
-        parts.append(f"<Cadence>{cad}</Cadence>")
+        parts.append(f"<Cadence>{int(cad)}</Cadence>")
     ext = []
     if (x := v("speed")) is not None:
         ext.append(f"<ns3:Speed>{_num(x, 3)}</ns3:Speed>")
     if cad is not None and run:
-        ext.append(f"<ns3:RunCadence>{cad}</ns3:RunCadence>")
-    if (watts := xml_whole(v("power"), "power")) is not None:
-        ext.append(f"<ns3:Watts>{watts}</ns3:Watts>")
+        ext.append(f"<ns3:RunCadence>{int(cad)}</ns3:RunCadence>")
+    if (x := v("power")) is not None:
+        ext.append(f"<ns3:Watts>{int(x)}</ns3:Watts>")
     if ext:
         parts.append("<Extensions><ns3:TPX>" + "".join(ext) + "</ns3:TPX></Extensions>")
     parts.append("</Trackpoint>")
