@@ -135,3 +135,33 @@ def test_every_export_reads_back_or_is_refused_up_front(rel: str, corpus: Path) 
             tol = timer_tolerance(a, fmt)
             if shown is not None and tol is not None:
                 assert abs(time_base(back).timer - shown) <= tol, (fmt, time_base(back).timer, shown)
+
+
+@pytest.mark.parametrize("rel", _good() or ["(no corpus)"])
+def test_gpxpy_reads_every_gpx_export_as_written(rel: str, corpus: Path) -> None:
+    """Another reader's view of runhub's GPX (gpxpy, which FitTrackee and many other tools read GPX
+    with): one track point per sample with a position, at its position to 1e-7 deg and its time to
+    the millisecond, a new segment after each pause, the run's name and the elevations."""
+    import gpxpy
+
+    for a in decode_upload((CORPUS / rel).read_bytes(), Path(rel).name):
+        if cannot_carry(a, "gpx") is not None:
+            continue
+        g = gpxpy.parse(formats.encode(a, "gpx").decode())
+        (track,) = g.tracks
+        points = [p for seg in track.segments for p in seg.points]
+        lat, lon = a.channels["latitude"], a.channels["longitude"]
+        has = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+        assert len(points) == len(has)
+        np.testing.assert_allclose([p.latitude for p in points], lat[has], rtol=0, atol=5.1e-8)
+        np.testing.assert_allclose([p.longitude for p in points], lon[has], rtol=0, atol=5.1e-8)
+        when = np.array([(p.time - a.start).total_seconds() for p in points])
+        np.testing.assert_allclose(when, a.channels["time"][has], rtol=0, atol=5e-4 + 1e-6)
+        # a segment starts at each pause that falls among the written points
+        breaks = {int(np.searchsorted(has, p)) for p in a.pauses} - {0, len(has)}
+        assert len(track.segments) == 1 + len(breaks)
+        assert track.name == (a.name or None)
+        if "altitude" in a.channels:
+            alt = a.channels["altitude"][has]
+            got = np.array([np.nan if p.elevation is None else p.elevation for p in points])
+            np.testing.assert_allclose(got, alt, rtol=0, atol=5e-4 + 1e-9)

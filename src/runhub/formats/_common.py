@@ -137,6 +137,12 @@ def xml_whole(value: float | None, kind: str) -> int | None:
     return whole if lo <= whole <= hi else None
 
 
+def xml_time(unix: float) -> str:
+    """A time as the XML formats write it: UTC, to the nearest millisecond (ISO 8601, "Z")."""
+    ms = round(unix * 1000)
+    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+
+
 def xml_longitude(lon: float) -> str:
     """A longitude as the XML formats write it, to 1e-7 deg: their schemas hold -180 <= lon < 180
     (GPX's longitudeType, TCX's DegreesLongitude_t), so 180 (or a value that rounds to it) is

@@ -45,6 +45,7 @@ from runhub.formats._common import (
     xml_float,
     xml_longitude,
     xml_text,
+    xml_time,
     xml_whole_channels,
 )
 from runhub.geodesy import pause_steps
@@ -435,7 +436,7 @@ def _data_laps_xml(a: Activity, t0: float) -> list[str]:
         if end_index is None:
             end_index = int(np.searchsorted(time, lap.end_time, side="right")) - 1
         parts = [f"<gpxdata:lap><gpxdata:index>{len(out) + 1}</gpxdata:index>", point("startPoint", begin_index),
-                 point("endPoint", end_index), f"<gpxdata:startTime>{_fmt_time(t0 + begin)}</gpxdata:startTime>",
+                 point("endPoint", end_index), f"<gpxdata:startTime>{xml_time(t0 + begin)}</gpxdata:startTime>",
                  f"<gpxdata:elapsedTime>{lap.end_time - begin:.3f}</gpxdata:elapsedTime>"]
         if lap.end_distance is not None:
             parts.append(f"<gpxdata:distance>{lap.end_distance - begin_distance:.2f}</gpxdata:distance>")
@@ -501,11 +502,6 @@ def _sport(trk_type: str | None) -> str:
 # ---------------------------------------------------------------------------- encode
 
 
-def _fmt_time(unix: float) -> str:
-    d = datetime.fromtimestamp(unix, UTC)
-    return d.strftime("%Y-%m-%dT%H:%M:%S") + f".{d.microsecond // 1000:03d}Z"
-
-
 def _export_desc(a: Activity) -> str:
     return EXPORT_DESC if a.id is None else f"{EXPORT_DESC} (activity {int(a.id)})"
 
@@ -533,7 +529,7 @@ def encode(a: Activity) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<gpx version="1.1" creator={xml_attr(a.device_name or "runhub")} xmlns="{NS}" '
              f'xmlns:gpxtpx="{NS_TPX}" xmlns:gpxpx="{NS_PWR}" xmlns:gpxdata="{NS_DATA}">',
-             f"<metadata><desc>{_export_desc(a)}</desc><time>{_fmt_time(t0)}</time></metadata>", "<trk>"]
+             f"<metadata><desc>{_export_desc(a)}</desc><time>{xml_time(t0)}</time></metadata>", "<trk>"]
     if a.name:
         lines.append(f"<name>{xml_text(a.name)}</name>")
     if a.notes:
@@ -547,15 +543,20 @@ def encode(a: Activity) -> bytes:
         arr = ch.get(name)
         return None if arr is None or math.isnan(arr[i]) else float(arr[i])
 
+    # a pause starts a new segment at the next point written, if one was written before it: several
+    # pauses between two points are one break, and no segment is left empty
+    written, paused = 0, False
     for i in range(n):
-        if i in pause_set:
-            lines.append("</trkseg><trkseg>")
+        paused = paused or i in pause_set
         if lat is None or lon is None or math.isnan(lat[i]) or math.isnan(lon[i]):
             continue
+        if paused and written:
+            lines.append("</trkseg><trkseg>")
+        written, paused = written + 1, False
         parts = [f'<trkpt lat="{lat[i]:.7f}" lon="{xml_longitude(lon[i])}">']
         if (x := val("altitude", i)) is not None:
             parts.append(f"<ele>{x:.3f}</ele>")
-        parts.append(f"<time>{_fmt_time(t0 + float(ch['time'][i]))}</time>")
+        parts.append(f"<time>{xml_time(t0 + float(ch['time'][i]))}</time>")
         tpx = []
         if (x := val("temperature", i)) is not None:
             tpx.append(f"<gpxtpx:atemp>{x:.1f}</gpxtpx:atemp>")

@@ -39,6 +39,7 @@ from runhub.formats._common import (
     xml_float,
     xml_longitude,
     xml_text,
+    xml_time,
     xml_whole,
     xml_whole_channels,
 )
@@ -470,11 +471,6 @@ def _sport(attr: str) -> str:
 # ---------------------------------------------------------------------------- encode
 
 
-def _fmt_time(unix: float) -> str:
-    d = datetime.fromtimestamp(unix, UTC)
-    return d.strftime("%Y-%m-%dT%H:%M:%S") + f".{d.microsecond // 1000:03d}Z"
-
-
 def _num(v: float, digits: int) -> str:
     return f"{v:.{digits}f}".rstrip("0").rstrip(".") if digits else str(int(round(v)))
 
@@ -541,7 +537,7 @@ def encode(a: Activity) -> bytes:
     n = a.n_samples
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<TrainingCenterDatabase xmlns="{NS}" xmlns:ns3="{NS_X}">', "<Activities>",
-             f'<Activity Sport="{sport}">', f"<Id>{_fmt_time(t0)}</Id>"]
+             f'<Activity Sport="{sport}">', f"<Id>{xml_time(t0)}</Id>"]
     laps = list(a.laps) or [Lap(end_index=n - 1 if n else None, end_time=float(ch["time"][-1]) if n else 0.0)]
     pause_set = set(a.pauses)
     timer = timer_seconds(a) if n else None
@@ -581,7 +577,7 @@ def encode(a: Activity) -> bytes:
                 end_d = float(ch["distance"][end_i]) if not math.isnan(ch["distance"][end_i]) else prev_dist
             distance = max((end_d or 0.0) - prev_dist, 0.0)
             prev_dist = end_d or prev_dist
-        lines.append(f'<Lap StartTime="{_fmt_time(lap_start)}">')
+        lines.append(f'<Lap StartTime="{xml_time(lap_start)}">')
         lines.append(f"<TotalTimeSeconds>{_num(total_time, 3)}</TotalTimeSeconds>")
         lines.append(f"<DistanceMeters>{_num(distance, 3)}</DistanceMeters>")
         lines.append(f"<Calories>{calories[k]}</Calories>")
@@ -629,7 +625,7 @@ def _trackpoint_xml(ch: dict[str, np.ndarray], i: int, t0: float, run: bool) -> 
             return None
         return float(arr[i])
 
-    parts = [f"<Trackpoint><Time>{_fmt_time(t0 + float(ch['time'][i]))}</Time>"]
+    parts = [f"<Trackpoint><Time>{xml_time(t0 + float(ch['time'][i]))}</Time>"]
     lat, lon = v("latitude"), v("longitude")
     if lat is not None and lon is not None:
         parts.append(f"<Position><LatitudeDegrees>{lat:.7f}</LatitudeDegrees>"
