@@ -88,10 +88,11 @@ def test_a_total_a_field_cannot_hold_is_left_out_not_wrapped(monkeypatch):
     the Garmin SDK's own decoder."""
     from garmin_fit_sdk import Decoder, Stream
 
-    def session(calories: float, hr_max: float) -> dict:
+    def session(calories: float, hr_max: float, distance: float | None = None) -> dict:
         a = _full_run(seed=4)
         a.calories = calories
         a.summary.heart_rate_average, a.summary.heart_rate_max = 150.0, hr_max
+        a.summary.distance = distance
         fast, plain = both(a, monkeypatch)
         assert fast == plain  # the same message, left out before either encoder sees it
         messages, errors = Decoder(Stream.from_byte_array(bytearray(fast))).read()
@@ -103,6 +104,9 @@ def test_a_total_a_field_cannot_hold_is_left_out_not_wrapped(monkeypatch):
     assert "total_calories" not in s and "max_heart_rate" not in s
     s = session(65_534.0, 254.0)
     assert (s["total_calories"], s["max_heart_rate"]) == (65_534, 254)
+    # a total past any float once scaled (1e307 m is 1e309 cm) is not held either, and no crash
+    s = session(500.0, 180.0, distance=1e307)
+    assert "total_distance" not in s and s["total_calories"] == 500
 
 
 def test_activities_drawn_at_random_write_fit_files_the_sdk_reads_true():

@@ -162,8 +162,10 @@ def _held(msg: dict[str, Any], mesg_num: int) -> dict[str, Any]:
     for key, v in msg.items():
         fp = fields.get(key)
         rng = _field_range(fp) if fp is not None and type(v) in (int, float) else None
-        if rng is not None and math.isfinite(v) and not rng[0] <= round((v + rng[3]) * rng[2]) <= rng[1]:
-            continue
+        if rng is not None:
+            raw = (v + rng[3]) * rng[2]  # inf for a value past any float once scaled: not held either
+            if math.isfinite(v) and not (math.isfinite(raw) and rng[0] <= round(raw) <= rng[1]):
+                continue
         out[key] = v
     return out
 
