@@ -276,14 +276,7 @@ def import_(
         # process starts numba and runhub, ~2 s)
         jobs = min(os.cpu_count() or 1, 8) if len(files) >= 500 else 1
     results: list[IngestResult] = []
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=as_json or not console.is_terminal,
-    ) as progress:
+    with _progress(quiet=as_json) as progress:
         task = progress.add_task("importing", total=len(files))
         stream = ingest_paths(
             db, owner, files, client_id="runhub-cli", sport=sport, max_bytes=settings.max_upload_bytes, workers=jobs
@@ -486,8 +479,7 @@ def reanalyse(
     owner = None if every_account else user_id_for(db, user)
     counts = {"changed": 0, "unchanged": 0, "failed": 0}
     rows = re_.runs(db, owner)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, disable=as_json or not console.is_terminal) as progress:
+    with _progress(quiet=as_json) as progress:
         task = progress.add_task("reanalysing", total=len(rows))
         for out in re_.reanalyse(db, owner, dry_run=dry_run, rows=rows):
             counts[out.status] += 1
@@ -505,6 +497,12 @@ def reanalyse(
         typer.echo(f"{counts['changed']} {verb}, {counts['unchanged']} unchanged, {counts['failed']} failed")
     if counts["failed"]:
         raise typer.Exit(1)
+
+
+def _progress(quiet: bool) -> Progress:
+    """The progress bar of a long command, on a terminal only (and not under --json)."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=console, disable=quiet or not console.is_terminal)
 
 
 def _figure(x: object) -> str:

@@ -176,7 +176,7 @@ def _keep_edited(a: Activity, old: Activity, row: Row[Any]) -> list[str]:
     """Put back what was edited after the import (see the module docstring); the fields kept."""
     edited = old.extras.get(EDITED)
     if edited is None:
-        untouched = row.updated_at == row.created_at or old.extras.get(REANALYSED) == row.updated_at.isoformat()
+        untouched = repo.untouched_since_import(row.updated_at, row.created_at, old.extras)
         edited = [] if untouched else list(EDITABLE)
     for name in edited:
         if name == "startDateTimeLocal":

@@ -750,6 +750,12 @@ def holding_bytes(conn: Connection, owner_id: int, content_hash: str) -> int | N
     return None if found is None else int(found)
 
 
+def untouched_since_import(updated_at: datetime, created_at: datetime, extras: dict[str, Any]) -> bool:
+    """Whether a run's row is as its import wrote it, or as `runhub reanalyse` rewrote it since
+    (its updated_at is its created_at, or the time of that reanalysis): nothing else touched it."""
+    return updated_at == created_at or extras.get(REANALYSED) == updated_at.isoformat()
+
+
 def as_imported(conn: Connection, activity_id: int, content_hash: str) -> AsListed | None:
     """What an export's list sets of an activity still as a file import stored it from these bytes:
     the one activity of its file, not edited, overwritten or deleted since (its updated_at is its
@@ -763,7 +769,8 @@ def as_imported(conn: Connection, activity_id: int, content_hash: str) -> AsList
         return None
     meta = row.meta or {}
     extras = meta.get("extras") or {}
-    if row.updated_at != row.created_at and (extras.get(REANALYSED) != row.updated_at.isoformat() or EDITED in extras):
+    if not untouched_since_import(row.updated_at, row.created_at, extras) or (
+            row.updated_at != row.created_at and EDITED in extras):
         return None
     return AsListed(row.name, meta.get("notes"), row.sport, bool(meta.get("commute")), meta.get("app_metadata") or {})
 
