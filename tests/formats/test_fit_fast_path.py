@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -152,8 +153,8 @@ def test_walk_counts_what_fitdecode_reads(rel: str, corpus: Path) -> None:
     for case in (data, data[:len(data) // 2], data[:len(data) // 3 + 7]):
         try:
             scan = fit._scan(case)
-        except ValueError:
-            continue  # an undefined local message: fitdecode's lenient walk goes on, ours stops
+        except (ValueError, fit.NotFit):
+            continue  # an undefined local message, a garbage definition: fitdecode's lenient walk goes on, ours stops
         truth = _fitdecode_walk(case)
         if truth is None:
             continue
@@ -172,3 +173,36 @@ def test_cut_file_with_a_wrong_header_crc_is_refused(corpus: Path) -> None:
         fit.decode(bytes(data))
     with pytest.raises(FormatError, match="CRC"):
         fit.decode(bytes(data), engine="fitdecode")
+
+
+def _fit_file(body: bytes) -> bytes:
+    """A FIT file of `body` (messages), header and file CRC computed (the Garmin SDK's CRC is
+    checked against fit_crc above)."""
+    head = struct.pack("<BBHI4s", 14, 0x20, 2195, len(body), b".FIT")
+    head += struct.pack("<H", fit.fit_crc(head))
+    return head + body + struct.pack("<H", fit.fit_crc(head + body))
+
+
+@pytest.mark.parametrize("arch", [0, 1, 2, 255])
+def test_a_definition_neither_little_nor_big_endian_is_not_handed_to_fitfast(arch: int) -> None:
+    # FIT protocol, definition message: byte 1 is the architecture, 0 little-endian, 1 big-endian.
+    # One file_id definition (field 0, 1 byte, enum) and its data message.
+    data = _fit_file(bytes([0x40, 0, arch, 0, 0, 1, 0, 1, 0, 0x00, 4]))
+    if arch <= 1:
+        assert fit._scan(data).end == len(data) - 2
+    else:
+        with pytest.raises(fit.NotFit, match=f"byte 14 has architecture {arch}"):
+            fit._scan(data)
+        assert fit.fitfast_input(data) == data  # the bench's reference times fitfast on the file itself
+    with pytest.raises(FormatError, match="no session message and it holds no records"):
+        fit.decode(data)  # decided as before: by the verdict and fitdecode, which read it
+
+
+def test_garbage_definitions_are_refused_without_a_rust_panic_on_stderr(corpus: Path, capfd) -> None:
+    # SOURCES.md: the Lezyne file holds garbage definitions after about 22 KB; the one at byte
+    # 22225 has architecture 229. fitfast 0.1.0 panics on them ("attempt to calculate the remainder
+    # with a divisor of zero"), and Rust's panic hook writes that to the process's stderr.
+    data = _load("fit/gpsbabel_lezyne_super_gps-garmin_fit-sample-bad-endian.fit")
+    with pytest.raises(FormatError, match="byte 22225"):
+        fit.decode(data)
+    assert capfd.readouterr().err == ""

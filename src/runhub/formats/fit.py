@@ -156,7 +156,7 @@ def fitfast_input(data: bytes) -> bytes:
     runhub refuses it before fitfast reads it."""
     try:
         return _fitfast_input(data)[0]
-    except (IndexError, ValueError, struct.error):
+    except (IndexError, ValueError, struct.error, NotFit):
         return data
 
 
@@ -195,6 +195,12 @@ _KEEP = np.zeros(0x10000, dtype=np.bool_)
 _KEEP[sorted(KEEP_MESSAGES)] = True
 
 
+class NotFit(Exception):
+    """A definition no FIT writer makes (an architecture byte other than 0 or 1): the file is not
+    handed to fitfast, whose decoder (rustyfit 0.10) panics on some such garbage and prints a Rust
+    backtrace on stderr before pyo3 turns it into an exception; the verdict and fitdecode decide."""
+
+
 @dataclass
 class _Scan:
     end: int  # offset just past the last whole message
@@ -212,12 +218,14 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
     kept message with a compressed-timestamp header needs the records' timestamps: then no split.
     end, records and broken_at are those of the first FIT file of a chain; a chain is split file by
     file, when every file of it is whole. ValueError when a data message of the first file uses an
-    undefined local type (the walk cannot go on).
+    undefined local type (the walk cannot go on); NotFit when a definition of it is garbage.
     """
     hs = data[0]
     size = struct.unpack_from("<I", data, 4)[0]
     buf = np.frombuffer(data, dtype=np.uint8)
     outcome, at, last, records, known, others = fit_walk.walk(buf, hs, min(hs + size, len(data)), split, _KEEP)
+    if outcome == fit_walk.NOT_FIT:
+        raise NotFit(f"the definition at byte {at} has architecture {data[at + 2]}, neither 0 nor 1")
     if outcome == fit_walk.UNDEFINED:
         h = data[at]
         raise ValueError(f"undefined local message {(h >> 5) & 0x3 if h & 0x80 else h & 0x0F} at byte {at}")

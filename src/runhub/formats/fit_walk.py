@@ -33,6 +33,7 @@ for _k in range(1, 8):
 WHOLE = 0  # every message up to the end of the data is whole
 BROKEN = 1  # the message at `at` runs past the end given
 UNDEFINED = 2  # the data message at `at` uses a local type no definition has set (or a reserved bit)
+NOT_FIT = 3  # the definition at `at` has an architecture byte other than 0 or 1: garbage, not FIT
 
 RECORD = 20  # global message number of `record`
 
@@ -59,7 +60,8 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
     definitions give the sizes.
 
     Returns (outcome, at, last, records, known, others):
-    * outcome WHOLE, BROKEN or UNDEFINED, and `at` the offset of the message at fault (-1 if none);
+    * outcome WHOLE, BROKEN, UNDEFINED or NOT_FIT, and `at` the offset of the message at fault (-1
+      if none);
     * known: the broken message is a data message that runs past the end of `buf`, of a local type
       a whole data message used since its definition (the file is cut in data of a kind read once);
     * last: the offset just past the last whole message; records: whole `record` messages;
@@ -91,6 +93,10 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
             nxt = pos + 6 + 3 * nf
             if nxt > end:
                 outcome = BROKEN
+                at = pos
+                break
+            if buf[pos + 2] > 1:
+                outcome = NOT_FIT
                 at = pos
                 break
             if buf[pos + 2] == 1:  # big-endian
@@ -153,7 +159,7 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
                 n_spans += 1
         pos = nxt
         last = nxt
-    if not split or outcome == UNDEFINED:
+    if not split or outcome == UNDEFINED or outcome == NOT_FIT:
         return outcome, at, last, records, known, np.empty(0, dtype=np.uint8)
     return outcome, at, last, records, known, _others(buf, hs, spans, n_spans)
 
