@@ -185,7 +185,7 @@ def _fit_file(body: bytes) -> bytes:
 
 @pytest.mark.parametrize("arch", [0, 1, 2, 255])
 def test_a_definition_neither_little_nor_big_endian_is_not_handed_to_fitfast(arch: int) -> None:
-    # FIT protocol, definition message: byte 1 is the architecture, 0 little-endian, 1 big-endian.
+    # FIT protocol, definition message: byte 2 is the architecture, 0 little-endian, 1 big-endian.
     # One file_id definition (field 0, 1 byte, enum) and its data message.
     data = _fit_file(bytes([0x40, 0, arch, 0, 0, 1, 0, 1, 0, 0x00, 4]))
     if arch <= 1:
@@ -198,6 +198,20 @@ def test_a_definition_neither_little_nor_big_endian_is_not_handed_to_fitfast(arc
         fit.decode(data)  # decided as before: by the verdict and fitdecode, which read it
 
 
+@pytest.mark.parametrize("base_type", [0x02, 0x11, 0x1F, 0x51])
+def test_a_field_of_a_base_type_fit_does_not_define_is_read_by_fitdecode(base_type: int) -> None:
+    # FIT protocol: base types 0x00 (enum) to 0x10 (uint64z) in the low five bits; 0x11..0x1F are
+    # none. file_id (type activity), then three records of timestamp, heart_rate (uint8) and a
+    # field 99 of `base_type`.
+    body = bytes([0x40, 0, 0, 0, 0, 1, 0, 1, 0, 0x00, 4])
+    body += bytes([0x41, 0, 0]) + struct.pack("<H", 20) + bytes([3, 253, 4, 0x86, 3, 1, 2, 99, 1, base_type])
+    for k in range(3):
+        body += bytes([0x01]) + struct.pack("<I", 1_000_000_000 + k) + bytes([150 + k, 7])
+    (a,) = fit.decode(_fit_file(body))
+    assert a.extras["fit_decoder"] == ("fitfast" if base_type <= 0x10 else "fitdecode")
+    assert a.channels["heart_rate"].tolist() == [150, 151, 152]
+
+
 def test_garbage_definitions_are_refused_without_a_rust_panic_on_stderr(corpus: Path, capfd) -> None:
     # SOURCES.md: the Lezyne file holds garbage definitions after about 22 KB; the one at byte
     # 22225 has architecture 229. fitfast 0.1.0 panics on them ("attempt to calculate the remainder
@@ -205,4 +219,18 @@ def test_garbage_definitions_are_refused_without_a_rust_panic_on_stderr(corpus: 
     data = _load("fit/gpsbabel_lezyne_super_gps-garmin_fit-sample-bad-endian.fit")
     with pytest.raises(FormatError, match="byte 22225"):
         fit.decode(data)
+    assert capfd.readouterr().err == ""
+
+
+def test_a_record_field_of_an_undefined_base_type_is_read_without_a_rust_panic(corpus: Path, capfd) -> None:
+    # the fenix 2 run's record definition (byte 114) with its field 14 (4 bytes, uint32: byte 134)
+    # given base type 0x11, which FIT does not define: fitfast 0.1.0 panics on it; fitdecode reads
+    # the run (2,809 records, SOURCES.md).
+    data = bytearray(_load("fit/fitparse_activity-small-fenix2-run.fit"))
+    assert data[114] & 0xF0 == 0x40 and struct.unpack_from("<H", data, 117)[0] == 20 and data[134] == 0x86
+    data[134] = 0x11
+    size = data[0] + struct.unpack_from("<I", data, 4)[0]
+    data[size:size + 2] = struct.pack("<H", fit.fit_crc(bytes(data[:size])))
+    (a,) = fit.decode(bytes(data))
+    assert a.extras["fit_decoder"] == "fitdecode" and a.n_samples == 2809
     assert capfd.readouterr().err == ""

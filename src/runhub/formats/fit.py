@@ -196,9 +196,10 @@ _KEEP[sorted(KEEP_MESSAGES)] = True
 
 
 class NotFit(Exception):
-    """A definition no FIT writer makes (an architecture byte other than 0 or 1): the file is not
-    handed to fitfast, whose decoder (rustyfit 0.10) panics on some such garbage and prints a Rust
-    backtrace on stderr before pyo3 turns it into an exception; the verdict and fitdecode decide."""
+    """A definition no FIT writer makes (an architecture byte other than 0 or 1, an unknown base
+    type): the file is not handed to fitfast, whose decoder (rustyfit 0.10) panics on such garbage
+    and prints a Rust backtrace on stderr before pyo3 turns it into an exception; the verdict and
+    fitdecode decide."""
 
 
 @dataclass
@@ -225,7 +226,7 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
     buf = np.frombuffer(data, dtype=np.uint8)
     outcome, at, last, records, known, others = fit_walk.walk(buf, hs, min(hs + size, len(data)), split, _KEEP)
     if outcome == fit_walk.NOT_FIT:
-        raise NotFit(f"the definition at byte {at} has architecture {data[at + 2]}, neither 0 nor 1")
+        raise NotFit(_garbage(data, int(at)))
     if outcome == fit_walk.UNDEFINED:
         h = data[at]
         raise ValueError(f"undefined local message {(h >> 5) & 0x3 if h & 0x80 else h & 0x0F} at byte {at}")
@@ -247,6 +248,15 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
         pos += hs + size + 2
     return _Scan(int(last), int(records), int(at) if broken else None,
                  b"".join(p.tobytes() for p in parts) if parts else None, plain_cut)
+
+
+def _garbage(data: bytes, at: int) -> str:
+    """What makes the definition at `at` garbage (fit_walk.NOT_FIT)."""
+    if data[at + 2] > 1:
+        return f"the definition at byte {at} has architecture {data[at + 2]}, neither 0 nor 1"
+    types = data[at + 8:at + 6 + 3 * data[at + 5]:3]
+    odd = next(b for b in types if b & 0x1F > fit_walk.MAX_BASE_TYPE)
+    return f"the definition at byte {at} has a field of base type {odd:#04x}, which FIT does not define"
 
 
 def _header_crc_ok(data: bytes) -> bool:

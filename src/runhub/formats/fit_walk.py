@@ -33,7 +33,9 @@ for _k in range(1, 8):
 WHOLE = 0  # every message up to the end of the data is whole
 BROKEN = 1  # the message at `at` runs past the end given
 UNDEFINED = 2  # the data message at `at` uses a local type no definition has set (or a reserved bit)
-NOT_FIT = 3  # the definition at `at` has an architecture byte other than 0 or 1: garbage, not FIT
+NOT_FIT = 3  # the definition at `at` is garbage, not FIT: an architecture byte other than 0 or 1, or a
+# field of a base type the protocol has not (its number, the low five bits, past 16: uint64z)
+MAX_BASE_TYPE = 16
 
 RECORD = 20  # global message number of `record`
 
@@ -104,8 +106,14 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
             else:
                 glob = np.int64(buf[pos + 4]) << 8 | np.int64(buf[pos + 3])
             sz = 0
-            for i in range(pos + 7, nxt, 3):  # the size byte of each field definition
+            odd = False
+            for i in range(pos + 7, nxt, 3):  # the size and base type bytes of each field definition
                 sz += np.int64(buf[i])
+                odd |= (buf[i + 1] & 0x1F) > MAX_BASE_TYPE
+            if odd:
+                outcome = NOT_FIT
+                at = pos
+                break
             if h & 0x20:  # developer fields follow
                 if nxt + 1 > end:
                     outcome = BROKEN
