@@ -34,8 +34,8 @@ WHOLE = 0  # every message up to the end of the data is whole
 BROKEN = 1  # the message at `at` runs past the end given
 UNDEFINED = 2  # the data message at `at` uses a local type no definition has set (or a reserved bit)
 NOT_FIT = 3  # the definition at `at` is garbage, not FIT: an architecture byte other than 0 or 1, or a
-# field of a base type the protocol has not (its number, the low five bits, past 16: uint64z)
-MAX_BASE_TYPE = 16
+# field of a base type the protocol has not (its number, the low five bits, past that of uint64z)
+MAX_BASE_TYPE = 16  # uint64z (0x90), the last base type
 
 RECORD = 20  # global message number of `record`
 
