@@ -212,6 +212,23 @@ def test_a_field_of_a_base_type_fit_does_not_define_is_read_by_fitdecode(base_ty
     assert a.channels["heart_rate"].tolist() == [150, 151, 152]
 
 
+def test_a_data_message_with_its_reserved_bit_set_is_read_by_fitdecode() -> None:
+    # FIT protocol, normal record header: bit 7 0, bit 6 0 for data, bit 5 message-type specific,
+    # bit 4 reserved, bits 0-3 the local type. The Garmin SDK (LOCAL_MESG_NUM_MASK = 0x0F) and
+    # fitdecode read past a set reserved bit; fitfast 0.1.0 panics on some such files. Three
+    # records, the second with header 0x11.
+    body = bytes([0x40, 0, 0, 0, 0, 1, 0, 1, 0, 0x00, 4])
+    body += bytes([0x41, 0, 0]) + struct.pack("<H", 20) + bytes([2, 253, 4, 0x86, 3, 1, 2])
+    for k in range(3):
+        body += bytes([0x11 if k == 1 else 0x01]) + struct.pack("<I", 1_000_000_000 + k) + bytes([150 + k])
+    data = _fit_file(body)
+    with pytest.raises(fit.NotFit, match="data message at byte 43 has its header's reserved bit"):
+        fit._scan(data)
+    (a,) = fit.decode(data)
+    assert a.extras["fit_decoder"] == "fitdecode"
+    assert a.channels["heart_rate"].tolist() == [150, 151, 152]
+
+
 def test_garbage_definitions_are_refused_without_a_rust_panic_on_stderr(corpus: Path, capfd) -> None:
     # SOURCES.md: the Lezyne file holds garbage definitions after about 22 KB; the one at byte
     # 22225 has architecture 229. fitfast 0.1.0 panics on them ("attempt to calculate the remainder

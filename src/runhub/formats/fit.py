@@ -196,10 +196,11 @@ _KEEP[sorted(KEEP_MESSAGES)] = True
 
 
 class NotFit(Exception):
-    """A definition no FIT writer makes (an architecture byte other than 0 or 1, an unknown base
-    type): the file is not handed to fitfast, whose decoder (rustyfit 0.10) panics on such garbage
-    and prints a Rust backtrace on stderr before pyo3 turns it into an exception; the verdict and
-    fitdecode decide."""
+    """A message no FIT writer makes (a definition with an architecture byte other than 0 or 1 or an
+    unknown base type, a data header with its reserved bit set): the file is not handed to fitfast,
+    whose decoder (rustyfit 0.10) panics on such garbage and prints a Rust backtrace on stderr
+    before pyo3 turns it into an exception; the verdict and fitdecode decide (the Garmin SDK and
+    fitdecode read past a reserved bit)."""
 
 
 @dataclass
@@ -219,7 +220,7 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
     kept message with a compressed-timestamp header needs the records' timestamps: then no split.
     end, records and broken_at are those of the first FIT file of a chain; a chain is split file by
     file, when every file of it is whole. ValueError when a data message of the first file uses an
-    undefined local type (the walk cannot go on); NotFit when a definition of it is garbage.
+    undefined local type (the walk cannot go on); NotFit when a message of it is garbage.
     """
     hs = data[0]
     size = struct.unpack_from("<I", data, 4)[0]
@@ -251,7 +252,9 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
 
 
 def _garbage(data: bytes, at: int) -> str:
-    """What makes the definition at `at` garbage (fit_walk.NOT_FIT)."""
+    """What makes the message at `at` garbage (fit_walk.NOT_FIT)."""
+    if not data[at] & 0x40:
+        return f"the data message at byte {at} has its header's reserved bit (0x10) set"
     if data[at + 2] > 1:
         return f"the definition at byte {at} has architecture {data[at + 2]}, neither 0 nor 1"
     types = data[at + 8:at + 6 + 3 * data[at + 5]:3]

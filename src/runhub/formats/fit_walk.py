@@ -32,9 +32,10 @@ for _k in range(1, 8):
 # `walk` outcomes
 WHOLE = 0  # every message up to the end of the data is whole
 BROKEN = 1  # the message at `at` runs past the end given
-UNDEFINED = 2  # the data message at `at` uses a local type no definition has set (or a reserved bit)
-NOT_FIT = 3  # the definition at `at` is garbage, not FIT: an architecture byte other than 0 or 1, or a
-# field of a base type the protocol has not (its number, the low five bits, past that of uint64z)
+UNDEFINED = 2  # the data message at `at` uses a local type no definition has set
+NOT_FIT = 3  # the message at `at` is garbage, not FIT: a definition with an architecture byte other than 0
+# or 1, or a field of a base type the protocol has not (its number, the low five bits, past that of
+# uint64z); a normal data header with its reserved bit (0x10) set
 MAX_BASE_TYPE = 16  # uint64z (0x90), the last base type
 
 RECORD = 20  # global message number of `record`
@@ -136,7 +137,11 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
             compressed = h & 0x80
             loc = (h >> 5) & 0x3 if compressed else h & 0x0F
             sz = sizes[loc]
-            if sz < 0 or (not compressed and h & 0x10):  # undefined, or the reserved bit set
+            if not compressed and h & 0x10:
+                outcome = NOT_FIT
+                at = pos
+                break
+            if sz < 0:
                 outcome = UNDEFINED
                 at = pos
                 break
