@@ -11,6 +11,8 @@
   restated where it is 0x0000): timed on the file as it stands, a file fitfast refuses counts the
   time fitfast takes to give up (half a decode for nick.fit), not a decode; that figure is printed
   too;
+- what a FIT file costs beyond fitfast.records (full ingest minus the reference, file by file): for
+  the imported files of 1 to 100 records, the per-file floor, and the three costliest files;
 - the time to reanalyse the imported account (`runhub reanalyse`: every run read again from its file);
 - the GPX figure: ms of ingest per hour of activity for the 2.3 h Strava GPX, against
   FitTrackee's ~0.45 s per upload of a 1-hour GPX (target: 10x faster, <= 45 ms per hour).
@@ -167,10 +169,13 @@ def main() -> None:
         # The corpus's best pass above is no sum of per-file bests: against it the rest came out
         # near zero on a noisy machine.
         fit_bytes = dict(zip(fit_paths, fits, strict=True))
-        stages, whole, refs = {}, {}, {}
+        stages, whole, refs, stored = {}, {}, {}, set()
         for p in files:
             stages[p] = _stages(p.read_bytes(), p.name)
-            whole[p] = min(_ingest_all(db, new_user(), [p]) for _ in range(3))
+            outcome: dict[str, int] = {}
+            whole[p] = min(_ingest_all(db, new_user(), [p], outcome if k == 0 else None) for k in range(3))
+            if outcome.get("created"):
+                stored.add(p)
             if p in fit_bytes:
                 refs[p] = min(_time(fitfast.records, [fit_bytes[p]]) for _ in range(3))
         dec = sum(d for d, _, _ in stages.values())
@@ -192,7 +197,8 @@ def main() -> None:
         # the same ratio on activity-sized files (>= 1 hour of 1 s records) apart from the rest: the
         # corpus is half test files of a few records, where per-file costs (a transaction, the
         # analysis of an empty run) weigh against a decode of almost nothing
-        big = [_records_count(b) >= LONG_RECORDS for b in fits]
+        counts = [_records_count(b) for b in fits]
+        big = [n >= LONG_RECORDS for n in counts]
         by_size = {}
         for label, keep in (("long", True), ("short", False)):
             sub_fits = [b for b, k in zip(fits, big, strict=True) if k == keep]
@@ -235,6 +241,17 @@ def main() -> None:
         print(f"  by stage, file by file, every FIT file {split(None)}")
         for label, keep in (("long", True), ("short", False)):
             print(f"  by stage, file by file, the {by_size[label][0]} {label} files {split(keep)}")
+        # the per-file floor: what a file costs beyond fitfast.records, for the smallest activity files
+        # (the short files' ratio is this floor against a decode of almost nothing) and the costliest
+        beyond = {p: whole[p] - refs[p] for p in fit_paths}
+        records = dict(zip(fit_paths, counts, strict=True))
+        tiny = sorted(beyond[p] for p in fit_paths if p in stored and 0 < records[p] <= 100)
+        if tiny:
+            costliest = sorted(fit_paths, key=beyond.__getitem__, reverse=True)[:3]
+            print(f"  per file beyond fitfast.records: {len(tiny)} imported files of 1 to 100 records "
+                  f"{tiny[0] * 1000:.1f} to {tiny[-1] * 1000:.1f} ms (median {tiny[len(tiny) // 2] * 1000:.1f}); "
+                  "the costliest: " + ", ".join(f"{p.name} {beyond[p] * 1000:.1f} ms ({records[p]} records)"
+                                                for p in costliest))
 
         gpx = (CORPUS / "gpx" / GPX).read_bytes()
         (a,) = formats.decode(gpx, filename=GPX)
