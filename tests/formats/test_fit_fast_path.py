@@ -154,7 +154,7 @@ def test_walk_counts_what_fitdecode_reads(rel: str, corpus: Path) -> None:
         try:
             scan = fit._scan(case)
         except (ValueError, fit.NotFit):
-            continue  # an undefined local message, a garbage definition: fitdecode's lenient walk goes on, ours stops
+            continue  # an undefined local message, a garbage one: fitdecode's lenient walk goes on, ours stops
         truth = _fitdecode_walk(case)
         if truth is None:
             continue
@@ -229,7 +229,9 @@ def test_a_data_message_with_its_reserved_bit_set_is_read_by_fitdecode() -> None
     assert a.channels["heart_rate"].tolist() == [150, 151, 152]
 
 
-def test_garbage_definitions_are_refused_without_a_rust_panic_on_stderr(corpus: Path, capfd) -> None:
+def test_garbage_definitions_are_refused_without_a_rust_panic_on_stderr(
+    corpus: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     # SOURCES.md: the Lezyne file holds garbage definitions after about 22 KB; the one at byte
     # 22225 has architecture 229. fitfast 0.1.0 panics on them ("attempt to calculate the remainder
     # with a divisor of zero"), and Rust's panic hook writes that to the process's stderr.
@@ -239,7 +241,9 @@ def test_garbage_definitions_are_refused_without_a_rust_panic_on_stderr(corpus: 
     assert capfd.readouterr().err == ""
 
 
-def test_a_record_field_of_an_undefined_base_type_is_read_without_a_rust_panic(corpus: Path, capfd) -> None:
+def test_a_record_field_of_an_undefined_base_type_is_read_without_a_rust_panic(
+    corpus: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     # the fenix 2 run's record definition (byte 114) with its field 14 (4 bytes, uint32: byte 134)
     # given base type 0x11, which FIT does not define: fitfast 0.1.0 panics on it; fitdecode reads
     # the run (2,809 records, SOURCES.md).
