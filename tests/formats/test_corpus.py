@@ -34,6 +34,8 @@ REFUSED = {
     "gpx/gpxpy_route.gpx": "route",
     "gpx/gc_A_ride_mapped_on_11_22_2011.gpx": "route",  # no timestamps
     "gpx/gpxpy_Mojstrovka.gpx": "one distinct point in time",  # every point at one bogus 1901 instant
+    # the app's start is the phone's clock without a zone, and an indoor workout has no position to place it
+    "csv/wahoo_2015-02-05-1619_Workout_WF.csv": "no GPS position",
 }
 # Refused files that are plainly something else (SOURCES.md: a monitoring file, a course, a route):
 # formats.NotAnActivity, which a folder import skips; every other refusal is a broken or empty file.
@@ -57,6 +59,7 @@ CSV_READ = {
     "csv/fitparse_garmin-edge-500-activity-records.csv",
     "csv/fitparse_garmin-fenix-5-run-records.csv",
     "csv/opentracks_csv_export.csv",
+    "csv/wahoo_2014-06-01-1932_Walking_WF.csv",
 }
 CSV_LAYOUT_WORDS = "runhub reads CSV in these layouts"
 

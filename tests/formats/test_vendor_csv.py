@@ -3,6 +3,8 @@
 - FIT record tables: python-fitparse's CSVs hold the record messages of two corpus FIT files, so
   every channel is compared with fitdecode's decode of the FIT file (not runhub's FIT decoder).
 - OpenTracks: its 12-line test export, with the expected values read by hand from the file.
+- Wahoo Fitness app: the corpus walk against the app's own totals in the file, and hand-built files
+  in the app's layout for pauses, intervals, the zone at the position and daylight-saving starts.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 
 from runhub import formats
 from runhub.formats import FormatError
+from runhub.ingest import prepare
 
 from .conftest import CORPUS
 
@@ -120,4 +123,119 @@ def test_vendor_refusal_names_every_layout() -> None:
     with pytest.raises(FormatError) as exc:
         formats.decode(data, filename="p.csv")
     text = str(exc.value)
-    assert "SweatStack" in text and "FIT record table" in text and "OpenTracks" in text
+    assert "SweatStack" in text and "FIT record table" in text and "OpenTracks" in text and "Wahoo" in text
+
+
+# ---------------------------------------------------------------------------- Wahoo Fitness app
+
+WAHOO_WALK = "wahoo_2014-06-01-1932_Walking_WF.csv"
+# The app's sample columns (version 4.2.1's header, as in the corpus walk)
+WAHOO_HEADER = ("time,pwr_accdist,pwr_cadence,pwr_speed,pwr_torque,pwr_instpwr,pwr_rightPedal,pwr_leftPedal,"
+                "spd_accdist,spd_instspeed,cad_cadence,hr_heartrate,disp_atmospressure,disp_altitude,"
+                "disp_temperature,gps_altitude,gps_lat,gps_lon,gps_dist,gps_speed,fp_accsteps,fp_accdist,fp_speed,"
+                "ma_cadence,ma_smoothness,ma_gct,ma_vertosc,ma_jerkx,ma_jerky,ma_jerkz,interval,paused").split(",")
+
+
+def _wahoo(start: str, present: set[str], rows: list[dict[str, float]]) -> bytes:
+    """A Wahoo Fitness app CSV laid out as the app writes it: every column not given is 0."""
+    sensors = "\n".join(f"{s},{'yes' if s in present else 'no'},no,no,n/a"
+                        for s in ("pwr", "spd", "cad", "hr", "footpod", "gps"))
+    samples = "\n".join(",".join(f"{row.get(c, 0):f}" if c not in ("time", "interval", "paused")
+                                 else str(int(row.get(c, 1 if c == "interval" else 0))) for c in WAHOO_HEADER)
+                        for row in rows)
+    return (f"Device,fisica,model,key,version,1,AppVersion,4.2.1\n{start},BatteryUsage (%),9.999999\n\ncomments\n"
+            f"File created by Wahoo Fitness iPhone App.\n\nsensor,present,smrec,zeroavg,model\n{sensors}\n"
+            "workout,starttime,runningtime,pausedtime,gpsdist\n,0,5.0,2.0,30.0\n\n"
+            "interval,starttime,runningtime,pausedtime\n1,0.0,5.0,2.0\n\n"
+            f"{','.join(WAHOO_HEADER)}\n{samples}\n").encode()
+
+
+AMSTERDAM = {"gps_lat": 52.3731, "gps_lon": 4.8922}  # Europe/Amsterdam: UTC+1, +2 in summer time
+
+
+def test_wahoo_walk_against_the_apps_own_totals(corpus) -> None:
+    path = CORPUS / "csv" / WAHOO_WALK
+    (a,) = formats.decode(path.read_bytes(), filename=path.name, sport="walking")
+    a.validate()
+    # Line 2 "Year,2014,Month,6,Day,1,Hour,19,Minute,32,Second,14" is the phone's clock; the first
+    # fix (35.593326, -97.610199) is in Oklahoma, America/Chicago, on CDT (UTC-5) that day. The
+    # first sample is the row of time 1, a second after the start.
+    assert a.timezone == "America/Chicago" and a.utc_offset == -5 * 3600
+    assert a.start == datetime(2014, 6, 2, 0, 32, 15, tzinfo=UTC)
+    assert a.n_samples == 2924 and a.channels["time"][-1] == 2923.0
+    # sensors present: hr and gps only (the file's sensor table); the other columns are zeros
+    assert set(a.channels) == {"time", "heart_rate", "latitude", "longitude", "altitude", "distance", "speed"}
+    first = {"heart_rate": 99.0, "latitude": 35.593326, "longitude": -97.610199, "altitude": 336.49655,
+             "distance": 4.158735, "speed": 1.104958}  # the first sample row, read by hand
+    assert {k: float(a.channels[k][0]) for k in first} == first
+    assert a.pauses == [] and a.laps == []  # no paused rows, one interval
+    assert a.device_summary["gpsdist"] == 4134.84375 and a.device_summary["hravg"] == 121.0
+    prepare(a)
+    # against the app's own totals: runningtime 2924.810590 s, gpsdist 4134.84375 m, hravg 121
+    assert abs(a.summary.distance - 4134.84375) <= 0.005 * 4134.84375
+    assert abs(a.summary.timer_time - 2924.81059) <= 2.0
+    assert abs(a.summary.heart_rate_average - 121) <= 1.0
+
+
+def test_wahoo_without_a_position_is_refused_naming_why(corpus) -> None:
+    path = CORPUS / "csv" / "wahoo_2015-02-05-1619_Workout_WF.csv"  # an indoor workout: gps "no"
+    with pytest.raises(FormatError) as exc:
+        formats.decode(path.read_bytes(), filename=path.name)
+    assert "no GPS position" in str(exc.value) and exc.value.location == "line 2"
+
+
+def test_wahoo_pauses_intervals_power_and_the_app_5_5_start_line() -> None:
+    rows = [{"time": k, **AMSTERDAM, "gps_dist": 5.0 * k, "gps_speed": 5.0, "hr_heartrate": 140 + k,
+             "pwr_instpwr": 200 + k, "cad_cadence": 90, "spd_instspeed": 5.5, "paused": int(k in (3, 4)),
+             "interval": 1 if k <= 5 else 2} for k in range(1, 9)]
+    data = _wahoo("Year,2015,Month,2,Day5,Hou16,Minu19,Sec2", {"hr", "gps", "pwr", "cad", "spd"}, rows)
+    (a,) = formats.decode(data, filename="w.csv")
+    a.validate()
+    # 16:19:02 in Amsterdam in February is CET, UTC+1; the first row is a second later
+    assert a.timezone == "Europe/Amsterdam" and a.utc_offset == 3600
+    assert a.start == datetime(2015, 2, 5, 15, 19, 3, tzinfo=UTC)
+    assert a.channels["time"].tolist() == list(range(8))
+    assert a.channels["power"].tolist() == [201, 202, 203, 204, 205, 206, 207, 208]
+    assert a.channels["cadence"].tolist() == [90] * 8 and a.channels["heart_rate"][0] == 141
+    # rows of time 3 and 4 were written while paused: the seconds ending at them are paused
+    assert a.pauses == [2, 3]
+    # interval 1 ends at the row of time 5 (4 s after the first), interval 2 with the workout
+    assert [(lap.end_time, lap.end_index, lap.trigger) for lap in a.laps] == [(4.0, 4, "manual"),
+                                                                             (7.0, 7, "session_end")]
+    # the speed sensor is present, but its unit is not stated anywhere: named, not read
+    assert a.extras["columns_not_read"] == ["spd_instspeed"]
+
+
+@pytest.mark.parametrize(("start", "why"), [
+    ("Year,2014,Month,10,Day,26,Hour,2,Minute,30,Second,0", "pass 02:30:00 twice"),  # CEST -> CET at 03:00
+    ("Year,2014,Month,3,Day,30,Hour,2,Minute,30,Second,0", "skip 02:30:00"),  # CET -> CEST at 02:00
+])
+def test_wahoo_start_a_daylight_saving_change_repeats_or_skips_is_refused(start: str, why: str) -> None:
+    rows = [{"time": k, **AMSTERDAM, "hr_heartrate": 120} for k in (1, 2, 3)]
+    with pytest.raises(FormatError) as exc:
+        formats.decode(_wahoo(start, {"hr", "gps"}, rows), filename="w.csv")
+    assert "Europe/Amsterdam" in str(exc.value) and why in str(exc.value) and exc.value.location == "line 2"
+
+
+def test_wahoo_no_fix_rows_have_no_position_altitude_or_speed() -> None:
+    rows = [{"time": 1, "gps_altitude": 0, "gps_speed": 0, "hr_heartrate": 100},
+            *({"time": k, **AMSTERDAM, "gps_altitude": 3.5, "gps_speed": 1.5, "gps_dist": k, "hr_heartrate": 100}
+              for k in (2, 3))]
+    (a,) = formats.decode(_wahoo("Year,2014,Month,6,Day,1,Hour,19,Minute,32,Second,14", {"hr", "gps"}, rows),
+                          filename="w.csv")
+    assert a.utc_offset == 2 * 3600 and a.start == datetime(2014, 6, 1, 17, 32, 15, tzinfo=UTC)  # CEST
+    for name in ("latitude", "longitude", "altitude", "speed"):
+        assert np.isnan(a.channels[name][0]) and a.channels[name][1] > 0, name
+
+
+@pytest.mark.parametrize(("edit", "location", "field"), [
+    (lambda t: t.replace("Year,2014,Month,6,Day,1", "Year,2014,Month,13,Day,1"), "line 2", None),
+    (lambda t: t.replace("\n2,", "\n2,0,", 1), "line 22", None),  # the 2nd sample row
+    (lambda t: t.replace("\n3,0.000000", "\n3,abc", 1), "line 23", "pwr_accdist"),
+])
+def test_wahoo_bad_rows_are_refused_naming_the_line(edit, location: str, field: str | None) -> None:
+    rows = [{"time": k, **AMSTERDAM, "hr_heartrate": 120} for k in (1, 2, 3)]
+    text = _wahoo("Year,2014,Month,6,Day,1,Hour,19,Minute,32,Second,14", {"hr", "gps"}, rows).decode()
+    with pytest.raises(FormatError) as exc:
+        formats.decode(edit(text).encode(), filename="w.csv")
+    assert exc.value.location == location and exc.value.field == field, str(exc.value)

@@ -3,18 +3,16 @@ and a FIT file without its activity message's local_timestamp says no offset eit
 Smashrun show such runs in the local time where they were run, and every local-time product
 (daily and weekly stats, a run's start hour, notables) depends on it.
 
-The zone is the one at the first position (timezonefinder: maintained, offline time-zone
-polygons), its offset the zone's at the start instant (zoneinfo: daylight saving included). On the
-corpus, for every FIT file that states its offset and holds positions, this gives the device's
-own offset (tests/analysis/test_local_time.py). An activity without a position takes the
-athlete's time zone where ingest knows it; else it keeps offset 0.
+The zone is the one at the first position (`zones.zone_at`), its offset the zone's at the start
+instant (zoneinfo: daylight saving included). On the corpus, for every FIT file that states its
+offset and holds positions, this gives the device's own offset (tests/analysis/test_local_time.py).
+An activity without a position takes the athlete's time zone where ingest knows it; else it keeps
+offset 0.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -23,21 +21,6 @@ from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity
 
 FROM_POSITION = "position"
 FROM_PROFILE = "profile"  # the athlete's own time zone (settings), for an activity without a position
-
-_lock = threading.Lock()  # a TimezoneFinder reads its data file through one handle: one lookup at a time
-_finder: Any = None
-
-
-def zone_at(lat: float, lon: float) -> str | None:
-    """The IANA zone at a position (an Etc/GMT zone at sea), None where there is none."""
-    global _finder
-    with _lock:
-        if _finder is None:
-            from timezonefinder import TimezoneFinder
-
-            _finder = TimezoneFinder()
-        zone: str | None = _finder.timezone_at(lng=lon, lat=lat)
-    return zone
 
 
 def infer_local_time(a: Activity, profile_zone: Callable[[], str | None] | None = None) -> None:
@@ -53,7 +36,7 @@ def infer_local_time(a: Activity, profile_zone: Callable[[], str | None] | None 
     if lat is not None and lon is not None:
         placed = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
         if len(placed):
-            zone = zone_at(float(lat[placed[0]]), float(lon[placed[0]]))
+            zone = zones.zone_at(float(lat[placed[0]]), float(lon[placed[0]]))
     if zone is None and profile_zone is not None and not stated:
         zone, source = profile_zone(), FROM_PROFILE
     offset = _offset_at(zone, a) if zone else None

@@ -6,10 +6,10 @@ an optional `sport` column (else the `sport` parameter), and one column per metr
 SweatStack's metric names in SI units. Floats are written with repr(), which Python reads back to
 the same float64, so decode(encode(a)) == a exactly.
 
-The header line decides the layout: vendor_csv.py reads FIT record tables and OpenTracks exports.
-Other vendor exports (Wahoo, PowerTap, iBike, ergomo, Joule, PeriPedal, FitCSVTool, GPS loggers)
-have no absolute start, a local time with no zone, or columns whose units the file does not say;
-they are refused with a message naming the layouts runhub reads.
+The header line decides the layout: vendor_csv.py reads FIT record tables, OpenTracks exports and
+the Wahoo Fitness app's CSV. Other vendor exports (PowerTap, iBike, ergomo, Joule, PeriPedal,
+FitCSVTool, GPS loggers) have no absolute start, a local time with no zone, or columns whose units
+the file does not say; they are refused with a message naming the layouts runhub reads.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ LAYOUT_HELP = ("runhub reads CSV in these layouts: SweatStack's (a header line w
                f"column, and metric columns named {', '.join(METRICS[:11])}, ... in SI units); "
                f"{vendor_csv.describe()}")
 VENDOR_SIGNS = {
-    "Device,": "a Wahoo Fitness app export",
     "iBike": "an iBike export",
     "Minutes,Torq": "a PowerTap export",
     "ZEIT,": "an ergomo export",

@@ -1,6 +1,6 @@
 """CSV layouts written by other software whose columns say unambiguously what they hold.
 
-Two layouts are read, each recognised by its header line (never by the file name):
+Three layouts are read, each recognised by its header line (never by the file name):
 
 - **FIT record table**: one row per FIT `record` message, columns named after FIT record fields
   (`timestamp,heart_rate,cadence,speed,distance,position_lat,position_long,altitude,...`) in the
@@ -10,10 +10,20 @@ Two layouts are read, each recognised by its header line (never by the file name
 - **OpenTracks CSV export**: `#time,trackpoint_type,latitude,longitude,altitude,...` with ISO
   8601 times carrying an offset, positions in degrees and OpenTracks' SI units (m, m/s);
   SEGMENT_START/END and IDLE rows are pauses, not samples.
+- **Wahoo Fitness app CSV** (iPhone app, versions 3 to 5): sections (start, sensors, workout and
+  interval totals, samples) whose sample columns name the sensor and the quantity
+  (`hr_heartrate`, `gps_lat`, `gps_dist`, ...), one row per second with a `paused` flag and an
+  `interval` number. Its start is the phone's wall clock without a zone; the phone keeps the
+  time where it is, so the zone at the first GPS position (`zones.zone_at`) places it. A file
+  without a position (an indoor workout) has no such zone and is refused, as is a start that a
+  daylight-saving change repeats or skips there. Columns are read where their sensor is marked
+  present and their unit is the only one in use for the quantity; the others that hold readings
+  are named in `columns_not_read`.
 
-Everything else (PowerTap, ergomo, iBike, Joule, PeriPedal, Wahoo, Columbus loggers) either has
-no absolute start, or a local time with no zone, or columns whose meaning the file does not
-state; csv.py refuses those, naming these layouts.
+Everything else (PowerTap, ergomo, iBike, Joule, PeriPedal, Columbus loggers) either has no
+absolute start, or a local time with no zone and no way to place it (a GPS logger's clock is set
+to any zone its owner chose), or columns whose meaning the file does not state; csv.py refuses
+those, naming these layouts.
 """
 
 from __future__ import annotations
@@ -27,7 +37,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from runhub.activity import Activity
+from runhub import zones
+from runhub.activity import CHANNEL_BOUNDS, Activity, Lap
 from runhub.formats import FormatError
 from runhub.formats._common import (
     check_start,
@@ -70,6 +81,18 @@ OPENTRACKS_COLUMNS = {"latitude": "latitude", "longitude": "longitude", "altitud
 OPENTRACKS_PAUSE_ROWS = {"SEGMENT_START_MANUAL", "SEGMENT_END_MANUAL", "IDLE"}
 OPENTRACKS_SAMPLE_ROWS = {"TRACKPOINT", "SEGMENT_START_AUTOMATIC"}
 
+# Wahoo Fitness app sample column -> (the sensor whose "present" flag says it holds readings,
+# channel). Units, checked on the corpus walk against the app's own totals: degrees, m (altitude
+# and the cumulative distance), m/s; bpm, rpm and W are the only units of their quantities.
+WAHOO_COLUMNS = {"hr_heartrate": ("hr", "heart_rate"), "gps_lat": ("gps", "latitude"),
+                 "gps_lon": ("gps", "longitude"), "gps_altitude": ("gps", "altitude"),
+                 "gps_dist": ("gps", "distance"), "gps_speed": ("gps", "speed"),
+                 "cad_cadence": ("cad", "cadence"), "pwr_instpwr": ("pwr", "power")}
+WAHOO_GPS_ONLY = ("altitude", "speed")  # the receiver writes 0 for these while it has no fix
+# "Year,2014,Month,6,Day,1,Hour,19,..." and app 5.5's "Year,2015,Month,2,Day5,Hou16,Minu19,Sec2"
+_WAHOO_START = re.compile(r"Year,(\d{4}),Month,(\d{1,2}),Day,?(\d{1,2}),Hou(?:r)?,?(\d{1,2}),"
+                          r"Minu(?:te)?,?(\d{1,2}),Sec(?:ond)?,?(\d{1,2})(?:,|$)")
+
 
 def _err(message: str, filename: str | None, location: str | None = None, fld: str | None = None) -> FormatError:
     return FormatError(message, format="csv", file=filename, location=location, field=fld)
@@ -79,6 +102,8 @@ def layout(header: list[str], first_row: list[str] | None) -> str | None:
     """The vendor layout a header (and, for FIT tables without FIT-only names, the first timestamp) announces."""
     if header and header[0] == "#time" and len(header) > 1 and header[1] == "trackpoint_type":
         return "opentracks"
+    if header and header[0] == "Device" and "AppVersion" in header and first_row and first_row[0] == "Year":
+        return "wahoo"
     lowered = [h.strip().lower() for h in header]
     if "timestamp" in lowered and all(h == "timestamp" or h in FIT_RECORD_FIELDS or not h for h in lowered):
         if FIT_ONLY_FIELDS & set(lowered):
@@ -249,11 +274,130 @@ def decode_opentracks(text: str, filename: str | None, sport: str) -> Activity:
     return a
 
 
+def decode_wahoo(text: str, filename: str | None, sport: str) -> Activity:
+    rows = list(_csv.reader(io.StringIO(text)))
+    if len(rows) < 2:
+        raise _err("no start line (line 2: 'Year,...,Month,...')", filename, "line 2")
+    m = _WAHOO_START.match(",".join(rows[1]).strip())
+    try:
+        wall = datetime(*(int(g) for g in m.groups())) if m else None
+    except ValueError:
+        wall = None
+    if wall is None:
+        raise _err(f"start {','.join(rows[1])[:60]!r} is not like 'Year,2014,Month,6,Day,1,Hour,19,Minute,32,"
+                   "Second,14'", filename, "line 2")
+    present: set[str] = set()
+    summary: dict[str, float | str] = {}
+    head = None
+    for k, row in enumerate(rows):
+        if row[:2] == ["sensor", "present"]:
+            for sensor in rows[k + 1:]:
+                if len(sensor) < 2 or sensor[1] not in ("yes", "no"):
+                    break
+                if sensor[1] == "yes":
+                    present.add(sensor[0])
+        elif row[:1] == ["workout"] and k + 1 < len(rows):  # the app's own totals of the workout
+            summary = {name: _summary_value(v) for name, v in zip(row[1:], rows[k + 1][1:], strict=False) if name}
+        elif row[:1] == ["time"]:
+            head = k
+            break
+    if head is None:
+        raise _err("no sample table (a header line starting 'time,')", filename)
+    header = rows[head]
+    samples: list[list[str]] = []
+    lines: list[int] = []
+    for line, row in enumerate(rows[head + 1:], start=head + 2):
+        if not row or all(not c.strip() for c in row):
+            break  # the table ends at the first blank line
+        if len(row) != len(header):
+            raise _err(f"{len(row)} fields, the header has {len(header)}", filename, f"line {line}")
+        samples.append(row)
+        lines.append(line)
+    if len(samples) < 2:
+        raise _err(f"{len(samples)} sample row(s): not an activity", filename, f"line {head + 2}")
+    cells = dict(zip(header, zip(*samples, strict=True), strict=False))
+    clock = _column(list(cells["time"]), lines, "time", filename)
+    bad = np.flatnonzero(~((clock >= 0) & (clock <= CHANNEL_BOUNDS["time"][1])))
+    if len(bad):
+        raise _err(f"time {samples[bad[0]][0][:30]!r} is not a number of seconds since the start", filename,
+                   f"line {lines[bad[0]]}", "time")
+    values = {channel: _column(list(cells[name]), lines, name, filename)
+              for name, (sensor, channel) in WAHOO_COLUMNS.items() if sensor in present and name in cells}
+    instant, zone = _wahoo_start(wall, values, filename)
+    lat, lon = values.get("latitude"), values.get("longitude")
+    if lat is not None and lon is not None:
+        no_fix = (lat == 0.0) & (lon == 0.0)
+        for channel in WAHOO_GPS_ONLY:
+            if channel in values:
+                values[channel][no_fix] = math.nan
+    paused = _column(list(cells.get("paused", ())), lines, "paused", filename)
+    pauses = [int(i) for i in np.flatnonzero(paused == 1) if i > 0]
+    times = list(instant.timestamp() + clock)
+    offset = int((instant.astimezone(zones.zone(zone)).utcoffset() or timedelta(0)).total_seconds())
+    a = _finish(times, offset, values, pauses, sport, filename, "Wahoo Fitness app CSV")
+    a.timezone = zone
+    a.device_summary = summary or None
+    if "interval" in cells:
+        a.laps = _wahoo_laps(_column(list(cells["interval"]), lines, "interval", filename), clock, a.channels["time"])
+    unread = sorted(name for name in header if name not in WAHOO_COLUMNS and name not in ("time", "interval", "paused")
+                    and name in cells and np.nan_to_num(_column(list(cells[name]), lines, name, filename)).any())
+    if unread:
+        a.extras["columns_not_read"] = unread
+    return a
+
+
+def _summary_value(v: str) -> float | str:
+    try:
+        return float(v)
+    except ValueError:
+        return v
+
+
+def _wahoo_start(wall: datetime, values: dict[str, np.ndarray], filename: str | None) -> tuple[datetime, str]:
+    """The instant and zone of a Wahoo start (the phone's wall clock): the zone at the first fix."""
+    lat, lon = values.get("latitude"), values.get("longitude")
+    fixed = np.empty(0, dtype=np.int64)
+    if lat is not None and lon is not None:
+        with np.errstate(invalid="ignore"):  # NaN: no position
+            fixed = np.flatnonzero((np.abs(lat) <= 90) & (np.abs(lon) <= 180) & ~((lat == 0.0) & (lon == 0.0)))
+    if not len(fixed):
+        raise _err("the Wahoo Fitness app writes its start as the phone's local time without a time zone, and "
+                   "this file has no GPS position to find the zone by: runhub cannot tell when it was recorded "
+                   "(import its FIT or TCX, which carry UTC times)", filename, "line 2")
+    name = zones.zone_at(float(lat[fixed[0]]), float(lon[fixed[0]]))
+    tz = zones.zone(name)
+    if name is None or tz is None:
+        raise _err(f"no time zone is known at the first position ({lat[fixed[0]]}, {lon[fixed[0]]}) to place the "
+                   "start (the phone's local time) by", filename, "line 2")
+    try:
+        return zones.wall_instant(wall, tz), name
+    except ValueError as exc:
+        raise _err(f"the start {wall.isoformat()} is the phone's local time, which names no single instant: {exc}",
+                   filename, "line 2") from exc
+
+
+def _wahoo_laps(interval: np.ndarray, clock: np.ndarray, time: np.ndarray) -> list[Lap]:
+    """The app's intervals as laps, a lap ending at the last sample of its interval; none for a
+    workout of one interval. `clock`: the file's time column; `time`: the kept samples' clock."""
+    last = float(time[-1])
+    ends = sorted({e for e in (float(clock[i] - clock[0]) for i in np.flatnonzero(interval[1:] != interval[:-1]))
+                   if 0 < e < last})
+    if not ends:
+        return []
+    ends.append(last)
+    index = np.searchsorted(time, np.asarray(ends) + 1e-6, "right") - 1
+    triggers = ["manual"] * (len(ends) - 1) + ["session_end"]
+    return [Lap(end_time=e, end_index=int(i), trigger=t, basis="time") for e, i, t in zip(ends, index, triggers,
+                                                                                          strict=True)]
+
+
 def decode(kind: str, text: str, filename: str | None, sport: str | None) -> list[Activity]:
-    chosen = sport or "generic"  # neither layout names the sport
+    chosen = sport or "generic"  # no layout names the sport
     try:
         if kind == "opentracks":
             return [decode_opentracks(text, filename, chosen)]
+        if kind == "wahoo":
+            return [decode_wahoo(text, filename, chosen)]
         return [decode_fit_records(text, filename, chosen)]
     except _csv.Error as exc:
         raise _err(f"not readable as CSV ({exc})", filename) from exc
@@ -261,6 +405,7 @@ def decode(kind: str, text: str, filename: str | None, sport: str | None) -> lis
 
 def describe() -> str:
     return ("a FIT record table (header 'timestamp,' plus FIT record field names such as position_lat, "
-            "timestamps like 'Sun Sep 25 06:00:22 PDT 2011'), or an OpenTracks CSV export "
-            "(header '#time,trackpoint_type,...')")
+            "timestamps like 'Sun Sep 25 06:00:22 PDT 2011'), an OpenTracks CSV export "
+            "(header '#time,trackpoint_type,...'), or a Wahoo Fitness app CSV with GPS positions (first line "
+            "'Device,...,AppVersion,...')")
 
