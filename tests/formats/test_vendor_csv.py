@@ -188,6 +188,8 @@ def test_wahoo_pauses_intervals_power_and_the_app_5_5_start_line() -> None:
     rows = [{"time": k, **AMSTERDAM, "gps_dist": 5.0 * k, "gps_speed": 5.0, "hr_heartrate": 140 + k,
              "pwr_instpwr": 200 + k, "cad_cadence": 90, "spd_instspeed": 5.5, "paused": int(k in (3, 4)),
              "interval": 1 if k <= 5 else 2} for k in range(1, 9)]
+    for row in rows:
+        row["ma_cadence"] = 170.0  # a column of a sensor the app does not mark present
     data = _wahoo("Year,2015,Month,2,Day5,Hou16,Minu19,Sec2", {"hr", "gps", "pwr", "cad", "spd"}, rows)
     (a,) = formats.decode(data, filename="w.csv")
     a.validate()
@@ -202,8 +204,9 @@ def test_wahoo_pauses_intervals_power_and_the_app_5_5_start_line() -> None:
     # interval 1 ends at the row of time 5 (4 s after the first), interval 2 with the workout
     assert [(lap.end_time, lap.end_index, lap.trigger) for lap in a.laps] == [(4.0, 4, "manual"),
                                                                              (7.0, 7, "session_end")]
-    # the speed sensor is present, but its unit is not stated anywhere: named, not read
-    assert a.extras["columns_not_read"] == ["spd_instspeed"]
+    # the speed sensor is present, but its unit is not stated anywhere; the motion sensor is not
+    # present: both named, not read
+    assert a.extras["columns_not_read"] == ["ma_cadence", "spd_instspeed"]
 
 
 @pytest.mark.parametrize(("start", "why"), [

@@ -321,8 +321,8 @@ def decode_wahoo(text: str, filename: str | None, sport: str) -> Activity:
     if len(bad):
         raise _err(f"time {samples[bad[0]][0][:30]!r} is not a number of seconds since the start", filename,
                    f"line {lines[bad[0]]}", "time")
-    values = {channel: _column(list(cells[name]), lines, name, filename)
-              for name, (sensor, channel) in WAHOO_COLUMNS.items() if sensor in present and name in cells}
+    read = [name for name, (sensor, _) in WAHOO_COLUMNS.items() if sensor in present and name in cells]
+    values = {WAHOO_COLUMNS[name][1]: _column(list(cells[name]), lines, name, filename) for name in read}
     instant, zone = _wahoo_start(wall, values, filename)
     lat, lon = values.get("latitude"), values.get("longitude")
     if lat is not None and lon is not None:
@@ -339,8 +339,8 @@ def decode_wahoo(text: str, filename: str | None, sport: str) -> Activity:
     a.device_summary = summary or None
     if "interval" in cells:
         a.laps = _wahoo_laps(_column(list(cells["interval"]), lines, "interval", filename), clock, a.channels["time"])
-    unread = sorted(name for name in header if name not in WAHOO_COLUMNS and name not in ("time", "interval", "paused")
-                    and name in cells and np.nan_to_num(_column(list(cells[name]), lines, name, filename)).any())
+    unread = sorted(name for name in cells if name not in read and name not in ("time", "interval", "paused")
+                    and np.nan_to_num(_column(list(cells[name]), lines, name, filename)).any())
     if unread:
         a.extras["columns_not_read"] = unread
     return a
