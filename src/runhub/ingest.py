@@ -13,7 +13,8 @@ Dedupe, as the Smashrun seed says, with "matching" made precise:
 - a file read only up to a break (`import_warning`) never overwrites a run (status "duplicate").
 The "client" is the app that sends the run; for a file import (the CLI) it is the recorder the
 file names (`dedupe_source`): a lifetime import holds the same run from several recorders (the
-watch's FIT, Strava's GPX, Garmin Connect's TCX), and none of them may overwrite another.
+watch's FIT, Strava's GPX, Garmin Connect's TCX), and none of them may overwrite another; a file
+that names no recorder (a CSV) is its own, known by its name.
 Two runs match when they have the same owner, starts within MATCH_START_SECONDS, timer
 times within max(MATCH_DURATION_SECONDS, MATCH_RELATIVE) of each other, and distances within
 max(MATCH_DISTANCE_METERS, MATCH_RELATIVE) (or both have no distance).
@@ -98,13 +99,18 @@ def prepare(a: Activity, profile_zone: Callable[[], str | None] | None = None) -
     return result.products
 
 
-def dedupe_source(client_id: str | None, a: Activity, fmt: str, by_recorder: bool) -> str:
+def dedupe_source(client_id: str | None, a: Activity, fmt: str, by_recorder: bool,
+                  filename: str | None = None) -> str:
     """Whose runs this one may overwrite (the seed's "your application"): the sending client's;
     for a file import, the client's and the recorder the file names: its format, device (FIT
     product, TCX Creator, GPX creator) and serial number. So the watch's FIT and Strava's GPX of
     one run are two sources (a marked dupe, never an overwrite), and the same bytes again, or an
-    edited file from the same recorder, are the same source. At most 128 characters
-    (activities.client_key): a longer one ends in its hash."""
+    edited file from the same recorder, are the same source. A file that names no recorder (a CSV,
+    a GPX without creator) is its own recorder, by its file name: two such files of one run (the
+    CSV exports of the watch's and Strava's recordings, restored) are two runs, where one
+    overwrote the other when all of them counted as one recorder; an edited file keeps its name
+    and overwrites its run. At most 128 characters (activities.client_key): a longer one ends in
+    its hash."""
     if not by_recorder:
         return client_id or ""
     origin = _export_of(a)
@@ -113,6 +119,8 @@ def dedupe_source(client_id: str | None, a: Activity, fmt: str, by_recorder: boo
     else:
         serial = a.extras.get("fit_serial_number")
         key = "|".join((client_id or "", fmt, a.device_name or "", "" if serial is None else str(serial)))
+        if not a.device_name and serial is None and filename:
+            key += "|" + posixpath.basename(filename.replace("\\", "/"))
     return key if len(key) <= 128 else key[:63] + "|" + hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -776,7 +784,7 @@ def store_analysed(
                     filename=filename,
                     content_key=content_key,
                     replace_id=replace_id,
-                    source=dedupe_source(client_id, a, fmt, by_recorder),
+                    source=dedupe_source(client_id, a, fmt, by_recorder, filename),
                     file_import=by_recorder,
                 )
         except IntegrityError:

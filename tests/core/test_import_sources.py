@@ -103,8 +103,9 @@ def test_a_restored_export_changes_nothing_where_the_format_says_runhub_wrote_it
 def test_restore_rules_without_the_corpus(db, tmp_path):
     """A demo run: its FIT export into the account that has the run is a duplicate and into an empty
     account a new run; CSV cannot say who wrote it, so the CSV export is stored beside the run as a
-    marked dupe; an edited CSV from the same recorder overwrites the CSV run (the seed's rule for a
-    run from the same source), and the same CSV bytes again change nothing."""
+    marked dupe; the CSV edited under its name overwrites the CSV run (the seed's rule for a run
+    from the same source: a file naming no recorder is its own, by its name), and the same CSV
+    bytes again change nothing."""
     run = demo.make_run(77, datetime(2024, 4, 2, 6, 30, tzinfo=UTC), minutes=10.0)
     device = tmp_path / "watch.json"
     device.write_bytes(formats.encode(run, "json"))
@@ -122,7 +123,8 @@ def test_restore_rules_without_the_corpus(db, tmp_path):
     csv.write_bytes(formats.encode(stored, "csv"))
     ((status, cid, dupe_of),) = import_files(db, uid, [csv])
     assert (status, dupe_of) == ("created", rid)
-    edited = tmp_path / "edited.csv"
+    (tmp_path / "edited").mkdir()
+    edited = tmp_path / "edited" / "export.csv"  # the same file, edited in another folder
     lines = csv.read_text().splitlines()
     heart = lines[0].split(",").index("heart_rate")
     row = lines[5].split(",")
@@ -132,6 +134,29 @@ def test_restore_rules_without_the_corpus(db, tmp_path):
     assert import_files(db, uid, [edited]) == [("updated", cid, None)]
     assert import_files(db, uid, [edited])[0][0] == "duplicate"
     assert stored_count(db, uid) == 2
+
+
+def test_two_csv_files_of_one_run_are_two_runs(db, tmp_path):
+    """CSV names no recorder. Restoring a CSV backup of an account that held one run twice (the
+    watch's and Strava's recordings, runhub's export naming each file by its activity id) must
+    keep both: when every CSV counted as one recorder, the second file overwrote the first run."""
+    run = demo.make_run(79, datetime(2024, 4, 4, 6, 30, tzinfo=UTC), minutes=8.0)
+    watch = tmp_path / "20240404-063000-11.csv"
+    watch.write_bytes(formats.encode(run, "csv"))
+    strava = tmp_path / "20240404-063000-12.csv"
+    lines = watch.read_text().splitlines()
+    heart = lines[0].split(",").index("heart_rate")
+    for k in range(1, len(lines), 7):  # another recording of the run: a few other heart rates
+        row = lines[k].split(",")
+        row[heart] = str(float(row[heart]) + 2)
+        lines[k] = ",".join(row)
+    strava.write_text("\n".join(lines) + "\n")
+    uid, _ = make_user(db, "csv-twins")
+    (s1, id1, d1), (s2, id2, d2) = import_files(db, uid, [watch, strava])
+    assert (s1, d1) == ("created", None) and (s2, d2) == ("created", id1) and id2 != id1
+    with db.connect() as conn:
+        assert repo.load_original(conn, id1)[0] == watch.read_bytes()
+        assert repo.load_original(conn, id2)[0] == strava.read_bytes()
 
 
 def test_a_recorder_name_longer_than_the_key_column_still_deduplicates(db, tmp_path):
