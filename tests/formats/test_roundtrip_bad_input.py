@@ -20,6 +20,7 @@ from runhub.activity import Activity, Lap
 from runhub.formats import FormatError, archive, csv, fit, gpx, tcx
 
 from .conftest import CORPUS
+from .test_vendor_csv import AMSTERDAM, _wahoo
 
 
 def _activity() -> Activity:
@@ -275,10 +276,11 @@ FUZZ = settings(max_examples=int(os.environ.get("RUNHUB_FUZZ_EXAMPLES", "150")),
                 suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.mark.parametrize("fmt", ["fit", "tcx", "gpx", "csv"])
-def test_fuzz_decoders_only_raise_format_errors(fmt: str) -> None:
-    seeds = {"fit": (CORPUS / "fit/fitparse_Activity.fit"), "tcx": None, "gpx": None, "csv": None}
-    base = seeds[fmt].read_bytes() if seeds[fmt] and seeds[fmt].is_file() else {
+@pytest.mark.parametrize("layout", ["fit", "tcx", "gpx", "csv", "wahoo"])
+def test_fuzz_decoders_only_raise_format_errors(layout: str) -> None:
+    fmt = "csv" if layout == "wahoo" else layout  # the Wahoo Fitness app's CSV: csv.py's vendor reader
+    seeds = {"fit": (CORPUS / "fit/fitparse_Activity.fit"), "tcx": None, "gpx": None, "csv": None, "wahoo": None}
+    base = seeds[layout].read_bytes() if seeds[layout] and seeds[layout].is_file() else {
         "fit": b"\x0e\x10\x00\x00\x00\x00\x00\x00.FIT\x00\x00",
         "tcx": b'<TrainingCenterDatabase><Activities><Activity Sport="Running"><Lap StartTime="2020-01-01T00:00:00Z">'
                b"<Track><Trackpoint><Time>2020-01-01T00:00:00Z</Time></Trackpoint></Track></Lap></Activity>"
@@ -286,7 +288,10 @@ def test_fuzz_decoders_only_raise_format_errors(fmt: str) -> None:
         "gpx": b'<gpx><trk><trkseg><trkpt lat="1" lon="2"><time>2020-01-01T00:00:00Z</time></trkpt>'
                b'<trkpt lat="1" lon="2.001"><time>2020-01-01T00:00:01Z</time></trkpt></trkseg></trk></gpx>',
         "csv": b"timestamp,sport,heart_rate\n2020-01-01T00:00:00Z,running,120\n2020-01-01T00:00:01Z,,121\n",
-    }[fmt]
+        "wahoo": _wahoo("Year,2015,Month,2,Day5,Hou16,Minu19,Sec2", {"hr", "gps", "pwr"},
+                        [{"time": k, **AMSTERDAM, "gps_dist": 3.0 * k, "hr_heartrate": 120, "pwr_instpwr": 150,
+                          "paused": int(k == 3), "interval": 1 + k // 4} for k in range(1, 7)]),
+    }[layout]
 
     @FUZZ
     @given(st.lists(st.tuples(st.integers(0, max(len(base) - 1, 0)), st.integers(0, 255)), max_size=8),
