@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from runhub import sports
-from runhub.activity import CALORIES_MAX, CHANNEL_BOUNDS
+from runhub.activity import CALORIES_MAX, CHANNEL_BOUNDS, Lap
 from runhub.formats import FormatError
 from runhub.geodesy import track_distance
 
@@ -94,6 +94,16 @@ def distance_channel(channels: dict[str, np.ndarray], sport: str, paused_steps: 
             "count": int(jumps.sum()),
             "why": f"fixes reached and left faster than {bound} m/s: no distance run to them",
         }
+
+
+def laps_ending_at(ends: list[float], clock: np.ndarray) -> list[Lap]:
+    """Laps the runner marked, ending at clock seconds `ends` (increasing; the last the activity's
+    end), each at its last sample at or before its end; FIT's trigger names: "manual" for a mark,
+    "session_end" for the last."""
+    index = np.searchsorted(clock, ends, "right") - 1
+    triggers = ["manual"] * (len(ends) - 1) + ["session_end"]
+    return [Lap(end_time=e, end_index=int(i), trigger=trigger, basis="time")
+            for e, i, trigger in zip(ends, index, triggers, strict=True)]
 
 
 def intensity_lap_types(intensities: list[str | None]) -> list[str]:

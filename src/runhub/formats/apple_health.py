@@ -48,7 +48,14 @@ import numpy as np
 from runhub import zones
 from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, Summary
 from runhub.formats import FormatError
-from runhub.formats._common import clock_since, device_calories, mask_impossible, running_spans, timer_channel
+from runhub.formats._common import (
+    clock_since,
+    device_calories,
+    laps_ending_at,
+    mask_impossible,
+    running_spans,
+    timer_channel,
+)
 
 FMT = "apple_health"
 HEART_RATE = "HKQuantityTypeIdentifierHeartRate"
@@ -467,10 +474,7 @@ def _laps(events: list[tuple[str, float, float]], times: np.ndarray) -> list[Lap
     if not ends:
         return []
     ends.append(last - first)
-    index = np.searchsorted(times - first, ends, "right") - 1
-    triggers = ["manual"] * (len(ends) - 1) + ["session_end"]  # FIT's names for a lap's end
-    return [Lap(end_time=e, end_index=int(i), trigger=trigger, basis="time")
-            for e, i, trigger in zip(ends, index, triggers, strict=True)]
+    return laps_ending_at(ends, times - first)
 
 
 def _pauses(events: list[tuple[str, float, float]], times: np.ndarray) -> list[int]:

@@ -44,6 +44,7 @@ from runhub.formats._common import (
     check_start,
     clock_since,
     distance_channel,
+    laps_ending_at,
     mask_impossible,
     quarantine_backward_distance,
     strictly_increasing,
@@ -338,7 +339,8 @@ def decode_wahoo(text: str, filename: str | None, sport: str) -> Activity:
     a.timezone = zone
     a.device_summary = summary or None
     if "interval" in cells:
-        a.laps = _wahoo_laps(_column(list(cells["interval"]), lines, "interval", filename), clock, a.channels["time"])
+        a.laps = _wahoo_laps(_column(list(cells["interval"]), lines, "interval", filename), np.asarray(times),
+                             a.channels["time"])
     unread = sorted(name for name in cells if name not in read and name not in ("time", "interval", "paused")
                     and np.nan_to_num(_column(list(cells[name]), lines, name, filename)).any())
     if unread:
@@ -376,19 +378,13 @@ def _wahoo_start(wall: datetime, values: dict[str, np.ndarray], filename: str | 
                    filename, "line 2") from exc
 
 
-def _wahoo_laps(interval: np.ndarray, clock: np.ndarray, time: np.ndarray) -> list[Lap]:
+def _wahoo_laps(interval: np.ndarray, t: np.ndarray, time: np.ndarray) -> list[Lap]:
     """The app's intervals as laps, a lap ending at the last sample of its interval; none for a
-    workout of one interval. `clock`: the file's time column; `time`: the kept samples' clock."""
+    workout of one interval. `t`: each row's Unix time; `time`: the kept samples' clock."""
     last = float(time[-1])
-    ends = sorted({e for e in (float(clock[i] - clock[0]) for i in np.flatnonzero(interval[1:] != interval[:-1]))
-                   if 0 < e < last})
-    if not ends:
-        return []
-    ends.append(last)
-    index = np.searchsorted(time, np.asarray(ends) + 1e-6, "right") - 1
-    triggers = ["manual"] * (len(ends) - 1) + ["session_end"]
-    return [Lap(end_time=e, end_index=int(i), trigger=t, basis="time") for e, i, t in zip(ends, index, triggers,
-                                                                                          strict=True)]
+    changes = np.flatnonzero(interval[1:] != interval[:-1])
+    ends = sorted({e for e in clock_since(t[changes], float(t[0])).tolist() if 0 < e < last})
+    return laps_ending_at([*ends, last], time) if ends else []
 
 
 def decode(kind: str, text: str, filename: str | None, sport: str | None) -> list[Activity]:
