@@ -324,7 +324,7 @@ def decode_wahoo(text: str, filename: str | None, sport: str) -> Activity:
                    f"line {lines[bad[0]]}", "time")
     read = [name for name, (sensor, _) in WAHOO_COLUMNS.items() if sensor in present and name in cells]
     values = {WAHOO_COLUMNS[name][1]: _column(list(cells[name]), lines, name, filename) for name in read}
-    instant, zone = _wahoo_start(wall, values, filename)
+    local = _wahoo_start(wall, values, filename)
     lat, lon = values.get("latitude"), values.get("longitude")
     if lat is not None and lon is not None:
         no_fix = (lat == 0.0) & (lon == 0.0)
@@ -333,10 +333,10 @@ def decode_wahoo(text: str, filename: str | None, sport: str) -> Activity:
                 values[channel][no_fix] = math.nan
     paused = _column(list(cells.get("paused", ())), lines, "paused", filename)
     pauses = [int(i) for i in np.flatnonzero(paused == 1) if i > 0]
-    times = list(instant.timestamp() + clock)
-    offset = int((instant.astimezone(zones.zone(zone)).utcoffset() or timedelta(0)).total_seconds())
+    times = list(local.timestamp() + clock)
+    offset = int((local.utcoffset() or timedelta(0)).total_seconds())
     a = _finish(times, offset, values, pauses, sport, filename, "Wahoo Fitness app CSV")
-    a.timezone = zone
+    a.timezone = str(local.tzinfo)
     a.device_summary = summary or None
     if "interval" in cells:
         a.laps = _wahoo_laps(_column(list(cells["interval"]), lines, "interval", filename), np.asarray(times),
@@ -355,8 +355,9 @@ def _summary_value(v: str) -> float | str:
         return v
 
 
-def _wahoo_start(wall: datetime, values: dict[str, np.ndarray], filename: str | None) -> tuple[datetime, str]:
-    """The instant and zone of a Wahoo start (the phone's wall clock): the zone at the first fix."""
+def _wahoo_start(wall: datetime, values: dict[str, np.ndarray], filename: str | None) -> datetime:
+    """A Wahoo start (the phone's wall clock) as the instant it names in the zone at the first fix,
+    in that zone."""
     lat, lon = values.get("latitude"), values.get("longitude")
     fixed = np.empty(0, dtype=np.int64)
     if lat is not None and lon is not None:
@@ -372,7 +373,7 @@ def _wahoo_start(wall: datetime, values: dict[str, np.ndarray], filename: str | 
         raise _err(f"no time zone is known at the first position ({lat[fixed[0]]}, {lon[fixed[0]]}) to place the "
                    "start (the phone's local time) by", filename, "line 2")
     try:
-        return zones.wall_instant(wall, tz), name
+        return zones.wall_instant(wall, tz).astimezone(tz)
     except ValueError as exc:
         raise _err(f"the start {wall.isoformat()} is the phone's local time, which names no single instant: {exc}",
                    filename, "line 2") from exc
