@@ -324,13 +324,16 @@ def decode_wahoo(text: str, filename: str | None, sport: str) -> Activity:
                    f"line {lines[bad[0]]}", "time")
     read = [name for name, (sensor, _) in WAHOO_COLUMNS.items() if sensor in present and name in cells]
     values = {WAHOO_COLUMNS[name][1]: _column(list(cells[name]), lines, name, filename) for name in read}
-    local = _wahoo_start(wall, values, filename)
     lat, lon = values.get("latitude"), values.get("longitude")
+    fixed = np.empty(0, dtype=np.int64)
     if lat is not None and lon is not None:
         no_fix = (lat == 0.0) & (lon == 0.0)
         for channel in WAHOO_GPS_ONLY:
             if channel in values:
                 values[channel][no_fix] = math.nan
+        with np.errstate(invalid="ignore"):  # NaN: no position
+            fixed = np.flatnonzero((np.abs(lat) <= 90) & (np.abs(lon) <= 180) & ~no_fix)
+    local = _wahoo_start(wall, (float(lat[fixed[0]]), float(lon[fixed[0]])) if len(fixed) else None, filename)
     paused = _column(list(cells.get("paused", ())), lines, "paused", filename)
     pauses = [int(i) for i in np.flatnonzero(paused == 1) if i > 0]
     times = list(local.timestamp() + clock)
@@ -355,22 +358,17 @@ def _summary_value(v: str) -> float | str:
         return v
 
 
-def _wahoo_start(wall: datetime, values: dict[str, np.ndarray], filename: str | None) -> datetime:
+def _wahoo_start(wall: datetime, first_fix: tuple[float, float] | None, filename: str | None) -> datetime:
     """A Wahoo start (the phone's wall clock) as the instant it names in the zone at the first fix,
     in that zone."""
-    lat, lon = values.get("latitude"), values.get("longitude")
-    fixed = np.empty(0, dtype=np.int64)
-    if lat is not None and lon is not None:
-        with np.errstate(invalid="ignore"):  # NaN: no position
-            fixed = np.flatnonzero((np.abs(lat) <= 90) & (np.abs(lon) <= 180) & ~((lat == 0.0) & (lon == 0.0)))
-    if not len(fixed):
+    if first_fix is None:
         raise _err("the Wahoo Fitness app writes its start as the phone's local time without a time zone, and "
                    "this file has no GPS position to find the zone by: runhub cannot tell when it was recorded "
                    "(import its FIT or TCX, which carry UTC times)", filename, "line 2")
-    name = zones.zone_at(float(lat[fixed[0]]), float(lon[fixed[0]]))
+    name = zones.zone_at(*first_fix)
     tz = zones.zone(name)
     if name is None or tz is None:
-        raise _err(f"no time zone is known at the first position ({lat[fixed[0]]}, {lon[fixed[0]]}) to place the "
+        raise _err(f"no time zone is known at the first position {first_fix} to place the "
                    "start (the phone's local time) by", filename, "line 2")
     try:
         return zones.wall_instant(wall, tz).astimezone(tz)
