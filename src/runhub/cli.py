@@ -371,7 +371,8 @@ def _original(conn: Connection, activity_id: int, owner_id: int | None) -> tuple
 def export(
     activity_id: Annotated[int | None, typer.Argument(help="Activity id.")] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="json, fit, tcx, gpx, csv, or original (the file imported, as it was).")
+        str,
+        typer.Option("--format", help="json, fit, tcx, gpx, csv, parquet, or original (the file imported, as it was)."),
     ] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default: standard output).")] = None,
     all_to: Annotated[

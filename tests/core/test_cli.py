@@ -155,9 +155,9 @@ def test_unknown_user_and_missing_path_are_clear(env, tmp_path):
 
 def test_export_all_writes_every_format_and_each_file_reads_back(env, tmp_path):
     """`runhub export --all DIR --format F` for every format runhub writes: one file per activity, and each
-    file decodes back to the run it came from: same start, same sample count, heart rate exact (every
-    format carries integer bpm), distance within 1 m (TCX/FIT resolution is far finer; GPX: see below), pauses kept
-    where the format has them (CSV has no pause notion)."""
+    file of the formats runhub reads decodes back to the run it came from: same start, same sample count,
+    heart rate exact (every format carries integer bpm), distance within 1 m (TCX/FIT resolution is far
+    finer; GPX: see below), pauses kept where the format has them (CSV has no pause notion)."""
     from datetime import UTC, datetime
 
     from runhub import demo, formats
@@ -188,6 +188,24 @@ def test_export_all_writes_every_format_and_each_file_reads_back(env, tmp_path):
             assert abs(dist - want) < (0.01 * want if fmt == "gpx" else 1.0), fmt
             if fmt != "csv":
                 assert list(back.pauses) == list(orig.pauses) and len(orig.pauses) == 1, fmt
+
+    # Parquet, written for analysis, is read back by pyarrow (as SweatStack's clients read it); runhub
+    # names such a file among an import's and skips it (it restores from the formats above)
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "parquet"
+    cli(env, "export", "--all", str(out), "--format", "parquet", "--user", username)
+    files = sorted(out.iterdir())
+    assert [p.suffix for p in files] == [".parquet"] * len(runs), files
+    for p in files:
+        table = pq.read_table(p)
+        orig = by_start[table.column("timestamp")[0].as_py()]
+        assert table.num_rows == orig.n_samples
+        assert table.column("heart_rate").to_pylist() == list(orig.channels["heart_rate"])
+    proc = cli(env, "import", str(out), "--user", username, "--json")
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [r["status"] for r in lines] == ["skipped"] * len(runs), lines
+    assert all("a Parquet table" in r["error"] for r in lines), lines
 
 
 def test_export_all_names_what_a_format_cannot_carry_and_writes_the_rest(env, tmp_path):

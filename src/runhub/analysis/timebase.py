@@ -132,16 +132,16 @@ def make_timer_explicit(a: Activity, fmt: str) -> None:
       Other formats stay silent and their readers find the same gaps again (a GPX track break
       would even cut the distance its reader measures along the positions);
     * a source that says where its timer ran (timer events, track breaks), written where the
-      file cannot say it, gets that timer as a `timer` channel when it has none: a CSV (no
-      pauses; its timer column) and a Smashrun JSON without pauses (its duration series; else
-      its reader would apply the gap rule to a FIT timer that ran through a dropout). TCX and
-      GPX cannot carry a timer."""
+      file cannot say it, gets that timer as a `timer` channel when it has none: a CSV or a
+      Parquet table (no pauses in their rows; their timer column) and a Smashrun JSON without
+      pauses (its duration series; else its reader would apply the gap rule to a FIT timer that
+      ran through a dropout). TCX and GPX cannot carry a timer."""
     if a.n_samples < 2:
         return
     if says_nothing_of_pauses(a):
         if fmt == "fit":
             a.pauses = (np.flatnonzero(time_base(a).paused) + 1).tolist()
-    elif "timer" not in a.channels and (fmt == "csv" or (fmt == "json" and not a.pauses)):
+    elif "timer" not in a.channels and (fmt in ("csv", "parquet") or (fmt == "json" and not a.pauses)):
         a.channels["timer"] = timer_seconds(a)
 
 

@@ -110,7 +110,7 @@ def _load() -> None:
     # Import for their register() side effect; a module missing here is a format not built yet.
     import importlib
 
-    for name in ("smashrun_json", "fit", "tcx", "gpx", "csv"):
+    for name in ("smashrun_json", "fit", "tcx", "gpx", "csv", "parquet"):
         try:
             importlib.import_module(f"runhub.formats.{name}")
         except ModuleNotFoundError as exc:

@@ -14,6 +14,10 @@ _OTHER_CONTENT: tuple[tuple[bytes, int, str], ...] = (
     (b"%PDF", 0, "a PDF document"),
     (b"ftyp", 4, "a video or HEIC image (ISO media)"),
     (b"WEBP", 8, "a WebP image"),
+    # runhub's own Parquet export (formats/parquet.py) among its other exports: written for analysis,
+    # not read back
+    (b"PAR1", 0, "a Parquet table (runhub writes Parquet for analysis and does not read it back: import the "
+                 "activity's FIT, TCX, GPX, CSV or JSON export instead)"),
 )
 
 _XML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
