@@ -23,8 +23,6 @@ from typing import Any
 
 import numpy as np
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from runhub import sports
 from runhub.activity import CHANNEL_UNITS, Activity
@@ -89,13 +87,16 @@ def _metadata(a: Activity) -> dict[str, Any]:
     }
 
 
-def _field(name: str, kind: pa.DataType, unit: str | None) -> pa.Field:
-    return pa.field(name, kind, metadata={"unit": unit} if unit else None)
-
-
 def encode(a: Activity) -> bytes:
     """Activity -> Parquet, one row per sample (zstd-compressed). An activity without samples (a
     summary only) has no row to write: FIT carries it."""
+    # imported here: pyarrow takes ~40 ms to import, which every process that reads a file would pay
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def field(name: str, kind: pa.DataType, unit: str | None) -> pa.Field:
+        return pa.field(name, kind, metadata={"unit": unit} if unit else None)
+
     if a.n_samples == 0:
         raise FormatError("Parquet holds one row per sample, and this activity has none (a summary only): FIT "
                           "carries it", format=FORMAT)
@@ -103,16 +104,16 @@ def encode(a: Activity) -> bytes:
     epoch_us = (a.start - EPOCH) // timedelta(microseconds=1)
     offsets = np.rint(t * 1e6).astype(np.int64)  # to the nearest microsecond
     utc = epoch_us + offsets
-    arrays: list[pa.Array] = [
+    arrays = [
         pa.array(utc, type=pa.timestamp("us", tz="UTC")),
         pa.array(utc + a.utc_offset * 1_000_000, type=pa.timestamp("us")),
         pa.array(t, type=pa.float64()),
     ]
     fields = [pa.field("timestamp", pa.timestamp("us", tz="UTC")), pa.field("timestamp_local", pa.timestamp("us")),
-              _field("time", pa.float64(), "s")]
+              field("time", pa.float64(), "s")]
     for name in columns(a):
         arrays.append(pa.array(np.asarray(a.channels[name], dtype=np.float64), type=pa.float64()))
-        fields.append(_field(f"{name}_channel" if name in RESERVED else name, pa.float64(), _unit(a, name)))
+        fields.append(field(f"{name}_channel" if name in RESERVED else name, pa.float64(), _unit(a, name)))
     lap = lap_numbers(a)
     if lap is not None:
         arrays.append(pa.array(lap, type=pa.int32()))
