@@ -339,6 +339,21 @@ def test_post_fit_as_multipart(api) -> None:
     assert again["status"] == "duplicate"
 
 
+def test_a_parquet_export_posted_back_is_a_400_naming_it(api) -> None:
+    """runhub's Parquet export is for analysis, not read back: posted, a 400 that says what it is and
+    what to post instead; nothing stored."""
+    from datetime import UTC, datetime
+
+    from runhub import demo
+
+    data = formats.encode(demo.make_run(4, datetime(2024, 5, 2, 7, tzinfo=UTC), minutes=5.0), "parquet")
+    for r in (api.http.post("/v1/my/activities", content=data),
+              api.http.post("/v1/my/activities", files={"file": ("run.parquet", data)})):
+        assert r.status_code == 400, r.text
+        assert "a Parquet table" in r.json()["message"] and "FIT, TCX, GPX, CSV or JSON" in r.json()["message"]
+    assert api.get("/v1/my/activities").json() == []
+
+
 def test_post_apple_health_export_zip_gives_its_workouts(api, tmp_path) -> None:
     """The Health app's export.zip posted as a body: one result per workout, created, and the route
     file of workout-routes/ skipped with the reason (it is read with its workout); the run's heart
