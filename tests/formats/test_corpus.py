@@ -34,6 +34,9 @@ REFUSED = {
     "gpx/gpxpy_route.gpx": "route",
     "gpx/gc_A_ride_mapped_on_11_22_2011.gpx": "route",  # no timestamps
     "gpx/gpxpy_Mojstrovka.gpx": "one distinct point in time",  # every point at one bogus 1901 instant
+    # vendor layouts in Latin-1 (SOURCES.md: ergomo's German headers, the Joule's "°C"), named all the same
+    "csv/gc_2009_08_04_06_22_50.CSV": "an ergomo export",
+    "csv/gc_joule-ride.csv": "a CycleOps Joule export",
     # the app's start is the phone's clock without a zone, and an indoor workout has no position to place it
     "csv/wahoo_2015-02-05-1619_Workout_WF.csv": "no GPS position",
 }

@@ -126,6 +126,29 @@ def test_vendor_refusal_names_every_layout() -> None:
     assert "SweatStack" in text and "FIT record table" in text and "OpenTracks" in text and "Wahoo" in text
 
 
+@pytest.mark.parametrize("head, what", [
+    ("ZEIT,STRECKE,POWER,RPM,SPEED,PULS,HÖHE,TEMP,INTERVAL,PAUSE\nL_SEC,KM,WATT,RPM,KM/H,BPM,METER,°C,NUM,SEC\n",
+     "an ergomo export"),
+    ('Version,Date/Time,Km,Minutes,RPE,Tags,"Weight, kg"\n6,2013-02-05 14:06:43,0,0,0,,55.8\nTemp °C\n',
+     "a CycleOps Joule export"),
+])
+def test_a_vendor_layout_written_in_latin_1_is_named(head: str, what: str) -> None:
+    """ergomo and the Joule write Latin-1 (HÖHE, °C: SOURCES.md): the refusal names the layout by
+    its first line, as for a UTF-8 one, not only the text's encoding."""
+    with pytest.raises(FormatError) as exc:
+        formats.decode(head.encode("latin-1"), filename="ride.csv", sport="cycling")
+    assert what in exc.value.message and "runhub reads CSV in these layouts" in exc.value.message
+    assert exc.value.location == "line 1"
+
+
+def test_latin_1_text_of_no_known_layout_says_where_it_is_not_utf_8() -> None:
+    data = "timestamp,heart_rate,note°\n2024-05-01T07:00:00+02:00,120,x\n".encode("latin-1")
+    with pytest.raises(FormatError) as exc:
+        formats.decode(data, filename="run.csv", sport="running")
+    # "timestamp," 10 bytes + "heart_rate," 11 + "note" 4: the Latin-1 degree sign is byte 25
+    assert "not UTF-8 text (byte 25)" in exc.value.message and exc.value.location == "byte 25"
+
+
 # ---------------------------------------------------------------------------- Wahoo Fitness app
 
 WAHOO_WALK = "wahoo_2014-06-01-1932_Walking_WF.csv"

@@ -51,10 +51,24 @@ def _err(message: str, filename: str | None, location: str | None = None, fld: s
     return FormatError(message, format="csv", file=filename, location=location, field=fld)
 
 
+def _vendor_refusal(first_line: str, filename: str | None) -> FormatError | None:
+    """The refusal of a vendor layout runhub does not read, named by its first line."""
+    for sign, what in VENDOR_SIGNS.items():
+        if first_line.startswith(sign):
+            return _err(f"this looks like {what}, whose columns runhub cannot read unambiguously. {LAYOUT_HELP}",
+                        filename, "line 1")
+    return None
+
+
 def _text(data: bytes, filename: str | None) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        # the vendor layouts written in Latin-1 (ergomo's HÖHE, Joule's °C) are named by their
+        # first line, whose signature is ASCII, rather than refused as text of another encoding
+        named = _vendor_refusal(data[:200].decode("latin-1").strip(), filename)
+        if named is not None:
+            raise named from exc
         raise _err(f"not UTF-8 text (byte {exc.start}). {LAYOUT_HELP}", filename, f"byte {exc.start}") from exc
 
 
@@ -101,10 +115,9 @@ def _decode(data: bytes, filename: str | None, sport: str | None) -> list[Activi
                             f"activity, no samples); the recordings are {listing.recordings}, which take their "
                             "titles, notes and sports from it when imported with it",
                             format="csv", file=filename, location="line 1")
-    for sign, what in VENDOR_SIGNS.items():
-        if first_line.startswith(sign):
-            raise _err(f"this looks like {what}, whose columns runhub cannot read unambiguously. {LAYOUT_HELP}",
-                       filename, "line 1")
+    named = _vendor_refusal(first_line, filename)
+    if named is not None:
+        raise named
     reader = _csv.reader(io.StringIO(text))
     try:
         header = [h.strip() for h in next(reader)]
