@@ -4,6 +4,7 @@ activities drawn at random within runhub's bounds, for the writers' checks."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -63,3 +64,12 @@ def random_activity(rng: np.random.Generator) -> Activity | None:
         return a.validate()
     except ActivityError:
         return None
+
+
+def random_activities(seed: int, draws: int) -> Iterator[Activity]:
+    """The activities of `draws` draws of `random_activity` (a fixed seed) that validation accepts."""
+    rng = np.random.default_rng(seed)
+    for _ in range(draws):
+        a = random_activity(rng)
+        if a is not None:
+            yield a

@@ -33,7 +33,7 @@ from runhub import demo, formats
 from runhub.analysis.timebase import make_timer_explicit
 from runhub.formats import FormatError
 
-from .conftest import CORPUS, random_activity
+from .conftest import CORPUS, random_activities
 from .test_corpus import decode_upload
 from .test_export_readable import _good
 from .test_roundtrip_bad_input import _beyond_the_schemas
@@ -169,12 +169,8 @@ def test_readings_past_the_schemas_types_export_schema_valid(schemas) -> None:
 def test_activities_drawn_at_random_export_schema_valid(schemas) -> None:
     """600 drawn activities (a fixed seed): every one TCX carries and every one GPX carries (two
     positions at least) comes out valid."""
-    rng = np.random.default_rng(20261130)
     written = {"tcx": 0, "gpx": 0}
-    for _ in range(600):
-        a = random_activity(rng)
-        if a is None:
-            continue
+    for a in random_activities(20261130, 600):
         for fmt in ("tcx", "gpx"):
             try:
                 data = formats.encode(copy.deepcopy(a), fmt)
