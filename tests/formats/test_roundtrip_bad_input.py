@@ -6,7 +6,7 @@ import io
 import os
 import struct
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,20 @@ def test_csv_round_trip_is_bit_exact() -> None:
     assert b.start == a.start and b.utc_offset == a.utc_offset and b.sport == a.sport
     for name, arr in a.channels.items():
         np.testing.assert_array_equal(b.channels[name], arr, err_msg=name)  # NaN == NaN here
+
+
+@pytest.mark.parametrize("offset", [0, 19800, -36000, 3723])  # UTC, +05:30, -10:00, +01:02:03
+def test_csv_times_are_pythons_datetime_arithmetic(offset: int) -> None:
+    """Each line's time is the start in the run's offset plus its seconds as Python's datetime adds
+    them (timedelta rounds to the microsecond, half to even), written by isoformat: exact halves of
+    a microsecond, a start one microsecond before a second, a day and a week in."""
+    t = np.array([0.0, 2.5e-7, 5e-7, 1.5e-6, 2.5e-6, 0.1, 1.4999995, 59.9999995, 86399.9999995, 604800.0000005])
+    start = datetime(2024, 3, 31, 0, 59, 59, 999999, tzinfo=UTC)
+    a = Activity(start=start, utc_offset=offset, channels={"time": t, "heart_rate": np.arange(10.0)})
+    lines = csv.encode(a).decode().splitlines()[1:]
+    local = start.astimezone(timezone(timedelta(seconds=offset)))
+    assert [line.split(",")[0] for line in lines] == [
+        (local + timedelta(seconds=float(s))).isoformat(timespec="microseconds") for s in t]
 
 
 # Resolution per channel, as each format writes it (tcx.encode / gpx.encode docstrings).

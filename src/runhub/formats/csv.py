@@ -203,14 +203,33 @@ def encode(a: Activity) -> bytes:
     buf = io.StringIO()
     w = _csv.writer(buf, lineterminator="\n")
     w.writerow(["timestamp", "sport", *names])
-    t = a.channels.get("time", np.zeros(0))
-    base = a.start.astimezone(tz)
     code = sports.get(a.sport).code if a.sport in sports.BY_CODE else a.sport
-    cols = [a.channels[n] for n in names]
-    for i in range(len(t)):
-        stamp = (base + timedelta(seconds=float(t[i]))).isoformat(timespec="microseconds")
-        w.writerow([stamp, code if i == 0 else "", *("" if math.isnan(c[i]) else repr(float(c[i])) for c in cols)])
+    sport = [""] * a.n_samples
+    sport[0] = code
+    w.writerows(zip(_stamps(a, tz), sport, *(_texts(a.channels[n]) for n in names), strict=True))
     return buf.getvalue().encode("utf-8")
+
+
+def _stamps(a: Activity, tz: timezone) -> list[str]:
+    """Each sample's local time as `(base + timedelta(seconds=t)).isoformat(timespec="microseconds")`
+    writes it, for all samples at once: timedelta rounds the float's fraction of a second, times
+    10**6, half to even (np.rint), as CPython's timedelta does; numpy formats the wall clock, and
+    the offset is appended."""
+    frac, whole = np.modf(np.asarray(a.channels["time"], dtype=np.float64))
+    micros = whole.astype(np.int64) * 1_000_000 + np.rint(frac * 1e6).astype(np.int64)
+    base = a.start.astimezone(tz)
+    wall = np.datetime64(base.replace(tzinfo=None), "us") + micros.astype("timedelta64[us]")
+    suffix = base.isoformat()[19:].lstrip(".0123456789")  # "+01:00", or "+00:00"
+    return [f"{s}{suffix}" for s in np.datetime_as_string(wall, unit="us")]
+
+
+def _texts(values: np.ndarray) -> list[str]:
+    """repr() of each value (the shortest text Python reads back to the same float64), empty for NaN."""
+    values = np.asarray(values, dtype=np.float64)
+    texts = list(map(repr, values.tolist()))
+    for i in np.flatnonzero(np.isnan(values)).tolist():
+        texts[i] = ""
+    return texts
 
 
 register("csv", decode, encode, MEDIA_TYPE)
