@@ -25,7 +25,7 @@ import numpy as np
 from runhub import sports
 from runhub.activity import CHANNEL_UNITS, Activity
 from runhub.formats import FormatError, NotAnActivity, export_lists, register, vendor_csv
-from runhub.formats._common import check_start, mask_impossible, quarantine_backward_distance
+from runhub.formats._common import check_start, mask_impossible, micros_since_start, quarantine_backward_distance
 
 MEDIA_TYPE = "text/csv"
 # SweatStack metric names (sweatstack-activities-api); runhub's internal names are the same.
@@ -203,22 +203,19 @@ def encode(a: Activity) -> bytes:
     buf = io.StringIO()
     w = _csv.writer(buf, lineterminator="\n")
     w.writerow(["timestamp", "sport", *names])
-    code = sports.get(a.sport).code if a.sport in sports.BY_CODE else a.sport
     sport = [""] * a.n_samples
-    sport[0] = code
+    sport[0] = a.sport
     w.writerows(zip(_stamps(a, tz), sport, *(_texts(a.channels[n]) for n in names), strict=True))
     return buf.getvalue().encode("utf-8")
 
 
 def _stamps(a: Activity, tz: timezone) -> list[str]:
     """Each sample's local time as `(base + timedelta(seconds=t)).isoformat(timespec="microseconds")`
-    writes it, for all samples at once: timedelta rounds the float's fraction of a second, times
-    10**6, half to even (np.rint), as CPython's timedelta does; numpy formats the wall clock, and
-    the offset is appended."""
-    frac, whole = np.modf(np.asarray(a.channels["time"], dtype=np.float64))
-    micros = whole.astype(np.int64) * 1_000_000 + np.rint(frac * 1e6).astype(np.int64)
+    writes it, for all samples at once (`micros_since_start`: timedelta's rounding); numpy formats the
+    wall clock, and the offset is appended."""
     base = a.start.astimezone(tz)
-    wall = np.datetime64(base.replace(tzinfo=None), "us") + micros.astype("timedelta64[us]")
+    wall = np.datetime64(base.replace(tzinfo=None), "us") + micros_since_start(a.channels["time"]).astype(
+        "timedelta64[us]")
     suffix = base.isoformat()[19:].lstrip(".0123456789")  # "+01:00", or "+00:00"
     return [f"{s}{suffix}" for s in np.datetime_as_string(wall, unit="us")]
 

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-from runhub import sports
 from runhub.activity import CHANNEL_UNITS, Activity
 from runhub.formats import EXPORT_OF, WRITER, FormatError, register
+from runhub.formats._common import micros_since_start
 from runhub.formats.csv import METRICS
 
 FORMAT = "parquet"
@@ -74,7 +74,7 @@ def _metadata(a: Activity) -> dict[str, Any]:
     return {
         "writer": WRITER,
         EXPORT_OF: a.id,
-        "sport": sports.get(a.sport).code if a.sport in sports.BY_CODE else a.sport,
+        "sport": a.sport,
         "start": a.start.isoformat(timespec="microseconds"),
         "utc_offset": a.utc_offset,
         "timezone": a.timezone,
@@ -102,8 +102,7 @@ def encode(a: Activity) -> bytes:
                           "carries it", format=FORMAT)
     t = np.asarray(a.channels["time"], dtype=np.float64)
     epoch_us = (a.start - EPOCH) // timedelta(microseconds=1)
-    offsets = np.rint(t * 1e6).astype(np.int64)  # to the nearest microsecond
-    utc = epoch_us + offsets
+    utc = epoch_us + micros_since_start(t)
     arrays = [
         pa.array(utc, type=pa.timestamp("us", tz="UTC")),
         pa.array(utc + a.utc_offset * 1_000_000, type=pa.timestamp("us")),
