@@ -80,6 +80,7 @@ REANALYSED = "reanalysed"
 EXTERNAL_ID_MAX = 255  # activities.external_id is VARCHAR(255)
 CALORIES_MAX = 100_000  # a week of non-stop ultra running burns some 80,000 kcal
 DISTANCE_BACKSTEP_TOLERANCE_M = 0.01
+RR_MAX = 65.534  # s: the longest RR interval FIT's hrv field holds (uint16 ms; 0xFFFF: invalid)
 
 
 class ActivityError(ValueError):
@@ -172,6 +173,9 @@ class Activity:
     laps: list[Lap] = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
     device_summary: dict[str, Any] | None = None  # the source's own session totals, for comparison
+    # the heart's beat-to-beat (RR) intervals in seconds, in order, as recorded (FIT hrv): a series at
+    # its own rate without timestamps, kept beside the channels, never resampled onto them
+    rr_intervals: np.ndarray | None = None
 
     # identity (set by the store)
     id: int | None = None
@@ -268,6 +272,7 @@ def validate(a: Activity) -> None:
     n = a.n_samples
     _validate_pauses(a.pauses, n)
     _validate_laps(a.laps, n)
+    _validate_rr(a.rr_intervals, n)
     validate_summary(a)
     if a.humidity is not None and not 0 <= a.humidity <= 100:
         raise ActivityError(f"{a.humidity} is outside 0..100", "humidity")
@@ -391,6 +396,19 @@ def _validate_pauses(pauses: list[int], n: int) -> None:
         if p <= prev and k > 0:
             raise ActivityError("pause indexes must increase", "pauses", k)
         prev = p
+
+
+def _validate_rr(rr: np.ndarray | None, n: int) -> None:
+    if rr is None:
+        return
+    if not n:  # the store keeps them beside the samples (store/blob.py)
+        raise ActivityError("RR intervals come with a recording, and this run has no samples", "rr_intervals")
+    if rr.ndim != 1 or rr.dtype != np.float64:
+        raise ActivityError("must be a list of seconds", "rr_intervals")
+    bad = ~((rr > 0) & (rr <= RR_MAX))  # NaN included
+    if bad.any():
+        k = _first_bad(bad)
+        raise ActivityError(f"{rr[k]} s is not an interval between heartbeats (0..{RR_MAX} s)", "rr_intervals", k)
 
 
 def _validate_laps(laps: list[Lap], n: int) -> None:

@@ -129,9 +129,10 @@ def _one(db: Database, activity_id: int, fresh: Activity | FormatError | None,
         row = repo.get_row(conn, activity_id)
         if row is None:  # deleted meanwhile
             return Outcome(activity_id, "unchanged", source)
-        channels = repo.load_channels(conn, activity_id)
-    old = repo.row_to_activity(row, channels)
-    a = fresh if fresh is not None else repo.row_to_activity(row, {k: v.copy() for k, v in channels.items()})
+        channels, series = repo.load_streams(conn, activity_id)
+    old = repo.row_to_activity(row, channels, series)
+    a = fresh if fresh is not None else repo.row_to_activity(
+        row, {k: v.copy() for k, v in channels.items()}, {k: v.copy() for k, v in series.items()})
     _keep_said(a, old)
     try:
         products = checked_products(a, zone)

@@ -1,5 +1,7 @@
 """The channel blob keeps every float64 bit pattern: NaN payloads, -0.0, subnormals, infinities."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -65,3 +67,28 @@ def test_blobs_written_before_still_decode():
     for k, v in chs.items():
         assert back[k].view(np.uint64).tolist() == v.view(np.uint64).tolist()
     assert blob.decode(blob.encode(chs)).keys() == chs.keys()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(floats, min_size=1, max_size=4), floats)
+def test_a_series_at_its_own_rate_rides_along_bit_exact(arrs, rr):
+    """The RR intervals: a series of another length than the channels, after them in the frame."""
+    n = min(len(a) for a in arrs)
+    chs = {f"c{k}": a[:n] for k, a in enumerate(arrs)}
+    data = blob.encode(chs, {"rr_intervals": rr})
+    back, series = blob.unpack(data)
+    assert list(back) == list(chs) and list(series) == ["rr_intervals"]
+    for k in chs:
+        assert back[k].view(np.uint64).tolist() == chs[k].view(np.uint64).tolist()
+    assert series["rr_intervals"].view(np.uint64).tolist() == rr.view(np.uint64).tolist()
+    assert blob.channel_names(data) == list(chs)
+    assert blob.unpack(blob.encode(chs))[1] == {}  # a run without one: the blob of before, no series
+
+
+def test_a_series_cut_short_is_refused():
+    data = blob.encode({"time": np.arange(10.0)}, {"rr_intervals": np.full(7, 0.8)})
+    header = data[8:8 + int.from_bytes(data[4:8], "little")]
+    assert json.loads(header) == {"n": 10, "channels": ["time"], "series": {"rr_intervals": 7}}
+    bad = header.replace(b"7}", b"9}")
+    with pytest.raises(blob.BlobError, match="truncated"):
+        blob.unpack(data[:4] + len(bad).to_bytes(4, "little") + bad + data[8 + len(header):])

@@ -437,3 +437,34 @@ def test_duplicates_lists_the_runs_stored_twice_and_keeps_the_fuller_recording(e
     said = cli(env, "import", str(files), "--user", username).stderr
     assert "1 of the runs created the account already held from another recorder" in said, said
     assert f"`runhub duplicates --user {username}` lists them" in said, said
+
+
+def test_a_runs_heartbeats_outlive_import_export_and_a_restore(env, tmp_path):
+    """The Bloemendaal ride's 5,416 RR intervals (its hrv messages, as fitdecode reads them): kept by
+    `runhub import`, written by `export --format fit` (hrv messages) and `--format json` (rrIntervals),
+    and the JSON, imported into another account, restores them bit for bit."""
+    from runhub import formats
+    from tests.formats.conftest import CORPUS
+    from tests.formats.test_rr_intervals import _fitdecode_rr
+
+    src = CORPUS / "fit" / "elevate_bloemendaal.fit"
+    if not src.is_file():
+        pytest.skip(f"activity corpus not found at {CORPUS} (set RUNHUB_CORPUS)")
+    beats = _fitdecode_rr(src.read_bytes())
+    assert len(beats) == 5416
+    username = f"cli-rr-{os.getpid()}"
+    cli(env, "user", "create", username, "--password", "s3cret-pass")
+    (line,) = [json.loads(x) for x in cli(env, "import", str(src), "--user", username, "--json").stdout.splitlines()]
+    for fmt in ("fit", "json"):
+        out = tmp_path / f"ride.{fmt}"
+        cli(env, "export", str(line["activity_id"]), "--format", fmt, "--output", str(out), "--user", username)
+        (back,) = formats.decode(out.read_bytes())
+        assert back.rr_intervals.tolist() == beats, fmt
+    other = f"cli-rr-restore-{os.getpid()}"
+    cli(env, "user", "create", other, "--password", "s3cret-pass")
+    (restored,) = [json.loads(x) for x in cli(env, "import", str(tmp_path / "ride.json"), "--user", other,
+                                               "--json").stdout.splitlines()]
+    assert restored["status"] == "created"
+    again = tmp_path / "again.json"
+    cli(env, "export", str(restored["activity_id"]), "--format", "json", "--output", str(again), "--user", other)
+    assert json.loads(again.read_text())["rrIntervals"] == beats

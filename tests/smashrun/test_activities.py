@@ -393,3 +393,26 @@ def test_a_multipart_file_name_no_column_can_hold_is_no_server_error(api, name: 
     assert len(stored) == (1 if status == 201 else 0)
     if status == 400:
         assert "multipart" in r.json()["message"]
+
+
+@pytest.mark.parametrize(("rr", "location", "said"), [
+    ([0.8, -0.2], "rrIntervals[1]", "not an interval between heartbeats"),
+    ([0.8, 70], "rrIntervals[1]", "not an interval between heartbeats"),
+    ([0.8, "0.9"], "rrIntervals[1]", "expected a number"),
+    (0.8, "rrIntervals", "expected an array"),
+])
+def test_rr_intervals_that_are_none_are_a_400_naming_the_beat(api, db, rr, location, said) -> None:
+    """runhub's own key (Smashrun has none; runhub's JSON export writes it): heartbeats in seconds.
+    A good list is kept beside the samples; a bad one is refused where it is bad, storing nothing."""
+    from runhub.store import activities as repo
+
+    r = api.post_json("/v1/my/activities", run_json() | {"rrIntervals": rr})
+    assert r.status_code == 400, r.text
+    assert r.json()["location"] == location and said in r.json()["message"], r.json()
+    no_samples = {"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 300, "rrIntervals": [0.8]}
+    r = api.post_json("/v1/my/activities", no_samples)
+    assert r.status_code == 400 and r.json()["location"] == "rrIntervals" and "no samples" in r.json()["message"]
+    assert api.get("/v1/my/activities").json() == []
+    aid = api.upload(run_json() | {"rrIntervals": [0.8, 0.75, 1 / 3]})
+    with db.connect() as conn:
+        assert repo.load_activity(conn, aid).rr_intervals.tolist() == [0.8, 0.75, 1 / 3]

@@ -16,7 +16,7 @@ from runhub.formats import FormatError, tcx
 from runhub.formats.export_lists import AsListed
 from runhub.ingest import ingest_activity, ingest_bytes
 from runhub.store import activities as repo
-from runhub.store.tables import activities
+from runhub.store.tables import activities, activity_originals
 
 # 20 points a second apart north from 50 N 10 E, 1e-4 deg of latitude apart (~11.12 m), the
 # tenth put 0.03 deg (2.2 km) east: a run of 19 x 11.12 m, or 4.4 km more with the jump counted
@@ -228,3 +228,35 @@ def test_a_run_edited_while_it_is_reanalysed_stays_as_edited(api, db, monkeypatc
     (again,) = re_.reanalyse(db, api.user_id)
     assert again.status == "changed" and again.kept == ["notes"]
     assert _row(db, aid).meta["notes"] == "edited meanwhile"
+
+
+def test_heartbeats_a_runhub_did_not_read_are_read_again_from_the_file(db, user, monkeypatch):
+    """A run stored by a runhub that dropped FIT hrv messages (its reader returns no beat) gains its
+    RR intervals from its kept file; a second reanalysis, and one from the stored channels alone
+    (the file gone), keeps them as they are."""
+    import numpy as np
+    from tests.conftest import CORPUS
+    from tests.formats.test_rr_intervals import _fitdecode_rr
+
+    from runhub.formats import fit
+
+    src = CORPUS / "fit" / "fitparse_garmin-fenix-5-run.fit"
+    if not src.is_file():
+        pytest.skip(f"activity corpus not found at {CORPUS} (set RUNHUB_CORPUS)")
+    uid, _ = user
+    with monkeypatch.context() as m:
+        m.setattr(fit, "_rr_intervals", lambda *_: (np.zeros(0), np.zeros(0, dtype=np.int64)))
+        (r,) = ingest_bytes(db, uid, src.read_bytes(), filename=src.name, client_id="runhub-cli", by_recorder=True)
+    with db.connect() as conn:
+        assert repo.load_activity(conn, r.activity_id).rr_intervals is None
+    (out,) = re_.reanalyse(db, uid)
+    assert (out.status, out.source) == ("changed", "file")
+    with db.connect() as conn:
+        assert repo.load_activity(conn, r.activity_id).rr_intervals.tolist() == _fitdecode_rr(src.read_bytes())
+    assert [o.status for o in re_.reanalyse(db, uid)] == ["unchanged"]
+    with db.begin() as conn:
+        conn.execute(activity_originals.delete().where(activity_originals.c.activity_id == r.activity_id))
+    (out,) = re_.reanalyse(db, uid)
+    assert (out.status, out.source) == ("unchanged", "stored channels")
+    with db.connect() as conn:
+        assert len(repo.load_activity(conn, r.activity_id).rr_intervals) == 113

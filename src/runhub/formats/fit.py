@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from runhub import sports
-from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, Summary
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, RR_MAX, Activity, Lap, Summary
 from runhub.formats import (
     EXPORT_OF,
     FIT_APPLICATION_ID,
@@ -187,10 +187,10 @@ def _fitfast_bytes(data: bytes) -> tuple[bytes, str | None]:
 
 
 # The messages build_activities reads besides records: file_id, sport, session, lap, event,
-# device_info, activity, file_creator, timestamp_correlation, field_description,
+# device_info, activity, file_creator, hrv, timestamp_correlation, field_description,
 # developer_data_id. The split hands fitfast.parse only these (a VIRB file is 99 % camera and
 # sensor messages).
-KEEP_MESSAGES = frozenset((0, 12, 18, 19, 21, 23, 34, 49, 162, 206, 207))
+KEEP_MESSAGES = frozenset((0, 12, 18, 19, 21, 23, 34, 49, 78, 162, 206, 207))
 _KEEP = np.zeros(0x10000, dtype=np.bool_)
 _KEEP[sorted(KEEP_MESSAGES)] = True
 
@@ -443,6 +443,7 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
     )
     if not sessions:
         sessions = [_implied_session(m, ts)]
+    rr, rr_session = _rr_intervals(m, ts, sessions)
     group = None
     if len(sessions) > 1:
         group = f"fit:{int(_num(sessions[0].get('start_time')) or ts[0])}:{len(sessions)}"
@@ -494,6 +495,8 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
                 a.channels["timer"] = timer_channel(t, spans)
         sess_laps = _session_laps(laps_all, sess, k, len(sessions), s0, end)
         a.laps = _laps(sess_laps, t, start_unix)
+        if len(t) and len(rr):
+            a.rr_intervals = rr if len(sessions) == 1 else rr[rr_session == k]
         a.device_summary = _jsonable(sess) if sess.get("_implied") is None else None
         if a.device_summary is not None:
             a.device_summary.pop(EXPORT_FIELD, None)  # runhub's, not the device's
@@ -527,6 +530,28 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
                 a.extras[EXPORT_OF] = export_of
         out.append(a)
     return out
+
+
+def _rr_intervals(m: _Messages, ts: np.ndarray, sessions: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """(the RR intervals of the file's hrv messages in seconds, in order, the session of each).
+
+    An hrv message holds up to five intervals and no timestamp; the beats follow one another from
+    the first record (the FIT profile's reading). In a multisport file each beat goes to the
+    session its time (first record + the intervals so far) falls in, as a record does. A value of
+    0 is no interval between beats and is left out; 0xFFFF (invalid) comes as None."""
+    values: list[float] = []
+    for msg in m.msgs.get("hrv", []):
+        times = msg.get("time")
+        for v in times if isinstance(times, list) else [times]:
+            if isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= RR_MAX:
+                values.append(float(v))
+    rr = np.array(values, dtype=np.float64)
+    which = np.zeros(len(rr), dtype=np.int64)
+    if len(sessions) > 1 and len(rr) and len(ts):
+        starts = [_num(s.get("start_time")) for s in sessions[1:]]
+        beats = float(ts[0]) + np.cumsum(rr)
+        which = np.searchsorted(np.array([math.inf if s is None else s for s in starts]), beats, side="right")
+    return rr, which
 
 
 def _application_id(msg: dict[str, Any]) -> bytes | None:

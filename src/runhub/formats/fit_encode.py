@@ -16,6 +16,7 @@ What FIT can hold, per channel (the resolution is the FIT profile's scale for th
     core_temperature  core_temperature (scale 100)     0.01 degC
     respiration_rate  enhanced_respiration_rate        0.01 /min
     time              timestamp (uint32)               1 s
+    rr_intervals      hrv time (uint16[5], scale 1000) 0.001 s (not a channel: its own series)
 
 Record timestamps are whole seconds: the start is written truncated to its second, each sample
 at its time rounded to the nearest second, and a sample landing on a second already written is
@@ -43,6 +44,7 @@ from runhub.activity import Activity, Lap, timer_seconds
 from runhub.formats import FIT_APPLICATION_ID, FormatError
 
 FIT_EPOCH = 631065600
+HRV_PER_MESSAGE = 5  # RR intervals in one hrv message (its time field: uint16[5], ms)
 SEMICIRCLES_PER_DEG = 2**31 / 180.0
 
 # canonical channel -> FIT record field (the decoder maps them back: fit.RECORD_CHANNELS, fit.ENHANCED)
@@ -428,6 +430,11 @@ def encode(a: Activity) -> bytes:
                             "event_group": 0})
     enc.write_mesg({"mesg_num": event, "timestamp": t_end, "event": "timer", "event_type": "stop_all",
                     "event_group": 0})
+    if a.rr_intervals is not None and n:
+        # the RR intervals, five to an hrv message as Garmin's watches write them (no timestamp: in order)
+        rr = a.rr_intervals.tolist()
+        for k in range(0, len(rr), HRV_PER_MESSAGE):
+            enc.write_mesg({"mesg_num": nums["hrv"], "time": rr[k:k + HRV_PER_MESSAGE]})
 
     # --- laps, session, activity
     timer = timer_seconds(a)[kept] if n else np.zeros(0)

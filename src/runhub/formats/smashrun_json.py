@@ -94,6 +94,9 @@ INPUT_ALIASES = {
     "externalDeviceType": "deviceType",
     "externalAppVersion": "appVersion",
 }
+# runhub's own key (Smashrun has none): the RR intervals in seconds (Activity.rr_intervals), which
+# runhub's JSON export writes so that a JSON backup keeps them, and which a post may carry
+RR_KEY = "rrIntervals"
 KNOWN_KEYS = (
     set(SUMMARY_FIELDS)
     | set(INPUT_ALIASES)
@@ -117,6 +120,7 @@ KNOWN_KEYS = (
         "heartRateRecovery",
         "recordingKeys",
         "recordingValues",
+        RR_KEY,
         "calories",
         "isRace",
     }
@@ -294,6 +298,8 @@ def _from_object(obj: dict[str, Any]) -> Activity:
     a.heart_rate_recovery = _hrr(obj.get("heartRateRecovery"))
 
     _recordings(a, obj)
+    if obj.get(RR_KEY) is not None:
+        a.rr_intervals = _rr(obj[RR_KEY])
     if a.summary.distance is None and not a.has_streams:
         raise _err("is required when there are no distance or latitude/longitude recordings", "distance")
     if a.summary.timer_time is None and not a.has_streams:
@@ -317,6 +323,8 @@ def _json_location(exc: ActivityError) -> str | None:
         return f"pauseIndexes[{exc.index}]"
     if exc.field == "laps":
         return f"laps[{exc.index}]"
+    if exc.field == "rr_intervals":
+        return RR_KEY if exc.index is None else f"{RR_KEY}[{exc.index}]"
     summary_keys = {f"summary.{attr}": key for key, (attr, _, _) in SUMMARY_FIELDS.items()}
     other = {"start": "startDateTimeLocal", "utc_offset": "startDateTimeLocal", "wind_speed": "windSpeed",
              "body_weight": "bodyWeight", "external_id": "externalId"}
@@ -370,6 +378,12 @@ def _hrr(value: Any) -> list[dict[str, float]]:
             raise _err(f"{hr} bpm is outside 20..260", f"{where}.heartRate")
         out.append({"duration": _plain(_number(item.get("duration"), f"{where}.duration")), "heartRate": _plain(hr)})
     return out
+
+
+def _rr(value: Any) -> np.ndarray:
+    if not isinstance(value, list):
+        raise _err("expected an array of seconds", RR_KEY)
+    return np.array([_number(v, f"{RR_KEY}[{k}]") for k, v in enumerate(value)], dtype=np.float64)
 
 
 def _plain(v: float | None) -> float | int | None:
@@ -664,6 +678,8 @@ def encode(a: Activity) -> bytes:
     """Refuses what `decode` would refuse: Smashrun needs a distance, as a recording or a total,
     so an indoor ride with heart rate only cannot be written as a Smashrun activity."""
     obj = to_object(a)
+    if a.rr_intervals is not None and a.has_streams:  # the export's, not the API's run object
+        obj[RR_KEY] = _Raw(_series_json(a.rr_intervals, False))
     keys = obj.get("recordingKeys") or []
     if keys and "distance" not in keys and "latitude" not in keys:
         raise FormatError("Smashrun JSON recordings need distance or latitude/longitude, and this activity has "

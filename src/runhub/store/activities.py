@@ -48,6 +48,8 @@ from runhub.store.tables import (
     users,
 )
 
+# the blob's series holding Activity.rr_intervals (beside the channels: list queries never load it)
+RR_SERIES = "rr_intervals"
 # Activity attributes kept in the `meta` JSON column, besides laps, pauses and device_summary.
 META_FIELDS = (
     "name",
@@ -288,7 +290,7 @@ def _refresh_products(conn: Connection, activity_id: int, a: Activity, owner_id:
 def stored_form(a: Activity) -> dict[str, Any]:
     """The activity as its row and streams would store it (plain JSON values; the channel blob's
     bytes): two activities with equal forms are stored alike."""
-    return _row_values(a) | {"streams": blob.encode(a.channels) if a.channels else None}
+    return _row_values(a) | {"streams": _streams(a)}
 
 
 def rewrite_analysis(conn: Connection, activity_id: int, a: Activity, products: dict[str, Any], owner_id: int,
@@ -311,9 +313,17 @@ def rewrite_analysis(conn: Connection, activity_id: int, a: Activity, products: 
     return True
 
 
+def _streams(a: Activity) -> bytes | None:
+    """The channel blob of a run with samples: its channels and its series (the RR intervals)."""
+    if not a.channels:
+        return None
+    return blob.encode(a.channels, None if a.rr_intervals is None else {RR_SERIES: a.rr_intervals})
+
+
 def _write_streams(conn: Connection, activity_id: int, a: Activity) -> None:
-    if a.channels:
-        _INSERT_STREAM.execute(conn, {"activity_id": activity_id, "data": blob.encode(a.channels)})
+    data = _streams(a)
+    if data is not None:
+        _INSERT_STREAM.execute(conn, {"activity_id": activity_id, "data": data})
 
 
 def save_original(conn: Connection, activity_id: int, data: bytes, fmt: str, filename: str | None) -> None:
@@ -567,7 +577,9 @@ def longitudinal_mean_max(
     return answer(idx, clean, who, provenance)
 
 
-def row_to_activity(row: Row[Any], channels: dict[str, np.ndarray] | None = None) -> Activity:
+def row_to_activity(row: Row[Any], channels: dict[str, np.ndarray] | None = None,
+                    series: dict[str, np.ndarray] | None = None) -> Activity:
+    """The run of a row, with the channels and series of its blob (`load_streams`) where given."""
     meta = dict(row.meta)
     laps = [Lap(**lap) for lap in meta.pop("laps", [])]
     pauses = meta.pop("pauses", [])
@@ -587,6 +599,7 @@ def row_to_activity(row: Row[Any], channels: dict[str, np.ndarray] | None = None
         owner_id=row.owner_id,
         external_id=row.external_id,
         client_id=row.client_id,
+        rr_intervals=(series or {}).get(RR_SERIES),
         **kwargs,
     )
     return a
@@ -603,11 +616,16 @@ def get_row(
     return conn.execute(q).first()
 
 
-def load_channels(conn: Connection, activity_id: int) -> dict[str, np.ndarray]:
+def load_streams(conn: Connection, activity_id: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(channels, series) of a run (`row_to_activity` takes both)."""
     data = conn.execute(
         select(activity_streams.c.data).where(activity_streams.c.activity_id == activity_id)
     ).scalar_one_or_none()
-    return {} if data is None else blob.decode(data)
+    return ({}, {}) if data is None else blob.unpack(data)
+
+
+def load_channels(conn: Connection, activity_id: int) -> dict[str, np.ndarray]:
+    return load_streams(conn, activity_id)[0]
 
 
 def load_activity(
@@ -617,7 +635,9 @@ def load_activity(
     row = get_row(conn, activity_id, owner_id)
     if row is None:
         return None
-    return row_to_activity(row, load_channels(conn, activity_id) if streams and row.n_samples else None)
+    if not (streams and row.n_samples):
+        return row_to_activity(row)
+    return row_to_activity(row, *load_streams(conn, activity_id))
 
 
 @dataclasses.dataclass

@@ -5,6 +5,10 @@ then one zstd frame of every channel in header order. Each channel is stored as 
 patterns XOR-ed with the previous sample's (smooth series share their high bytes, so those
 become zero) and byte-shuffled (all first bytes, then all second bytes ...), which is what
 makes a general-purpose compressor effective on floats. Both steps are exact inverses.
+
+A run may also hold series at their own rate (the heart's RR intervals): the header then gives
+their lengths ("series": {name: length}), and they follow the channels in the same frame, packed
+the same way. A blob without them is byte for byte the layout from before.
 """
 
 from __future__ import annotations
@@ -72,21 +76,25 @@ def _pack(arrays: list[np.ndarray]) -> bytes:
     return delta.view(np.uint8).reshape(len(arrays), -1, 8).transpose(0, 2, 1).tobytes()
 
 
-def encode(channels: dict[str, np.ndarray]) -> bytes:
+def encode(channels: dict[str, np.ndarray], series: dict[str, np.ndarray] | None = None) -> bytes:
     names = list(channels)
     n = len(channels[names[0]]) if names else 0
-    header = json.dumps({"n": n, "channels": names}).encode()
+    head: dict[str, object] = {"n": n, "channels": names}
     body = _pack([channels[name] for name in names]) if names else b""
+    if series:
+        head["series"] = {name: len(arr) for name, arr in series.items()}
+        body += b"".join(_pack([arr]) for arr in series.values())
+    header = json.dumps(head).encode()
     return MAGIC + struct.pack("<I", len(header)) + header + _compressor().compress(body)
 
 
-def _header(blob: bytes) -> tuple[int, list[str], int]:
-    """(samples, channel names, offset of the zstd frame)."""
+def _header(blob: bytes) -> tuple[int, list[str], dict[str, int], int]:
+    """(samples, channel names, series lengths, offset of the zstd frame)."""
     if blob[:4] != MAGIC:
         raise BlobError("not a runhub channel blob (unknown version)")
     (hlen,) = struct.unpack_from("<I", blob, 4)
     header = json.loads(blob[8 : 8 + hlen])
-    return header["n"], header["channels"], 8 + hlen
+    return header["n"], header["channels"], header.get("series", {}), 8 + hlen
 
 
 def channel_names(blob: bytes) -> list[str]:
@@ -94,13 +102,25 @@ def channel_names(blob: bytes) -> list[str]:
     return _header(blob)[1]
 
 
-def decode(blob: bytes) -> dict[str, np.ndarray]:
-    n, names, hlen = _header(blob)
-    body = _decompressor().decompress(blob[hlen:], max_output_size=8 * n * len(names) or 1)
-    if len(body) != 8 * n * len(names):
+def unpack(blob: bytes) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(channels, series) of a blob."""
+    n, names, lengths, at = _header(blob)
+    size = 8 * (n * len(names) + sum(lengths.values()))
+    body = _decompressor().decompress(blob[at:], max_output_size=size or 1)
+    if len(body) != size:
         raise BlobError("channel blob is truncated")
-    size = 8 * n
-    return {name: _unpack_channel(body[k * size : (k + 1) * size], n) for k, name in enumerate(names)}
+    step = 8 * n
+    channels = {name: _unpack_channel(body[k * step : (k + 1) * step], n) for k, name in enumerate(names)}
+    series, pos = {}, step * len(names)
+    for name, m in lengths.items():
+        series[name] = _unpack_channel(body[pos : pos + 8 * m], m)
+        pos += 8 * m
+    return channels, series
+
+
+def decode(blob: bytes) -> dict[str, np.ndarray]:
+    """The blob's channels."""
+    return unpack(blob)[0]
 
 
 def compress(data: bytes) -> bytes:
