@@ -80,7 +80,9 @@ REANALYSED = "reanalysed"
 EXTERNAL_ID_MAX = 255  # activities.external_id is VARCHAR(255)
 CALORIES_MAX = 100_000  # a week of non-stop ultra running burns some 80,000 kcal
 DISTANCE_BACKSTEP_TOLERANCE_M = 0.01
-RR_MAX = 65.534  # s: the longest RR interval FIT's hrv field holds (uint16 ms; 0xFFFF: invalid)
+# RR intervals in seconds: FIT's hrv field holds whole milliseconds up to 0xFFFE (0xFFFF: invalid);
+# no heart beats faster than 1 ms apart, so nothing shorter is lost by FIT's resolution
+RR_MIN, RR_MAX = 0.001, 65.534
 
 
 class ActivityError(ValueError):
@@ -405,10 +407,11 @@ def _validate_rr(rr: np.ndarray | None, n: int) -> None:
         raise ActivityError("RR intervals come with a recording, and this run has no samples", "rr_intervals")
     if rr.ndim != 1 or rr.dtype != np.float64:
         raise ActivityError("must be a list of seconds", "rr_intervals")
-    bad = ~((rr > 0) & (rr <= RR_MAX))  # NaN included
+    bad = ~((rr >= RR_MIN) & (rr <= RR_MAX))  # NaN included
     if bad.any():
         k = _first_bad(bad)
-        raise ActivityError(f"{rr[k]} s is not an interval between heartbeats (0..{RR_MAX} s)", "rr_intervals", k)
+        raise ActivityError(f"{rr[k]} s is not an interval between heartbeats ({RR_MIN}..{RR_MAX} s)",
+                            "rr_intervals", k)
 
 
 def _validate_laps(laps: list[Lap], n: int) -> None:

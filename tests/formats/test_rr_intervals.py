@@ -157,6 +157,7 @@ def test_parquet_metadata_keeps_them_bit_for_bit(tmp_path):
     ([-0.5], 0, "-0.5 s"),
     ([0.8, 0.9, float("nan")], 2, "nan s"),
     ([70.0], 0, "70.0 s"),
+    ([0.8, 0.0004], 1, "(0.001..65.534 s)"),
 ])
 def test_what_is_no_interval_is_refused_naming_it(rr, index, said):
     a = Activity(start=datetime(2020, 6, 1, tzinfo=UTC), channels={"time": np.arange(3.0)},

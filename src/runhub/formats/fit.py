@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from runhub import sports
-from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, RR_MAX, Activity, Lap, Summary
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, RR_MAX, RR_MIN, Activity, Lap, Summary
 from runhub.formats import (
     EXPORT_OF,
     FIT_APPLICATION_ID,
@@ -543,7 +543,7 @@ def _rr_intervals(m: _Messages, ts: np.ndarray, sessions: list[dict[str, Any]]) 
     for msg in m.msgs.get("hrv", []):
         times = msg.get("time")
         for v in times if isinstance(times, list) else [times]:
-            if isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= RR_MAX:
+            if isinstance(v, int | float) and not isinstance(v, bool) and RR_MIN <= v <= RR_MAX:
                 values.append(float(v))
     rr = np.array(values, dtype=np.float64)
     which = np.zeros(len(rr), dtype=np.int64)
