@@ -87,6 +87,9 @@ def _same(a, b) -> None:
     assert [(lap.end_time, lap.end_index, lap.lap_type, lap.trigger) for lap in a.laps] == [
         (lap.end_time, lap.end_index, lap.lap_type, lap.trigger) for lap in b.laps]
     assert a.device_summary == b.device_summary and a.calories == b.calories
+    assert (a.rr_intervals is None) == (b.rr_intervals is None)
+    if a.rr_intervals is not None:  # hrv: uint16[5], read by the message walk in either order
+        assert a.rr_intervals.tolist() == b.rr_intervals.tolist()
     assert a.extras.get("fit_decoder") == b.extras.get("fit_decoder")  # the fast path takes both orders
 
 
@@ -114,6 +117,7 @@ def test_a_big_endian_file_reads_as_its_little_endian_twin():
     "fitsdkpy_ActivityDevFields.fit",  # the FIT SDK's sample: big-endian, developer fields
     "gpsbabel_wahoo-element-bolt.fit",  # Wahoo: big-endian
     "fitparse_garmin-edge-500-activity.fit",  # Garmin: little-endian
+    "fitparse_garmin-fenix-5-run.fit",  # Garmin: little-endian, with 113 RR intervals (hrv messages)
 ])
 def test_a_device_file_flipped_reads_the_same(name):
     path = CORPUS / "fit" / name

@@ -6,6 +6,7 @@ themselves, and from values written in the tests."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -50,10 +51,16 @@ def _sdk_rr(data: bytes) -> list[float]:
 
 
 @pytest.mark.parametrize("name", sorted(RR_FILES))
-@pytest.mark.parametrize("engine", ["auto", "fitdecode"])
-def test_the_files_rr_intervals_are_read_as_recorded(corpus, name, engine):
+@pytest.mark.parametrize("engine", ["auto", "auto unsplit", "fitdecode"])
+def test_the_files_rr_intervals_are_read_as_recorded(corpus, name, engine, monkeypatch):
+    """auto: the message walk reads the hrv messages (fit_walk.walk); unsplit, as for a file whose
+    kept messages have compressed timestamps, fitfast.parse reads them; fitdecode: the fallback."""
     data = (CORPUS / "fit" / name).read_bytes()
-    (a,) = formats.fit.decode(data, engine=engine)
+    if engine == "auto unsplit":
+        scan = formats.fit._scan
+        monkeypatch.setattr(formats.fit, "_scan", lambda d: dataclasses.replace(scan(d), others=None, rr_ms=None))
+    (a,) = formats.fit.decode(data, engine=engine.split()[0])
+    assert a.extras["fit_decoder"] == ("fitdecode" if engine == "fitdecode" else "fitfast")
     expected = _fitdecode_rr(data)
     assert len(expected) == RR_FILES[name]
     assert a.rr_intervals.tolist() == expected  # bit for bit: both are the file's ms / 1000

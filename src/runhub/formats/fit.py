@@ -88,6 +88,7 @@ class _Messages:
     units: dict[str, str] = field(default_factory=dict)  # record field -> unit (developer/profile)
     warning: str | None = None  # set when a truncated file was kept up to its break
     engine: str = "fitfast"
+    rr_ms: np.ndarray | None = None  # the hrv messages' intervals (ms) where the walk read them, not msgs
 
     def first(self, name: str) -> dict[str, Any]:
         lst = self.msgs.get(name) or []
@@ -121,13 +122,15 @@ def _read_fitfast(data: bytes) -> _Messages:
             raise
         buf, warning = _truncated_prefix(buf, scan)
         records = fitfast.records(buf, "record")
-    msgs = fitfast.parse(scan.others if scan is not None and scan.others is not None else buf)
+    split = scan is not None and scan.others is not None
+    msgs = fitfast.parse(scan.others if split else buf)
     msgs.pop("record", None)
     units = {}
     for fd in msgs.get("field_description", []):
         if fd.get("field_name") and fd.get("units"):
             units[str(fd["field_name"])] = str(fd["units"])
-    return _Messages(msgs=msgs, records=records, units=units, warning=warning, engine="fitfast")
+    return _Messages(msgs=msgs, records=records, units=units, warning=warning, engine="fitfast",
+                     rr_ms=scan.rr_ms if split else None)
 
 
 # ---------------------------------------------------------------------------- fitfast helpers
@@ -187,10 +190,10 @@ def _fitfast_bytes(data: bytes) -> tuple[bytes, str | None]:
 
 
 # The messages build_activities reads besides records: file_id, sport, session, lap, event,
-# device_info, activity, file_creator, hrv, timestamp_correlation, field_description,
+# device_info, activity, file_creator, timestamp_correlation, field_description,
 # developer_data_id. The split hands fitfast.parse only these (a VIRB file is 99 % camera and
-# sensor messages).
-KEEP_MESSAGES = frozenset((0, 12, 18, 19, 21, 23, 34, 49, 78, 162, 206, 207))
+# sensor messages); the walk reads the hrv messages' RR intervals itself (fit_walk.walk says why).
+KEEP_MESSAGES = frozenset((0, 12, 18, 19, 21, 23, 34, 49, 162, 206, 207))
 _KEEP = np.zeros(0x10000, dtype=np.bool_)
 _KEEP[sorted(KEEP_MESSAGES)] = True
 
@@ -210,6 +213,7 @@ class _Scan:
     broken_at: int | None  # offset of the message that runs past the data, if any
     others: bytes | None  # a FIT file with every message but the record data (None: no split)
     plain_cut: bool = False  # cut inside a data message of a kind read whole before (see _read_fitfast)
+    rr_ms: np.ndarray | None = None  # the hrv messages' intervals in ms, where `others` leaves them out
 
 
 def _scan(data: bytes, split: bool = True) -> _Scan:
@@ -225,7 +229,7 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
     hs = data[0]
     size = struct.unpack_from("<I", data, 4)[0]
     buf = np.frombuffer(data, dtype=np.uint8)
-    outcome, at, last, records, known, others = fit_walk.walk(buf, hs, min(hs + size, len(data)), split, _KEEP)
+    outcome, at, last, records, known, others, rr = fit_walk.walk(buf, hs, min(hs + size, len(data)), split, _KEEP)
     if outcome == fit_walk.NOT_FIT:
         raise NotFit(_garbage(data, int(at)))
     if outcome == fit_walk.UNDEFINED:
@@ -235,6 +239,7 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
     plain_cut = broken and bool(known) and _header_crc_ok(data)
     pos = hs + size + 2
     parts = [others] if len(others) and (outcome == fit_walk.WHOLE or pos >= len(data)) else None
+    beats = [rr]
     while parts is not None and pos < len(data):  # the next file of a chain
         hs = data[pos]
         if len(data) - pos < 14 or hs not in (12, 14) or data[pos + 8:pos + 12] != b".FIT":
@@ -246,9 +251,11 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
             break
         more = fit_walk.walk(buf[pos:], hs, hs + size, True, _KEEP)
         parts = parts + [more[5]] if more[0] == fit_walk.WHOLE and len(more[5]) else None
+        beats.append(more[6])
         pos += hs + size + 2
     return _Scan(int(last), int(records), int(at) if broken else None,
-                 b"".join(p.tobytes() for p in parts) if parts else None, plain_cut)
+                 b"".join(p.tobytes() for p in parts) if parts else None, plain_cut,
+                 np.concatenate(beats) if parts else None)
 
 
 def _garbage(data: bytes, at: int) -> str:
@@ -539,13 +546,17 @@ def _rr_intervals(m: _Messages, ts: np.ndarray, sessions: list[dict[str, Any]]) 
     the first record (the FIT profile's reading). In a multisport file each beat goes to the
     session its time (first record + the intervals so far) falls in, as a record does. A value of
     0 is no interval between beats and is left out; 0xFFFF (invalid) comes as None."""
-    values: list[float] = []
-    for msg in m.msgs.get("hrv", []):
-        times = msg.get("time")
-        for v in times if isinstance(times, list) else [times]:
-            if isinstance(v, int | float) and not isinstance(v, bool) and RR_MIN <= v <= RR_MAX:
-                values.append(float(v))
-    rr = np.array(values, dtype=np.float64)
+    if m.rr_ms is not None:
+        rr = m.rr_ms / 1000.0  # the profile's scale, divided as the decoders divide it
+        rr = rr[(rr >= RR_MIN) & (rr <= RR_MAX)]
+    else:
+        values: list[float] = []
+        for msg in m.msgs.get("hrv", []):
+            times = msg.get("time")
+            for v in times if isinstance(times, list) else [times]:
+                if isinstance(v, int | float) and not isinstance(v, bool) and RR_MIN <= v <= RR_MAX:
+                    values.append(float(v))
+        rr = np.array(values, dtype=np.float64)
     which = np.zeros(len(rr), dtype=np.int64)
     if len(sessions) > 1 and len(rr) and len(ts):
         starts = [_num(s.get("start_time")) for s in sessions[1:]]

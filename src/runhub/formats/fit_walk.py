@@ -39,6 +39,8 @@ NOT_FIT = 3  # the message at `at` is garbage, not FIT: a definition with an arc
 MAX_BASE_TYPE = 16  # uint64z (0x90), the last base type
 
 RECORD = 20  # global message number of `record`
+HRV = 78  # global message number of `hrv`: its field 0, `time`, is uint16[] in ms (0xFFFF: invalid)
+UINT16 = 4  # the base type number of uint16 (0x84), its low five bits
 
 
 @kernel
@@ -62,7 +64,7 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
     """Walk the message headers of one FIT file from byte `hs` (just past its header) to `end`;
     definitions give the sizes.
 
-    Returns (outcome, at, last, records, known, others):
+    Returns (outcome, at, last, records, known, others, rr_ms):
     * outcome WHOLE, BROKEN, UNDEFINED or NOT_FIT, and `at` the offset of the message at fault (-1
       if none);
     * known: the broken message is a data message that runs past the end of `buf`, of a local type
@@ -72,12 +74,22 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
       marks (definitions and data, in file order, header and CRCs rewritten), so that a decoder
       reads those alone; empty when not split. A kept message with a compressed-timestamp header
       needs the records' timestamps, so it turns the split off.
+    * rr_ms: the `time` values (ms) of every whole hrv message, in order, invalid ones left out.
+      Read here, not by a decoder: fitfast.records skips array fields, and fitfast.parse makes a
+      dict of every message (3 ms for the 2,197 of a 1-hour ride, as long as the records' decode).
+      An hrv definition whose `time` is not uint16[] turns the split off, so that the decoder
+      reads every hrv message instead.
     """
     sizes = np.full(16, -1, dtype=np.int64)
     used = np.zeros(16, dtype=np.bool_)
     glob_of = np.zeros(16, dtype=np.int64)
     spans = np.empty(64, dtype=np.int64)  # (start, stop) pairs of kept bytes, adjacent ones merged
     n_spans = 0
+    rr_at = np.full(16, -1, dtype=np.int64)  # per local type of hrv: where `time` starts in a message
+    rr_n = np.zeros(16, dtype=np.int64)  # ... and how many values it holds
+    rr_big = np.zeros(16, dtype=np.bool_)
+    rr = np.empty(256, dtype=np.int64)
+    n_rr = 0
     pos = hs
     last = hs
     records = 0
@@ -132,6 +144,18 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
             sizes[loc] = sz
             glob_of[loc] = glob
             used[loc] = False
+            rr_at[loc] = -1
+            if glob == HRV:
+                off = 0
+                for i in range(pos + 6, pos + 6 + 3 * nf, 3):  # (number, size, base type) of each field
+                    if buf[i] == 0:
+                        if buf[i + 2] & 0x1F == UINT16 and buf[i + 1] % 2 == 0:
+                            rr_at[loc] = off
+                            rr_n[loc] = buf[i + 1] // 2
+                            rr_big[loc] = buf[pos + 2] == 1
+                        else:
+                            split = False  # not as the profile has it: the decoder reads the hrv messages
+                    off += np.int64(buf[i + 1])
             kept = keep[glob]  # a data message always follows its own definition
         else:  # data: a normal header, or a compressed-timestamp one (local type in bits 5-6)
             compressed = h & 0x80
@@ -154,6 +178,18 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
             used[loc] = True
             if glob_of[loc] == RECORD:
                 records += 1
+            elif rr_at[loc] >= 0:
+                for j in range(rr_n[loc]):
+                    i = pos + 1 + rr_at[loc] + 2 * j
+                    v = (np.int64(buf[i]) << 8 | np.int64(buf[i + 1])) if rr_big[loc] else \
+                        (np.int64(buf[i + 1]) << 8 | np.int64(buf[i]))
+                    if v != 0xFFFF:
+                        if n_rr == len(rr):
+                            more = np.empty(2 * len(rr), dtype=np.int64)
+                            more[:n_rr] = rr
+                            rr = more
+                        rr[n_rr] = v
+                        n_rr += 1
             elif keep[glob_of[loc]]:
                 if compressed:
                     split = False  # a kept message needs the records' timestamps: no split
@@ -173,8 +209,8 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
         pos = nxt
         last = nxt
     if not split or outcome == UNDEFINED or outcome == NOT_FIT:
-        return outcome, at, last, records, known, np.empty(0, dtype=np.uint8)
-    return outcome, at, last, records, known, _others(buf, hs, spans, n_spans)
+        return outcome, at, last, records, known, np.empty(0, dtype=np.uint8), rr[:n_rr]
+    return outcome, at, last, records, known, _others(buf, hs, spans, n_spans), rr[:n_rr]
 
 
 @kernel
