@@ -83,6 +83,23 @@ DISTANCE_BACKSTEP_TOLERANCE_M = 0.01
 # RR intervals in seconds: FIT's hrv field holds whole milliseconds up to 0xFFFE (0xFFFF: invalid);
 # no heart beats faster than 1 ms apart, so nothing shorter is lost by FIT's resolution
 RR_MIN, RR_MAX = 0.001, 65.534
+# A pool swim's lengths as the watch counted them (FIT `length` messages, rests included): one
+# column per quantity, an entry per length, and its bounds (NaN: not recorded; `start` is required).
+# start and end are clock seconds since the activity's start (end: when the watch logged it);
+# stroke is FIT's swim_stroke code (0 freestyle, 1 backstroke, 2 breaststroke, 3 butterfly, 4 drill,
+# 5 mixed, 6 individual medley ...); active is 1 for a swum length, 0 for a rest (an idle length).
+LENGTH_BOUNDS: dict[str, tuple[float, float]] = {
+    "start": (0.0, 60 * 86400.0),
+    "end": (0.0, 60 * 86400.0),
+    "elapsed": (0.0, 86400.0),
+    "timer": (0.0, 86400.0),
+    "strokes": (0.0, 65534.0),
+    "stroke": (0.0, 254.0),
+    "active": (0.0, 1.0),
+    "cadence": (0.0, 254.0),  # strokes per minute
+    "speed": (0.0, 65.534),  # m/s
+    "calories": (0.0, 65534.0),  # kcal
+}
 
 
 class ActivityError(ValueError):
@@ -178,6 +195,7 @@ class Activity:
     # the heart's beat-to-beat (RR) intervals in seconds, in order, as recorded (FIT hrv): a series at
     # its own rate without timestamps, kept beside the channels, never resampled onto them
     rr_intervals: np.ndarray | None = None
+    pool_lengths: dict[str, np.ndarray] = field(default_factory=dict)  # columns of LENGTH_BOUNDS
 
     # identity (set by the store)
     id: int | None = None
@@ -275,6 +293,7 @@ def validate(a: Activity) -> None:
     _validate_pauses(a.pauses, n)
     _validate_laps(a.laps, n)
     _validate_rr(a.rr_intervals, n)
+    _validate_lengths(a.pool_lengths, n)
     validate_summary(a)
     if a.humidity is not None and not 0 <= a.humidity <= 100:
         raise ActivityError(f"{a.humidity} is outside 0..100", "humidity")
@@ -412,6 +431,27 @@ def _validate_rr(rr: np.ndarray | None, n: int) -> None:
         k = _first_bad(bad)
         raise ActivityError(f"{rr[k]} s is not an interval between heartbeats ({RR_MIN}..{RR_MAX} s)",
                             "rr_intervals", k)
+
+
+def _validate_lengths(lengths: dict[str, np.ndarray], n: int) -> None:
+    if not lengths:
+        return
+    if not n:  # kept beside the samples, as the RR intervals
+        raise ActivityError("pool lengths come with a recording, and this run has no samples", "pool_lengths")
+    if "start" not in lengths:
+        raise ActivityError("each length needs its start", "pool_lengths")
+    count = len(lengths["start"])
+    for name, col in lengths.items():
+        where = f"pool_lengths.{name}"
+        if name not in LENGTH_BOUNDS:
+            raise ActivityError(f"is none of {', '.join(LENGTH_BOUNDS)}", where)
+        if col.ndim != 1 or col.dtype != np.float64 or len(col) != count:
+            raise ActivityError(f"must hold one number per length ({count})", where)
+        lo, hi = LENGTH_BOUNDS[name]
+        bad = (col < lo) | (col > hi) | np.isinf(col) | (np.isnan(col) if name == "start" else False)
+        if bad.any():
+            k = _first_bad(bad)
+            raise ActivityError(f"{col[k]} is outside {lo}..{hi}", where, k)
 
 
 def _validate_laps(laps: list[Lap], n: int) -> None:

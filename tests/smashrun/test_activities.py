@@ -416,3 +416,17 @@ def test_rr_intervals_that_are_none_are_a_400_naming_the_beat(api, db, rr, locat
     aid = api.upload(run_json() | {"rrIntervals": [0.8, 0.75, 1 / 3]})
     with db.connect() as conn:
         assert repo.load_activity(conn, aid).rr_intervals.tolist() == [0.8, 0.75, 1 / 3]
+
+
+@pytest.mark.parametrize(("lengths", "location", "said"), [
+    ({"start": [0, 30], "active": [1, 2]}, "poolLengths.active[1]", "2.0 is outside 0.0..1.0"),
+    ({"start": [0, "30"]}, "poolLengths.start[1]", "expected a number"),
+    ([0, 30], "poolLengths", "expected an object of arrays"),
+    ({"start": [0, 30], "strokes": [12]}, "poolLengths.strokes", "one number per length"),
+])
+def test_pool_lengths_that_cannot_be_are_a_400_naming_them(api, lengths, location, said) -> None:
+    """runhub's own key, as rrIntervals: a pool swim's lengths, {column: [number or null]}."""
+    r = api.post_json("/v1/my/activities", run_json() | {"poolLengths": lengths})
+    assert r.status_code == 400, r.text
+    assert r.json()["location"] == location and said in r.json()["message"], r.json()
+    assert api.get("/v1/my/activities").json() == []

@@ -190,10 +190,10 @@ def _fitfast_bytes(data: bytes) -> tuple[bytes, str | None]:
 
 
 # The messages build_activities reads besides records: file_id, sport, session, lap, event,
-# device_info, activity, file_creator, timestamp_correlation, field_description,
+# device_info, activity, file_creator, length, timestamp_correlation, field_description,
 # developer_data_id. The split hands fitfast.parse only these (a VIRB file is 99 % camera and
 # sensor messages); the walk reads the hrv messages' RR intervals itself (fit_walk.walk says why).
-KEEP_MESSAGES = frozenset((0, 12, 18, 19, 21, 23, 34, 49, 162, 206, 207))
+KEEP_MESSAGES = frozenset((0, 12, 18, 19, 21, 23, 34, 49, 101, 162, 206, 207))
 _KEEP = np.zeros(0x10000, dtype=np.bool_)
 _KEEP[sorted(KEEP_MESSAGES)] = True
 
@@ -451,6 +451,7 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
     if not sessions:
         sessions = [_implied_session(m, ts)]
     rr, rr_session = _rr_intervals(m, ts, sessions)
+    lengths_all = sorted(m.msgs.get("length", []), key=lambda x: _num(x.get("start_time")) or 0.0)
     group = None
     if len(sessions) > 1:
         group = f"fit:{int(_num(sessions[0].get('start_time')) or ts[0])}:{len(sessions)}"
@@ -504,6 +505,8 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         a.laps = _laps(sess_laps, t, start_unix)
         if len(t) and len(rr):
             a.rr_intervals = rr if len(sessions) == 1 else rr[rr_session == k]
+        if len(t):
+            a.pool_lengths = _pool_lengths(_session_lengths(lengths_all, sessions, k), start_unix)
         a.device_summary = _jsonable(sess) if sess.get("_implied") is None else None
         if a.device_summary is not None:
             a.device_summary.pop(EXPORT_FIELD, None)  # runhub's, not the device's
@@ -563,6 +566,47 @@ def _rr_intervals(m: _Messages, ts: np.ndarray, sessions: list[dict[str, Any]]) 
         beats = float(ts[0]) + np.cumsum(rr)
         which = np.searchsorted(np.array([math.inf if s is None else s for s in starts]), beats, side="right")
     return rr, which
+
+
+# FIT length message field -> Activity.pool_lengths column, and the enums written as their codes
+LENGTH_FIELDS = {"start_time": "start", "timestamp": "end", "total_elapsed_time": "elapsed",
+                 "total_timer_time": "timer", "total_strokes": "strokes", "swim_stroke": "stroke",
+                 "length_type": "active", "avg_swimming_cadence": "cadence", "avg_speed": "speed",
+                 "total_calories": "calories"}
+SWIM_STROKES = ("freestyle", "backstroke", "breaststroke", "butterfly", "drill", "mixed", "im", "im_by_round", "rimo")
+LENGTH_TYPES = ("idle", "active")
+_LENGTH_ENUMS = {"swim_stroke": SWIM_STROKES, "length_type": LENGTH_TYPES}
+
+
+def _session_lengths(lengths: list[dict[str, Any]], sessions: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    """The lengths of session k: those starting from its start to the next session's, as its records."""
+    if len(sessions) == 1:
+        return lengths
+    s0 = _num(sessions[k].get("start_time")) if k else -math.inf
+    nxt = _num(sessions[k + 1].get("start_time")) if k + 1 < len(sessions) else None
+    return [x for x in lengths if (s0 or -math.inf) <= (_num(x.get("start_time")) or -math.inf)
+            < (nxt if nxt is not None else math.inf)]
+
+
+def _pool_lengths(lengths: list[dict[str, Any]], start_unix: float) -> dict[str, np.ndarray]:
+    """Activity.pool_lengths of a session's length messages (those without a start left out)."""
+    rows = [x for x in lengths if _num(x.get("start_time")) is not None]
+    if not rows:
+        return {}
+    out = {}
+    for fld, name in LENGTH_FIELDS.items():
+        names = _LENGTH_ENUMS.get(fld)
+        col = np.full(len(rows), np.nan)
+        for i, x in enumerate(rows):
+            v = x.get(fld)
+            if names is not None and isinstance(v, str):
+                v = names.index(v) if v in names else None
+            col[i] = _num(v) if v is not None else np.nan
+        if fld in ("start_time", "timestamp"):
+            col -= start_unix
+        if not np.isnan(col).all():
+            out[name] = col
+    return out
 
 
 def _application_id(msg: dict[str, Any]) -> bytes | None:

@@ -17,6 +17,7 @@ What FIT can hold, per channel (the resolution is the FIT profile's scale for th
     respiration_rate  enhanced_respiration_rate        0.01 /min
     time              timestamp (uint32)               1 s
     rr_intervals      hrv time (uint16[5], scale 1000) 0.001 s (not a channel: its own series)
+    pool_lengths      length messages                  1 s start/end, 0.001 s times, 0.001 m/s
 
 Record timestamps are whole seconds: the start is written truncated to its second, each sample
 at its time rounded to the nearest second, and a sample landing on a second already written is
@@ -435,6 +436,10 @@ def encode(a: Activity) -> bytes:
         rr = a.rr_intervals.tolist()
         for k in range(0, len(rr), HRV_PER_MESSAGE):
             enc.write_mesg({"mesg_num": nums["hrv"], "time": rr[k:k + HRV_PER_MESSAGE]})
+    if a.pool_lengths and n:
+        for k, length in enumerate(_lengths(a, start_s)):
+            enc.write_mesg({"mesg_num": nums["length"], "message_index": k, "event": "length", "event_type": "stop",
+                            **length})
 
     # --- laps, session, activity
     timer = timer_seconds(a)[kept] if n else np.zeros(0)
@@ -451,6 +456,33 @@ def encode(a: Activity) -> bytes:
                     "event": "activity", "event_type": "stop", "local_timestamp": local,
                     "total_timer_time": float(timer[-1] - timer[0]) if n else 0.0})
     return bytes(enc.close())
+
+
+def _lengths(a: Activity, start_s: int) -> list[dict[str, Any]]:
+    """The length messages of a pool swim (fit.LENGTH_FIELDS read back): its clock columns as FIT
+    times (whole seconds, as the watch wrote them), the rest at their fields' resolution; NaN left
+    out. The enums are the codes fit.py read (FIT's own numbers)."""
+    from runhub.formats.fit import LENGTH_FIELDS
+
+    cols = {fld: a.pool_lengths[name].tolist() for fld, name in LENGTH_FIELDS.items() if name in a.pool_lengths}
+    out = []
+    for i in range(len(a.pool_lengths["start"])):
+        msg: dict[str, Any] = {}
+        for fld, values in cols.items():
+            v = values[i]
+            if math.isnan(v):
+                continue
+            if fld in ("start_time", "timestamp"):
+                msg[fld] = start_s + round(v) - FIT_EPOCH
+            elif fld in _LENGTH_INTEGERS:
+                msg[fld] = int(round(v))
+            else:
+                msg[fld] = v
+        out.append(msg)
+    return out
+
+
+_LENGTH_INTEGERS = frozenset(("total_strokes", "swim_stroke", "length_type", "avg_swimming_cadence", "total_calories"))
 
 
 def _seconds_within(x: float, most: int) -> int:
@@ -572,6 +604,15 @@ def _session(a: Activity, laps: list[dict[str, Any]], t0: int, t_end: int, timer
         msg["total_descent"] = int(round(s.elevation_loss))
     if a.calories is not None:
         msg["total_calories"] = int(round(a.calories))
+    said = a.device_summary or {}
+    pool = said.get("pool_length")
+    if isinstance(pool, int | float) and not isinstance(pool, bool) and a.pool_lengths:
+        msg["pool_length"] = float(pool)  # metres, as the watch's session said (its unit: how it showed them)
+        if said.get("pool_length_unit") in ("metric", "statute"):
+            msg["pool_length_unit"] = said["pool_length_unit"]
+        active = a.pool_lengths.get("active")
+        if active is not None:  # (num_lengths is left out: watches count it their own way)
+            msg["num_active_lengths"] = int(np.sum(active == 1))
     lat, lon = a.channels.get("latitude"), a.channels.get("longitude")
     if lat is not None and lon is not None:
         ok = np.flatnonzero(~np.isnan(lat))

@@ -94,9 +94,11 @@ INPUT_ALIASES = {
     "externalDeviceType": "deviceType",
     "externalAppVersion": "appVersion",
 }
-# runhub's own key (Smashrun has none): the RR intervals in seconds (Activity.rr_intervals), which
-# runhub's JSON export writes so that a JSON backup keeps them, and which a post may carry
+# runhub's own keys (Smashrun has neither), which runhub's JSON export writes so that a JSON backup
+# keeps them, and which a post may carry: the RR intervals in seconds (Activity.rr_intervals), and
+# a pool swim's lengths, {column: [one number or null per length]} (Activity.pool_lengths)
 RR_KEY = "rrIntervals"
+LENGTHS_KEY = "poolLengths"
 KNOWN_KEYS = (
     set(SUMMARY_FIELDS)
     | set(INPUT_ALIASES)
@@ -121,6 +123,7 @@ KNOWN_KEYS = (
         "recordingKeys",
         "recordingValues",
         RR_KEY,
+        LENGTHS_KEY,
         "calories",
         "isRace",
     }
@@ -300,6 +303,8 @@ def _from_object(obj: dict[str, Any]) -> Activity:
     _recordings(a, obj)
     if obj.get(RR_KEY) is not None:
         a.rr_intervals = _rr(obj[RR_KEY])
+    if obj.get(LENGTHS_KEY) is not None:
+        a.pool_lengths = _pool_lengths(obj[LENGTHS_KEY])
     if a.summary.distance is None and not a.has_streams:
         raise _err("is required when there are no distance or latitude/longitude recordings", "distance")
     if a.summary.timer_time is None and not a.has_streams:
@@ -325,6 +330,9 @@ def _json_location(exc: ActivityError) -> str | None:
         return f"laps[{exc.index}]"
     if exc.field == "rr_intervals":
         return RR_KEY if exc.index is None else f"{RR_KEY}[{exc.index}]"
+    if (exc.field or "").startswith("pool_lengths"):
+        where = LENGTHS_KEY + (exc.field or "")[len("pool_lengths"):]
+        return where if exc.index is None else f"{where}[{exc.index}]"
     summary_keys = {f"summary.{attr}": key for key, (attr, _, _) in SUMMARY_FIELDS.items()}
     other = {"start": "startDateTimeLocal", "utc_offset": "startDateTimeLocal", "wind_speed": "windSpeed",
              "body_weight": "bodyWeight", "external_id": "externalId"}
@@ -384,6 +392,14 @@ def _rr(value: Any) -> np.ndarray:
     if not isinstance(value, list):
         raise _err("expected an array of seconds", RR_KEY)
     return np.array([_number(v, f"{RR_KEY}[{k}]") for k, v in enumerate(value)], dtype=np.float64)
+
+
+def _pool_lengths(value: Any) -> dict[str, np.ndarray]:
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise _err("expected an object of arrays, one per quantity", LENGTHS_KEY)
+    return {str(name): np.array([np.nan if v is None else _number(v, f"{LENGTHS_KEY}.{name}[{k}]")
+                                 for k, v in enumerate(col)], dtype=np.float64)
+            for name, col in value.items()}
 
 
 def _plain(v: float | None) -> float | int | None:
@@ -680,6 +696,8 @@ def encode(a: Activity) -> bytes:
     obj = to_object(a)
     if a.rr_intervals is not None and a.has_streams:  # the export's, not the API's run object
         obj[RR_KEY] = _Raw(_series_json(a.rr_intervals, False))
+    if a.pool_lengths and a.has_streams:
+        obj[LENGTHS_KEY] = {name: _Raw(_series_json(col, False)) for name, col in a.pool_lengths.items()}
     keys = obj.get("recordingKeys") or []
     if keys and "distance" not in keys and "latitude" not in keys:
         raise FormatError("Smashrun JSON recordings need distance or latitude/longitude, and this activity has "

@@ -48,8 +48,10 @@ from runhub.store.tables import (
     users,
 )
 
-# the blob's series holding Activity.rr_intervals (beside the channels: list queries never load it)
+# the blob's series (beside the channels: list queries never load them): Activity.rr_intervals,
+# and each column of Activity.pool_lengths under LENGTH_SERIES + its name
 RR_SERIES = "rr_intervals"
+LENGTH_SERIES = "length_"
 # Activity attributes kept in the `meta` JSON column, besides laps, pauses and device_summary.
 META_FIELDS = (
     "name",
@@ -314,10 +316,13 @@ def rewrite_analysis(conn: Connection, activity_id: int, a: Activity, products: 
 
 
 def _streams(a: Activity) -> bytes | None:
-    """The channel blob of a run with samples: its channels and its series (the RR intervals)."""
+    """The channel blob of a run with samples: its channels and its series (RR intervals, lengths)."""
     if not a.channels:
         return None
-    return blob.encode(a.channels, None if a.rr_intervals is None else {RR_SERIES: a.rr_intervals})
+    series = {LENGTH_SERIES + name: col for name, col in a.pool_lengths.items()}
+    if a.rr_intervals is not None:
+        series[RR_SERIES] = a.rr_intervals
+    return blob.encode(a.channels, series)
 
 
 def _write_streams(conn: Connection, activity_id: int, a: Activity) -> None:
@@ -600,6 +605,7 @@ def row_to_activity(row: Row[Any], channels: dict[str, np.ndarray] | None = None
         external_id=row.external_id,
         client_id=row.client_id,
         rr_intervals=(series or {}).get(RR_SERIES),
+        pool_lengths={k[len(LENGTH_SERIES):]: v for k, v in (series or {}).items() if k.startswith(LENGTH_SERIES)},
         **kwargs,
     )
     return a
