@@ -467,4 +467,4 @@ def test_a_runs_heartbeats_outlive_import_export_and_a_restore(env, tmp_path):
     assert restored["status"] == "created"
     again = tmp_path / "again.json"
     cli(env, "export", str(restored["activity_id"]), "--format", "json", "--output", str(again), "--user", other)
-    assert json.loads(again.read_text())["rrIntervals"] == beats
+    assert json.loads(again.read_text())["runhub"]["rrIntervals"] == beats

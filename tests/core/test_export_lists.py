@@ -362,3 +362,31 @@ def test_a_runkeeper_export_takes_the_types_and_notes_of_its_list(db, tmp_path, 
     }
     with db.connect() as conn:
         assert repo.count(conn, owner) == 2
+
+
+def test_moved_on_in_runhubs_json_the_runs_keep_what_the_list_gave(db, tmp_path) -> None:
+    """A Strava export imported, then each run exported as runhub's JSON (`runhub export --format
+    json`) and imported into another account (the README's move to another runhub): the titles,
+    the commute flag and the gear Strava's list gave come along (runhub's own object: Smashrun's
+    activity has no field for them), with the sport and the notes."""
+    owner, _ = make_user(db)
+    root = tmp_path / "export_12345"
+    expected = _export(root)
+    lines = (root / "activities.csv").read_text(encoding="utf-8").splitlines()
+    lines[1] = _line(101, "Tempo, 3 x 2 km", 'Legs "fresh".\nWindy on the dyke.', "activities/101.fit.gz",
+                     commute="true", gear="Pegasus 40")
+    (root / "activities.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    paths = sorted(p for p in root.rglob("*") if p.is_file())
+    results = {p.name: rs for p, rs in ingest_paths(db, owner, paths, client_id="runhub-cli")}
+    other, _ = make_user(db)
+    for name, (title, notes) in expected.items():
+        with db.connect() as conn:
+            a = repo.load_activity(conn, results[name][0].activity_id, owner)
+        (r,) = ingest_bytes(db, other, formats.encode(a, "json"), filename=f"{name}.json", client_id="runhub-cli",
+                            by_recorder=True)
+        assert r.status == "created", r
+        moved = _stored(db, other, r.activity_id)
+        assert (moved.name, moved.notes, moved.sport) == (title, notes, "running"), name
+        assert moved.commute == (name == "101.fit.gz")
+        gear = {"gear": "Pegasus 40"} if name == "101.fit.gz" else {}
+        assert moved.app_metadata["strava"] == {"activity_id": name.split(".")[0], **gear}

@@ -396,37 +396,61 @@ def test_a_multipart_file_name_no_column_can_hold_is_no_server_error(api, name: 
 
 
 @pytest.mark.parametrize(("rr", "location", "said"), [
-    ([0.8, -0.2], "rrIntervals[1]", "not an interval between heartbeats"),
-    ([0.8, 70], "rrIntervals[1]", "not an interval between heartbeats"),
-    ([0.8, "0.9"], "rrIntervals[1]", "expected a number"),
-    (0.8, "rrIntervals", "expected an array"),
+    ([0.8, -0.2], "runhub.rrIntervals[1]", "not an interval between heartbeats"),
+    ([0.8, 70], "runhub.rrIntervals[1]", "not an interval between heartbeats"),
+    ([0.8, "0.9"], "runhub.rrIntervals[1]", "expected a number"),
+    (0.8, "runhub.rrIntervals", "expected an array"),
 ])
 def test_rr_intervals_that_are_none_are_a_400_naming_the_beat(api, db, rr, location, said) -> None:
-    """runhub's own key (Smashrun has none; runhub's JSON export writes it): heartbeats in seconds.
+    """runhub's own field (Smashrun has none; runhub's JSON export writes it): heartbeats in seconds.
     A good list is kept beside the samples; a bad one is refused where it is bad, storing nothing."""
     from runhub.store import activities as repo
 
-    r = api.post_json("/v1/my/activities", run_json() | {"rrIntervals": rr})
+    r = api.post_json("/v1/my/activities", run_json() | {"runhub": {"rrIntervals": rr}})
     assert r.status_code == 400, r.text
     assert r.json()["location"] == location and said in r.json()["message"], r.json()
-    no_samples = {"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 300, "rrIntervals": [0.8]}
+    no_samples = {"startDateTimeLocal": "2024-05-01T07:00:00Z", "distance": 1, "duration": 300,
+                  "runhub": {"rrIntervals": [0.8]}}
     r = api.post_json("/v1/my/activities", no_samples)
-    assert r.status_code == 400 and r.json()["location"] == "rrIntervals" and "no samples" in r.json()["message"]
+    assert r.status_code == 400 and r.json()["location"] == "runhub.rrIntervals" and "no samples" in r.json()["message"]
     assert api.get("/v1/my/activities").json() == []
-    aid = api.upload(run_json() | {"rrIntervals": [0.8, 0.75, 1 / 3]})
+    aid = api.upload(run_json() | {"runhub": {"rrIntervals": [0.8, 0.75, 1 / 3]}})
     with db.connect() as conn:
         assert repo.load_activity(conn, aid).rr_intervals.tolist() == [0.8, 0.75, 1 / 3]
 
 
-@pytest.mark.parametrize(("lengths", "location", "said"), [
-    ({"start": [0, 30], "active": [1, 2]}, "poolLengths.active[1]", "2.0 is outside 0.0..1.0"),
-    ({"start": [0, "30"]}, "poolLengths.start[1]", "expected a number"),
-    ([0, 30], "poolLengths", "expected an object of arrays"),
-    ({"start": [0, 30], "strokes": [12]}, "poolLengths.strokes", "one number per length"),
+@pytest.mark.parametrize(("own", "location", "said"), [
+    ({"poolLengths": {"start": [0, 30], "active": [1, 2]}}, "runhub.poolLengths.active[1]", "2.0 is outside 0.0..1.0"),
+    ({"poolLengths": {"start": [0, "30"]}}, "runhub.poolLengths.start[1]", "expected a number"),
+    ({"poolLengths": [0, 30]}, "runhub.poolLengths", "expected an object of arrays"),
+    ({"poolLengths": {"start": [0, 30], "strokes": [12]}}, "runhub.poolLengths.strokes", "one number per length"),
+    ({"title": 5}, "runhub.title", "expected a string"),
+    ({"sport": "quidditch"}, "runhub.sport", "no sport runhub knows"),
+    ({"commute": "yes"}, "runhub.commute", "expected true or false"),
+    ({"appMetadata": {"strava": 5}}, "runhub.appMetadata", "an object of objects"),
+    ({"appMetadata": {"strava": {"gear": 1e400}}}, "runhub.appMetadata", "beyond a double"),
+    ({"appMetadata": {"strava": {"gear": "\ud800"}}}, "runhub.appMetadata", "lone surrogate"),
+    ({"heartRate": [1]}, "runhub.heartRate", "unknown field(s) heartRate"),
+    ([], "runhub", "expected an object"),
 ])
-def test_pool_lengths_that_cannot_be_are_a_400_naming_them(api, lengths, location, said) -> None:
-    """runhub's own key, as rrIntervals: a pool swim's lengths, {column: [number or null]}."""
-    r = api.post_json("/v1/my/activities", run_json() | {"poolLengths": lengths})
+def test_runhubs_own_fields_that_cannot_be_are_a_400_naming_them(api, own, location, said) -> None:
+    """runhub's own object: what Smashrun's activity has no field for (a title, pool lengths ...)."""
+    r = api.post_json("/v1/my/activities", run_json() | {"runhub": own})
     assert r.status_code == 400, r.text
     assert r.json()["location"] == location and said in r.json()["message"], r.json()
     assert api.get("/v1/my/activities").json() == []
+
+
+def test_runhubs_own_fields_are_kept_and_the_api_object_leaves_them_out(api, db) -> None:
+    from runhub.activity import NAME_FULL
+    from runhub.store import activities as repo
+
+    own = {"title": "x" * 300, "sport": "running.trail", "commute": True, "private": True, "deviceName": "Forerunner",
+           "appMetadata": {"strava": {"gear": "Pegasus 40", "id": 12}}}
+    aid = api.upload(run_json() | {"runhub": own})
+    with db.connect() as conn:
+        a = repo.load_activity(conn, aid)
+    assert (a.name, a.extras[NAME_FULL]) == ("x" * 255, "x" * 300)  # a title is cut to 255, the whole kept
+    assert (a.sport, a.commute, a.private, a.device_name) == ("running.trail", True, True, "Forerunner")
+    assert a.app_metadata == {"strava": {"gear": "Pegasus 40", "id": 12}}
+    assert "runhub" not in api.get(f"/v1/my/activities/{aid}").json()

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from runhub import sports
-from runhub.activity import Activity, ActivityError, Lap, Summary, pause_mask
+from runhub.activity import Activity, ActivityError, Lap, Summary, pause_mask, set_name
 from runhub.formats import FormatError, NotAnActivity, register
 from runhub.formats._common import distance_channel
 from runhub.units import KMH_PER_MS, decimal_shift
@@ -94,11 +94,16 @@ INPUT_ALIASES = {
     "externalDeviceType": "deviceType",
     "externalAppVersion": "appVersion",
 }
-# runhub's own keys (Smashrun has neither), which runhub's JSON export writes so that a JSON backup
-# keeps them, and which a post may carry: the RR intervals in seconds (Activity.rr_intervals), and
-# a pool swim's lengths, {column: [one number or null per length]} (Activity.pool_lengths)
+# What a run holds that Smashrun's activity object has no field for, in one object under this key
+# (so that it shadows no Smashrun field): runhub's JSON export writes it, so that a JSON backup
+# keeps the whole run, and a post may carry it; the API's run object leaves it out. Its fields:
+# title, sport (runhub's code, where activityType and terrain do not say it), commute, private,
+# deviceName, appMetadata ({app: {field: value}}, as an account export's list gave them),
+# rrIntervals (seconds) and poolLengths ({column: [one number or null per length]}).
+OWN_KEY = "runhub"
 RR_KEY = "rrIntervals"
 LENGTHS_KEY = "poolLengths"
+OWN_FIELDS = ("title", "sport", "commute", "private", "deviceName", "appMetadata", RR_KEY, LENGTHS_KEY)
 KNOWN_KEYS = (
     set(SUMMARY_FIELDS)
     | set(INPUT_ALIASES)
@@ -122,8 +127,7 @@ KNOWN_KEYS = (
         "heartRateRecovery",
         "recordingKeys",
         "recordingValues",
-        RR_KEY,
-        LENGTHS_KEY,
+        OWN_KEY,
         "calories",
         "isRace",
     }
@@ -301,10 +305,8 @@ def _from_object(obj: dict[str, Any]) -> Activity:
     a.heart_rate_recovery = _hrr(obj.get("heartRateRecovery"))
 
     _recordings(a, obj)
-    if obj.get(RR_KEY) is not None:
-        a.rr_intervals = _rr(obj[RR_KEY])
-    if obj.get(LENGTHS_KEY) is not None:
-        a.pool_lengths = _pool_lengths(obj[LENGTHS_KEY])
+    if obj.get(OWN_KEY) is not None:
+        _read_own(a, obj[OWN_KEY])
     if a.summary.distance is None and not a.has_streams:
         raise _err("is required when there are no distance or latitude/longitude recordings", "distance")
     if a.summary.timer_time is None and not a.has_streams:
@@ -329,13 +331,13 @@ def _json_location(exc: ActivityError) -> str | None:
     if exc.field == "laps":
         return f"laps[{exc.index}]"
     if exc.field == "rr_intervals":
-        return RR_KEY if exc.index is None else f"{RR_KEY}[{exc.index}]"
+        return _own(RR_KEY) if exc.index is None else _own(f"{RR_KEY}[{exc.index}]")
     if (exc.field or "").startswith("pool_lengths"):
-        where = LENGTHS_KEY + (exc.field or "")[len("pool_lengths"):]
+        where = _own(LENGTHS_KEY + (exc.field or "")[len("pool_lengths"):])
         return where if exc.index is None else f"{where}[{exc.index}]"
     summary_keys = {f"summary.{attr}": key for key, (attr, _, _) in SUMMARY_FIELDS.items()}
     other = {"start": "startDateTimeLocal", "utc_offset": "startDateTimeLocal", "wind_speed": "windSpeed",
-             "body_weight": "bodyWeight", "external_id": "externalId"}
+             "body_weight": "bodyWeight", "external_id": "externalId", "name": _own("title")}
     return summary_keys.get(exc.field or "", other.get(exc.field or "", exc.field))
 
 
@@ -388,18 +390,77 @@ def _hrr(value: Any) -> list[dict[str, float]]:
     return out
 
 
-def _rr(value: Any) -> np.ndarray:
-    if not isinstance(value, list):
-        raise _err("expected an array of seconds", RR_KEY)
-    return np.array([_number(v, f"{RR_KEY}[{k}]") for k, v in enumerate(value)], dtype=np.float64)
+def _own(name: str) -> str:
+    return f"{OWN_KEY}.{name}"
 
 
-def _pool_lengths(value: Any) -> dict[str, np.ndarray]:
-    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
-        raise _err("expected an object of arrays, one per quantity", LENGTHS_KEY)
-    return {str(name): np.array([np.nan if v is None else _number(v, f"{LENGTHS_KEY}.{name}[{k}]")
+def _read_own(a: Activity, value: Any) -> None:
+    """The `runhub` object's fields onto the run (OWN_KEY)."""
+    if not isinstance(value, dict):
+        raise _err("expected an object", OWN_KEY)
+    unknown = sorted(set(value) - set(OWN_FIELDS))
+    if unknown:
+        raise _err(f"unknown field(s) {', '.join(unknown)}; runhub's are {', '.join(OWN_FIELDS)}", _own(unknown[0]))
+    if value.get("title") is not None:
+        set_name(a, _string(value["title"], _own("title")))
+    if value.get("sport") is not None:
+        code = _string(value["sport"], _own("sport"))
+        if code not in sports.BY_CODE:
+            raise _err(f"{code!r} is no sport runhub knows", _own("sport"))
+        a.sport = code
+    for key in ("commute", "private"):
+        if value.get(key) is not None:
+            if not isinstance(value[key], bool):
+                raise _err("expected true or false", _own(key))
+            setattr(a, key, value[key])
+    if value.get("deviceName") is not None:
+        a.device_name = _string(value["deviceName"], _own("deviceName"))
+    meta = value.get("appMetadata")
+    if meta is not None:
+        if not isinstance(meta, dict) or not all(isinstance(v, dict) for v in meta.values()):
+            raise _err("expected an object of objects, one per app", _own("appMetadata"))
+        try:  # Decimals as the numbers they are; what no database can keep refused here
+            text = json.dumps(meta, default=float, ensure_ascii=False, allow_nan=False)
+            text.encode("utf-8")
+        except (ValueError, UnicodeEncodeError):
+            raise _err("holds a number beyond a double, NaN, or a lone surrogate", _own("appMetadata")) from None
+        a.app_metadata = json.loads(text)
+    rr = value.get(RR_KEY)
+    if rr is not None:
+        if not isinstance(rr, list):
+            raise _err("expected an array of seconds", _own(RR_KEY))
+        a.rr_intervals = np.array([_number(v, _own(f"{RR_KEY}[{k}]")) for k, v in enumerate(rr)], dtype=np.float64)
+    lengths = value.get(LENGTHS_KEY)
+    if lengths is not None:
+        if not isinstance(lengths, dict) or not all(isinstance(v, list) for v in lengths.values()):
+            raise _err("expected an object of arrays, one per quantity", _own(LENGTHS_KEY))
+        a.pool_lengths = {
+            str(name): np.array([np.nan if v is None else _number(v, _own(f"{LENGTHS_KEY}.{name}[{k}]"))
                                  for k, v in enumerate(col)], dtype=np.float64)
-            for name, col in value.items()}
+            for name, col in lengths.items()}
+
+
+def _write_own(a: Activity, obj: dict[str, Any]) -> None:
+    """What `_read_own` reads back, where the run holds it."""
+    own: dict[str, Any] = {}
+    if a.name is not None:
+        own["title"] = a.name
+    running = obj["activityType"] == "running"
+    if a.sport != (TERRAIN_SPORT.get(a.terrain or "", "running") if running else obj["activityType"]):
+        own["sport"] = a.sport
+    for key, v in (("commute", a.commute), ("private", a.private)):
+        if v:
+            own[key] = True
+    if a.device_name is not None:
+        own["deviceName"] = a.device_name
+    if a.app_metadata:
+        own["appMetadata"] = a.app_metadata
+    if a.rr_intervals is not None and a.has_streams:
+        own[RR_KEY] = _Raw(_series_json(a.rr_intervals, False))
+    if a.pool_lengths and a.has_streams:
+        own[LENGTHS_KEY] = {name: _Raw(_series_json(col, False)) for name, col in a.pool_lengths.items()}
+    if own:
+        obj[OWN_KEY] = own
 
 
 def _plain(v: float | None) -> float | int | None:
@@ -694,10 +755,7 @@ def encode(a: Activity) -> bytes:
     """Refuses what `decode` would refuse: Smashrun needs a distance, as a recording or a total,
     so an indoor ride with heart rate only cannot be written as a Smashrun activity."""
     obj = to_object(a)
-    if a.rr_intervals is not None and a.has_streams:  # the export's, not the API's run object
-        obj[RR_KEY] = _Raw(_series_json(a.rr_intervals, False))
-    if a.pool_lengths and a.has_streams:
-        obj[LENGTHS_KEY] = {name: _Raw(_series_json(col, False)) for name, col in a.pool_lengths.items()}
+    _write_own(a, obj)  # the export's, not the API's run object
     keys = obj.get("recordingKeys") or []
     if keys and "distance" not in keys and "latitude" not in keys:
         raise FormatError("Smashrun JSON recordings need distance or latitude/longitude, and this activity has "
