@@ -59,6 +59,7 @@ def _export(root: Path) -> dict[str, tuple[str | None, str | None]]:
     (root / "activities").mkdir(parents=True)
     runs = [demo.make_run(k, datetime(2024, 6, k, 6, 30, tzinfo=UTC), minutes=12.0) for k in (1, 2, 3)]
     runs[1].name = "Morning Run"  # a GPX carries Strava's default title itself: the list's wins
+    runs[0].name = runs[2].name = None  # a watch's FIT and TCX: no title (runhub's own FIT export has one)
     (root / "activities" / "101.fit.gz").write_bytes(gzip.compress(formats.encode(runs[0], "fit")))
     (root / "activities" / "102.gpx").write_bytes(formats.encode(runs[1], "gpx"))
     (root / "activities" / "103.tcx").write_bytes(formats.encode(runs[2], "tcx"))

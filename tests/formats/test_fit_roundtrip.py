@@ -285,3 +285,52 @@ def test_corpus_file_round_trips(name: str, corpus: Path) -> None:
             for fld in ("distance", "timer_time", "elapsed_time"):
                 x, y = getattr(a.summary, fld), getattr(b.summary, fld)
                 assert (x is None and y in (None, 0.0)) or math.isclose(x, y, abs_tol=0.01)
+
+
+@pytest.mark.parametrize(("title", "back"), [
+    ("Tempo by the river 🏃 (10 × 400 m)", "Tempo by the river 🏃 (10 × 400 m)"),
+    # 127 two-byte characters fill 254 bytes, the most a FIT string field holds: the 128th is cut
+    ("é" * 128, "é" * 127),
+    # a four-byte character that would straddle byte 254 is left out whole, not split
+    ("a" * 252 + "🏃", "a" * 252),
+])
+def test_the_title_rides_in_a_developer_field_of_the_session(title, back):
+    """FIT has no title of its own: runhub writes it as a developer string field of the session
+    (runhub_title), which the Garmin SDK reads as such, and reads it back from runhub's files."""
+    from garmin_fit_sdk import Decoder, Stream
+
+    a = _full_run()
+    a.name = title
+    data = fit.encode(a)
+    msgs, errors = Decoder(Stream.from_byte_array(bytearray(data))).read()
+    assert not errors
+    names = {d["field_definition_number"]: d["field_name"] for d in msgs["field_description_mesgs"]}
+    (session,) = msgs["session_mesgs"]
+    assert {names[k]: v for k, v in session["developer_fields"].items()}["runhub_title"] == back
+    for engine in ("auto", "fitdecode"):
+        (b,) = fit.decode(data, engine=engine)
+        assert b.name == back and "runhub_title" not in b.device_summary
+
+
+def test_a_title_field_in_another_apps_file_is_not_believed():
+    """Only a file runhub wrote (its developer data id) names the run by that field: another app's
+    developer field of the same name is its own affair."""
+    from garmin_fit_sdk import Encoder, Profile
+
+    mesg = {v: k for k, v in Profile["types"]["mesg_num"].items()}
+    t0 = int(datetime(2020, 6, 1, 10, tzinfo=UTC).timestamp()) - 631065600
+    dev_id = {"mesg_num": mesg["developer_data_id"], "developer_data_index": 0, "application_version": 1,
+              "application_id": list(range(16))}
+    desc = {"mesg_num": mesg["field_description"], "developer_data_index": 0, "field_definition_number": 0,
+            "fit_base_type_id": 7, "field_name": "runhub_title", "native_mesg_num": mesg["session"]}
+    enc = Encoder()
+    enc.add_developer_field(0, dev_id, desc)
+    enc.write_mesg({"mesg_num": mesg["file_id"], "type": "activity", "manufacturer": "development",
+                    "time_created": t0})
+    enc.write_mesg(dev_id)
+    enc.write_mesg(desc)
+    enc.write_mesg({"mesg_num": mesg["record"], "timestamp": t0, "heart_rate": 120})
+    enc.write_mesg({"mesg_num": mesg["session"], "start_time": t0, "timestamp": t0 + 1, "sport": "running",
+                    "total_elapsed_time": 1.0, "developer_fields": {0: "Not runhub's"}})
+    (a,) = fit.decode(bytes(enc.close()))
+    assert a.name is None and a.device_summary["runhub_title"] == "Not runhub's"

@@ -327,7 +327,7 @@ def test_fuzz_decoders_only_raise_format_errors(layout: str) -> None:
 
 # A Smashrun JSON activity with a slot for one raw number text at each place a number goes.
 _JSON_SLOTS = ("distance", "duration", "activityId", "calories", "bodyWeight", "humidity", "windSpeed", "temperature",
-               "lap", "song", "recording", "hrr")
+               "lap", "song", "recording", "hrr", "rr", "length", "meta")
 
 
 def _json_with(slot: str, number: str) -> bytes:
@@ -338,7 +338,9 @@ def _json_with(slot: str, number: str) -> bytes:
     song = fields.get("song", "120")
     rec = fields.get("recording", "0.002")
     hrr = fields.get("hrr", "120")
-    return ('{"startDateTimeLocal": "2024-05-01T07:00:00+02:00", "activityType": "running"' + extra
+    own = (f', "runhub": {{"rrIntervals": [0.8, {fields.get("rr", "0.75")}], "poolLengths": {{"start": [0, '
+           f'{fields.get("length", "1")}]}}, "appMetadata": {{"app": {{"n": {fields.get("meta", "1")}}}}}}}')
+    return ('{"startDateTimeLocal": "2024-05-01T07:00:00+02:00", "activityType": "running"' + extra + own
             + f', "laps": [{{"lapType": "work", "endDistance": {lap}}}]'
             + f', "songs": [{{"song": "s", "BPM": {song}, "startClock": 0, "endClock": 1}}]'
             + f', "heartRateRecovery": [{{"duration": 0, "heartRate": {hrr}}}]'
@@ -366,7 +368,7 @@ def test_fuzz_smashrun_json_numbers_only_raise_format_errors() -> None:
 
     assert formats.decode(_json_with("distance", "5"), "json")  # the base reads
     for slot, text in (("distance", "1e999999999999999999"), ("recording", "1e999999999"), ("activityId", "1e400"),
-                       ("song", "9" * 400)):
+                       ("song", "9" * 400), ("rr", "1e400"), ("length", "-0.5"), ("meta", "1e400")):
         with pytest.raises(FormatError):
             formats.decode(_json_with(slot, text), "json")
     run()

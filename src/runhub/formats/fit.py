@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from runhub import sports
-from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, RR_MAX, RR_MIN, Activity, Lap, Summary
+from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, RR_MAX, RR_MIN, Activity, Lap, Summary, set_name
 from runhub.formats import (
     EXPORT_OF,
     FIT_APPLICATION_ID,
@@ -508,8 +508,9 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         if len(t):
             a.pool_lengths = _pool_lengths(_session_lengths(lengths_all, sessions, k), start_unix)
         a.device_summary = _jsonable(sess) if sess.get("_implied") is None else None
-        if a.device_summary is not None:
-            a.device_summary.pop(EXPORT_FIELD, None)  # runhub's, not the device's
+        if a.device_summary is not None and written_by_runhub:
+            for own in (EXPORT_FIELD, TITLE_FIELD):  # runhub's, not the device's
+                a.device_summary.pop(own, None)
         a.device_type, a.device_name, a.app_version = device_type, device_name, app_version
         a.calories = _num(sess.get("total_calories"))
         if a.sport.startswith("cycling") and sess.get("sub_sport") in ("indoor_cycling", "virtual_activity"):
@@ -538,6 +539,9 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
             export_of = sess.get(EXPORT_FIELD)
             if isinstance(export_of, int) and not isinstance(export_of, bool):
                 a.extras[EXPORT_OF] = export_of
+            title = sess.get(TITLE_FIELD)
+            if isinstance(title, str) and title:
+                set_name(a, title)
         out.append(a)
     return out
 
@@ -936,6 +940,6 @@ def _jsonable(msg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-from runhub.formats.fit_encode import EXPORT_FIELD, encode  # noqa: E402  (the writer imports nothing from here)
+from runhub.formats.fit_encode import EXPORT_FIELD, TITLE_FIELD, encode  # noqa: E402  (the writer imports nothing from here)
 
 register("fit", decode, encode, MEDIA_TYPE)

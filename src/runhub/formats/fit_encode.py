@@ -71,8 +71,14 @@ LAP_INTENSITY = {"general": "active", "work": "interval", "recovery": "recovery"
                  "cooldown": "cooldown"}
 _DEV_FLOAT64 = 0x89  # FIT base type float64
 _DEV_UINT32 = 0x86  # FIT base type uint32
+_DEV_STRING = 0x07  # FIT base type string (UTF-8, NUL-terminated)
 # the runhub activity a file is the export of, a developer field of the session (formats.EXPORT_OF)
 EXPORT_FIELD = "runhub_activity_id"
+# the run's title, a developer field of the session (FIT has no title of its own), which a field
+# holds up to 254 bytes of UTF-8 (its size is one byte, the NUL included): a longer title is cut
+# there, at a character
+TITLE_FIELD = "runhub_title"
+TITLE_BYTES = 254
 
 
 def _profile() -> tuple[dict[str, int], dict[str, dict[str, Any]], dict[str, dict[int, str]]]:
@@ -332,12 +338,22 @@ def encode(a: Activity) -> bytes:
         enc.add_developer_field(k, dev_id, desc)
         descs.append(desc)
         dev_keys[name] = k
-    export_key = len(descs) if a.id is not None and 0 <= a.id < 0xFFFFFFFF and len(descs) < 255 else None
-    if export_key is not None:
+    # runhub's own fields of the session: the activity the file is the export of, and its title
+    title = a.name.encode("utf-8")[:TITLE_BYTES].decode("utf-8", "ignore") if a.name else ""
+    session_fields: list[tuple[str, int, Any]] = []
+    if a.id is not None and 0 <= a.id < 0xFFFFFFFF:
+        session_fields.append((EXPORT_FIELD, _DEV_UINT32, int(a.id)))
+    if title:
+        session_fields.append((TITLE_FIELD, _DEV_STRING, title))
+    own: dict[int, Any] = {}
+    for field_name, base_type, value in session_fields:
+        if len(descs) == 255:
+            break
         desc = {"mesg_num": nums["field_description"], "developer_data_index": 0,
-                "field_definition_number": export_key, "fit_base_type_id": _DEV_UINT32, "field_name": EXPORT_FIELD,
+                "field_definition_number": len(descs), "fit_base_type_id": base_type, "field_name": field_name,
                 "native_mesg_num": nums["session"]}
-        enc.add_developer_field(export_key, dev_id, desc)
+        enc.add_developer_field(len(descs), dev_id, desc)
+        own[len(descs)] = value
         descs.append(desc)
 
     t0 = start_s - FIT_EPOCH  # session start: the activity's start, which may precede the first record
@@ -448,8 +464,8 @@ def encode(a: Activity) -> bytes:
         enc.write_mesg(_held({"mesg_num": nums["lap"], "message_index": k, "event": "lap", "event_type": "stop",
                               **lap}, nums["lap"]))
     session = _held({"mesg_num": nums["session"], **_session(a, laps, t0, t_end, timer, kept)}, nums["session"])
-    if export_key is not None:
-        session["developer_fields"] = {export_key: int(a.id)}
+    if own:
+        session["developer_fields"] = own
     enc.write_mesg(session)
     local = t_end + int(a.utc_offset)
     enc.write_mesg({"mesg_num": nums["activity"], "timestamp": t_end, "num_sessions": 1, "type": "manual",
