@@ -140,3 +140,14 @@ def test_lengths_without_a_recording_are_refused():
     a = Activity(start=datetime(2020, 6, 1, tzinfo=UTC), pool_lengths={"start": np.zeros(1)})
     with pytest.raises(ActivityError, match="no samples"):
         a.validate()
+
+
+def test_the_columns_and_codes_are_the_profiles():
+    """One name per column for the reader, the writer and validation; the stroke and length type
+    codes are the FIT profile's numbers."""
+    from runhub.activity import LENGTH_BOUNDS
+    from runhub.formats.fit import LENGTH_FIELDS, LENGTH_TYPES, SWIM_STROKES
+
+    assert sorted(LENGTH_FIELDS.values()) == sorted(LENGTH_BOUNDS)
+    assert dict(enumerate(SWIM_STROKES)) == Profile["types"]["swim_stroke"]
+    assert dict(enumerate(LENGTH_TYPES)) == Profile["types"]["length_type"]

@@ -547,12 +547,13 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
 
 
 def _rr_intervals(m: _Messages, ts: np.ndarray, sessions: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-    """(the RR intervals of the file's hrv messages in seconds, in order, the session of each).
+    """(the RR intervals of the file's hrv messages in seconds, in file order, the session of each).
 
-    An hrv message holds up to five intervals and no timestamp; the beats follow one another from
-    the first record (the FIT profile's reading). In a multisport file each beat goes to the
-    session its time (first record + the intervals so far) falls in, as a record does. A value of
-    0 is no interval between beats and is left out; 0xFFFF (invalid) comes as None."""
+    An hrv message holds up to five intervals and no timestamp. In a multisport file each beat goes
+    to the session its time falls in, as a record does, its time taken as the first record's plus
+    the intervals so far: a strap that lost contact for a while places the later beats early by
+    that while, which only matters at a change of sport. A value of 0 is no interval between
+    beats and is left out; 0xFFFF (invalid) comes as None."""
     if m.rr_ms is not None:
         rr = m.rr_ms / 1000.0  # the profile's scale, divided as the decoders divide it
         rr = rr[(rr >= RR_MIN) & (rr <= RR_MAX)]
@@ -572,11 +573,7 @@ def _rr_intervals(m: _Messages, ts: np.ndarray, sessions: list[dict[str, Any]]) 
     return rr, which
 
 
-# FIT length message field -> Activity.pool_lengths column, and the enums written as their codes
-LENGTH_FIELDS = {"start_time": "start", "timestamp": "end", "total_elapsed_time": "elapsed",
-                 "total_timer_time": "timer", "total_strokes": "strokes", "swim_stroke": "stroke",
-                 "length_type": "active", "avg_swimming_cadence": "cadence", "avg_speed": "speed",
-                 "total_calories": "calories"}
+# the enums of a length message, kept as their codes (FIT's own numbers: the profile's order)
 SWIM_STROKES = ("freestyle", "backstroke", "breaststroke", "butterfly", "drill", "mixed", "im", "im_by_round", "rimo")
 LENGTH_TYPES = ("idle", "active")
 _LENGTH_ENUMS = {"swim_stroke": SWIM_STROKES, "length_type": LENGTH_TYPES}
@@ -586,10 +583,11 @@ def _session_lengths(lengths: list[dict[str, Any]], sessions: list[dict[str, Any
     """The lengths of session k: those starting from its start to the next session's, as its records."""
     if len(sessions) == 1:
         return lengths
-    s0 = _num(sessions[k].get("start_time")) if k else -math.inf
+    s0 = _num(sessions[k].get("start_time")) if k else None
     nxt = _num(sessions[k + 1].get("start_time")) if k + 1 < len(sessions) else None
-    return [x for x in lengths if (s0 or -math.inf) <= (_num(x.get("start_time")) or -math.inf)
-            < (nxt if nxt is not None else math.inf)]
+    lo = -math.inf if s0 is None else s0
+    hi = math.inf if nxt is None else nxt
+    return [x for x in lengths if lo <= (_num(x.get("start_time")) or -math.inf) < hi]
 
 
 def _pool_lengths(lengths: list[dict[str, Any]], start_unix: float) -> dict[str, np.ndarray]:
@@ -940,6 +938,11 @@ def _jsonable(msg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-from runhub.formats.fit_encode import EXPORT_FIELD, TITLE_FIELD, encode  # noqa: E402  (the writer imports nothing from here)
+from runhub.formats.fit_encode import (  # noqa: E402  (the writer imports nothing from here)
+    EXPORT_FIELD,
+    LENGTH_FIELDS,
+    TITLE_FIELD,
+    encode,
+)
 
 register("fit", decode, encode, MEDIA_TYPE)

@@ -79,6 +79,11 @@ EXPORT_FIELD = "runhub_activity_id"
 # there, at a character
 TITLE_FIELD = "runhub_title"
 TITLE_BYTES = 254
+# FIT length message field -> Activity.pool_lengths column (fit.py reads them so)
+LENGTH_FIELDS = {"start_time": "start", "timestamp": "end", "total_elapsed_time": "elapsed",
+                 "total_timer_time": "timer", "total_strokes": "strokes", "swim_stroke": "stroke",
+                 "length_type": "active", "avg_swimming_cadence": "cadence", "avg_speed": "speed",
+                 "total_calories": "calories"}
 
 
 def _profile() -> tuple[dict[str, int], dict[str, dict[str, Any]], dict[str, dict[int, str]]]:
@@ -497,8 +502,6 @@ def _lengths(a: Activity, start_s: int) -> list[dict[str, Any]]:
     """The length messages of a pool swim (fit.LENGTH_FIELDS read back): its clock columns as FIT
     times (whole seconds, as the watch wrote them), the rest at their fields' resolution; NaN left
     out. The enums are the codes fit.py read (FIT's own numbers)."""
-    from runhub.formats.fit import LENGTH_FIELDS
-
     cols = {fld: a.pool_lengths[name].tolist() for fld, name in LENGTH_FIELDS.items() if name in a.pool_lengths}
     out = []
     for i in range(len(a.pool_lengths["start"])):
