@@ -576,7 +576,8 @@ def _rr_intervals(m: _Messages, ts: np.ndarray, sessions: list[dict[str, Any]]) 
 # the enums of a length message, kept as their codes (FIT's own numbers: the profile's order)
 SWIM_STROKES = ("freestyle", "backstroke", "breaststroke", "butterfly", "drill", "mixed", "im", "im_by_round", "rimo")
 LENGTH_TYPES = ("idle", "active")
-_LENGTH_ENUMS = {"swim_stroke": SWIM_STROKES, "length_type": LENGTH_TYPES}
+_LENGTH_CODES = {fld: {v: k for k, v in enumerate(names)}
+                 for fld, names in (("swim_stroke", SWIM_STROKES), ("length_type", LENGTH_TYPES))}
 
 
 def _session_lengths(lengths: list[dict[str, Any]], sessions: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
@@ -591,19 +592,20 @@ def _session_lengths(lengths: list[dict[str, Any]], sessions: list[dict[str, Any
 
 
 def _pool_lengths(lengths: list[dict[str, Any]], start_unix: float) -> dict[str, np.ndarray]:
-    """Activity.pool_lengths of a session's length messages (those without a start left out)."""
+    """Activity.pool_lengths of a session's length messages (those without a start left out); a
+    value that is no finite number (a name outside the profile's, an absent field) is NaN. Column by
+    column, not length by length: a 191-length swim took 1.1 ms, as long as its records' decode."""
     rows = [x for x in lengths if _num(x.get("start_time")) is not None]
     if not rows:
         return {}
     out = {}
     for fld, name in LENGTH_FIELDS.items():
-        names = _LENGTH_ENUMS.get(fld)
-        col = np.full(len(rows), np.nan)
-        for i, x in enumerate(rows):
-            v = x.get(fld)
-            if names is not None and isinstance(v, str):
-                v = names.index(v) if v in names else None
-            col[i] = _num(v) if v is not None else np.nan
+        values = [x.get(fld) for x in rows]
+        codes = _LENGTH_CODES.get(fld)
+        if codes is not None:
+            values = [codes.get(v) if isinstance(v, str) else v for v in values]
+        col = np.array([v if type(v) in (int, float) else None for v in values], dtype=np.float64)
+        col[~np.isfinite(col)] = np.nan
         if fld in ("start_time", "timestamp"):
             col -= start_unix
         if not np.isnan(col).all():
