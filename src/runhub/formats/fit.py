@@ -451,7 +451,10 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
     if not sessions:
         sessions = [_implied_session(m, ts)]
     rr, rr_session = _rr_intervals(m, ts, sessions)
-    lengths_all = sorted(m.msgs.get("length", []), key=lambda x: _num(x.get("start_time")) or 0.0)
+    lengths_all = sorted((x for x in m.msgs.get("length", []) if _num(x.get("start_time")) is not None),
+                         key=lambda x: _num(x["start_time"]))
+    length_session = _session_index(np.array([_num(x["start_time"]) for x in lengths_all], dtype=np.float64),
+                                    sessions)
     group = None
     if len(sessions) > 1:
         group = f"fit:{int(_num(sessions[0].get('start_time')) or ts[0])}:{len(sessions)}"
@@ -506,7 +509,8 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         if len(t) and len(rr):
             a.rr_intervals = rr if len(sessions) == 1 else rr[rr_session == k]
         if len(t):
-            a.pool_lengths = _pool_lengths(_session_lengths(lengths_all, sessions, k), start_unix)
+            a.pool_lengths = _pool_lengths([x for x, j in zip(lengths_all, length_session, strict=True) if j == k],
+                                           start_unix)
         a.device_summary = _jsonable(sess) if sess.get("_implied") is None else None
         if a.device_summary is not None and written_by_runhub:
             for own in (EXPORT_FIELD, TITLE_FIELD):  # runhub's, not the device's
@@ -565,12 +569,15 @@ def _rr_intervals(m: _Messages, ts: np.ndarray, sessions: list[dict[str, Any]]) 
                 if isinstance(v, int | float) and not isinstance(v, bool) and RR_MIN <= v <= RR_MAX:
                     values.append(float(v))
         rr = np.array(values, dtype=np.float64)
-    which = np.zeros(len(rr), dtype=np.int64)
-    if len(sessions) > 1 and len(rr) and len(ts):
-        starts = [_num(s.get("start_time")) for s in sessions[1:]]
-        beats = float(ts[0]) + np.cumsum(rr)
-        which = np.searchsorted(np.array([math.inf if s is None else s for s in starts]), beats, side="right")
-    return rr, which
+    beats = float(ts[0]) + np.cumsum(rr) if len(ts) else np.zeros(len(rr))
+    return rr, _session_index(beats, sessions)
+
+
+def _session_index(times: np.ndarray, sessions: list[dict[str, Any]]) -> np.ndarray:
+    """The session each instant (Unix seconds) falls in, as a multisport file's records do: from a
+    session's start to the next one's, the first taking what comes before it too."""
+    starts = [_num(s.get("start_time")) for s in sessions[1:]]
+    return np.searchsorted(np.array([math.inf if s is None else s for s in starts]), times, side="right")
 
 
 # the enums of a length message, kept as their codes (FIT's own numbers: the profile's order)
@@ -580,27 +587,15 @@ _LENGTH_CODES = {fld: {v: k for k, v in enumerate(names)}
                  for fld, names in (("swim_stroke", SWIM_STROKES), ("length_type", LENGTH_TYPES))}
 
 
-def _session_lengths(lengths: list[dict[str, Any]], sessions: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
-    """The lengths of session k: those starting from its start to the next session's, as its records."""
-    if len(sessions) == 1:
-        return lengths
-    s0 = _num(sessions[k].get("start_time")) if k else None
-    nxt = _num(sessions[k + 1].get("start_time")) if k + 1 < len(sessions) else None
-    lo = -math.inf if s0 is None else s0
-    hi = math.inf if nxt is None else nxt
-    return [x for x in lengths if lo <= (_num(x.get("start_time")) or -math.inf) < hi]
-
-
 def _pool_lengths(lengths: list[dict[str, Any]], start_unix: float) -> dict[str, np.ndarray]:
-    """Activity.pool_lengths of a session's length messages (those without a start left out); a
-    value that is no finite number (a name outside the profile's, an absent field) is NaN. Column by
+    """Activity.pool_lengths of a session's length messages (each with its start); a value that is no
+    finite number (a name outside the profile's, an absent field) is NaN. Column by
     column, not length by length: a 191-length swim took 1.1 ms, as long as its records' decode."""
-    rows = [x for x in lengths if _num(x.get("start_time")) is not None]
-    if not rows:
+    if not lengths:
         return {}
     out = {}
     for fld, name in LENGTH_FIELDS.items():
-        values = [x.get(fld) for x in rows]
+        values = [x.get(fld) for x in lengths]
         codes = _LENGTH_CODES.get(fld)
         if codes is not None:
             values = [codes.get(v) if isinstance(v, str) else v for v in values]

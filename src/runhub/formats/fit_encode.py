@@ -84,6 +84,7 @@ LENGTH_FIELDS = {"start_time": "start", "timestamp": "end", "total_elapsed_time"
                  "total_timer_time": "timer", "total_strokes": "strokes", "swim_stroke": "stroke",
                  "length_type": "active", "avg_swimming_cadence": "cadence", "avg_speed": "speed",
                  "total_calories": "calories"}
+_LENGTH_INTEGERS = frozenset(("total_strokes", "swim_stroke", "length_type", "avg_swimming_cadence", "total_calories"))
 
 
 def _profile() -> tuple[dict[str, int], dict[str, dict[str, Any]], dict[str, dict[int, str]]]:
@@ -518,9 +519,6 @@ def _lengths(a: Activity, start_s: int) -> list[dict[str, Any]]:
                 msg[fld] = v
         out.append(msg)
     return out
-
-
-_LENGTH_INTEGERS = frozenset(("total_strokes", "swim_stroke", "length_type", "avg_swimming_cadence", "total_calories"))
 
 
 def _seconds_within(x: float, most: int) -> int:

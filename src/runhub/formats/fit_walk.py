@@ -185,9 +185,7 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
                         (np.int64(buf[i + 1]) << 8 | np.int64(buf[i]))
                     if v != 0xFFFF:
                         if n_rr == len(rr):
-                            more = np.empty(2 * len(rr), dtype=np.int64)
-                            more[:n_rr] = rr
-                            rr = more
+                            rr = _doubled(rr)
                         rr[n_rr] = v
                         n_rr += 1
             elif keep[glob_of[loc]]:
@@ -200,9 +198,7 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
                 spans[2 * n_spans - 1] = nxt
             else:
                 if 2 * n_spans == len(spans):
-                    grown = np.empty(2 * len(spans), dtype=np.int64)
-                    grown[:len(spans)] = spans
-                    spans = grown
+                    spans = _doubled(spans)
                 spans[2 * n_spans] = pos
                 spans[2 * n_spans + 1] = nxt
                 n_spans += 1
@@ -211,6 +207,14 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
     if not split or outcome == UNDEFINED or outcome == NOT_FIT:
         return outcome, at, last, records, known, np.empty(0, dtype=np.uint8), rr[:n_rr]
     return outcome, at, last, records, known, _others(buf, hs, spans, n_spans), rr[:n_rr]
+
+
+@kernel
+def _doubled(a: np.ndarray) -> np.ndarray:
+    """`a` in an array of twice its room (the walk's growing arrays)."""
+    out = np.empty(2 * len(a), dtype=a.dtype)
+    out[:len(a)] = a
+    return out
 
 
 @kernel

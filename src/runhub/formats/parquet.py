@@ -7,8 +7,8 @@ channels CSV leaves out (a FIT file's developer fields, under their declared nam
 so every value is the one stored. runhub adds `time` (clock seconds since the start, float64: the
 exact instants, which the microsecond timestamps round), and `lap` (the lap number, from 1) where
 the activity has laps. Each column's unit is in its field metadata ("unit"); the activity itself
-(sport, start, offset, zone, title, device, pauses, laps, RR intervals, pool lengths) is in the file's metadata under
-"runhub", as JSON.
+(sport, start, offset, zone, title, device, pauses, laps, RR intervals, pool lengths) is in the
+file's metadata under "runhub", as JSON.
 
 Parquet is written for analysis, not read back: DESIGN lists it among the encodings only, and a
 restore has FIT, TCX, GPX, CSV and Smashrun JSON (sniffing.py names a Parquet upload so).
@@ -85,8 +85,7 @@ def _metadata(a: Activity) -> dict[str, Any]:
         "pauses": [int(p) for p in a.pauses],
         "laps": laps,
         "rr_intervals": None if a.rr_intervals is None else a.rr_intervals.tolist(),  # s, at their own rate
-        "pool_lengths": {name: [None if np.isnan(v) else v for v in col.tolist()]
-                         for name, col in a.pool_lengths.items()},
+        "pool_lengths": {name: col.tolist() for name, col in a.pool_lengths.items()},  # NaN: orjson's null
     }
 
 

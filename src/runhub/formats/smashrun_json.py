@@ -259,12 +259,10 @@ def _from_object(obj: dict[str, Any]) -> Activity:
     sport = "running"
     if "activityType" in obj:
         kind = _string(obj["activityType"], "activityType")
-        if kind.lower() == "running":
-            sport = TERRAIN_SPORT.get(terrain or "", "running")
-        elif kind in sports.BY_CODE:
-            sport = kind  # runhub's own export of a non-running activity
-        else:
+        named = _sport_named(kind, terrain)
+        if named is None:
             raise _err(f"{kind!r} is not accepted; Smashrun activities are 'running'", "activityType")
+        sport = named
 
     summary = Summary()
     for key, (attr, shift, _) in SUMMARY_FIELDS.items():
@@ -320,6 +318,14 @@ def _from_object(obj: dict[str, Any]) -> Activity:
         field = CHANNEL_KEYS.get(exc.field or "") if exc.index is not None else None
         raise _err(exc.message, _json_location(exc), field) from None
     return a
+
+
+def _sport_named(kind: str, terrain: str | None) -> str | None:
+    """The sport an activityType (with the terrain) says; None where runhub accepts no such type. A
+    non-running code is runhub's own export of a non-running activity."""
+    if kind.lower() == "running":
+        return TERRAIN_SPORT.get(terrain or "", "running")
+    return kind if kind in sports.BY_CODE else None
 
 
 def _json_location(exc: ActivityError) -> str | None:
@@ -445,8 +451,7 @@ def _write_own(a: Activity, obj: dict[str, Any]) -> None:
     own: dict[str, Any] = {}
     if a.name is not None:
         own["title"] = a.name
-    running = obj["activityType"] == "running"
-    if a.sport != (TERRAIN_SPORT.get(a.terrain or "", "running") if running else obj["activityType"]):
+    if a.sport != _sport_named(obj["activityType"], a.terrain):
         own["sport"] = a.sport
     for key, v in (("commute", a.commute), ("private", a.private)):
         if v:

@@ -83,7 +83,7 @@ def encode(channels: dict[str, np.ndarray], series: dict[str, np.ndarray] | None
     body = _pack([channels[name] for name in names]) if names else b""
     if series:
         head["series"] = {name: len(arr) for name, arr in series.items()}
-        body += b"".join(_pack([arr]) for arr in series.values())
+        body += b"".join(_pack_channel(arr) for arr in series.values())
     header = json.dumps(head).encode()
     return MAGIC + struct.pack("<I", len(header)) + header + _compressor().compress(body)
 
