@@ -255,3 +255,46 @@ def test_a_record_field_of_an_undefined_base_type_is_read_without_a_rust_panic(
     (a,) = fit.decode(bytes(data))
     assert a.extras["fit_decoder"] == "fitdecode" and a.n_samples == 2809
     assert capfd.readouterr().err == ""
+
+
+DEV_FIELDS = "fit/fitsdkpy_ActivityDevFields.fit"
+
+
+@pytest.mark.parametrize(("at", "value", "engine"), [
+    (224, 0x11, None),  # base type number 17: past uint64z (16); fitdecode refuses it too
+    (224, 0xFF, "fitdecode"),  # the invalid value of a uint8
+    (206, 212, "fitdecode"),  # field 2 renumbered: the description gives no base type at all
+    (224, 0x24, "fitfast"),  # number 4 (uint16) with a reserved bit: fitfast reads it by its number
+])
+def test_a_developer_field_description_without_a_base_type_is_read_without_a_rust_panic(
+    corpus: Path, capfd: pytest.CaptureFixture[str], at: int, value: int, engine: str | None
+) -> None:
+    # The Garmin SDK's developer-field file describes its "Heart Rate" field in the field_description
+    # at byte 221 (definition at byte 194: fields 0, 1 and 2, one byte each; field 2, fit_base_type_id,
+    # at byte 206 of the definition and 224 of the message, 0x02 = uint8; big-endian). rustyfit 0.10 takes a base
+    # type whose number (the low five bits) FIT does not define, or a description without one, as a
+    # type of size 0 and panics on the first record whose developer field uses it, printing the panic
+    # to stderr. The walk finds it first; fitdecode reads the file, or refuses it (an unknown base
+    # type number is a KeyError there) and the refusal says what the walk found. The file CRC is
+    # restated, so only the one byte differs.
+    data = bytearray(_load(DEV_FIELDS))
+    assert data[194] & 0xF0 == 0x40 and data[196] == 1 and struct.unpack_from(">H", data, 197)[0] == 206
+    assert bytes(data[206:209]) == bytes([2, 1, 0x02]) and data[224] == 0x02 and data[225:235] == b"Heart Rate"
+    data[at] = value
+    size = data[0] + struct.unpack_from("<I", data, 4)[0]
+    data[size:size + 2] = struct.pack("<H", fit.fit_crc(bytes(data[:size])))
+    if engine != "fitfast":
+        with pytest.raises(fit.NotFit, match="field description at byte 221"):
+            fit._scan(bytes(data))
+    if engine is None:
+        with pytest.raises(FormatError, match="invalid FIT content: the field description at byte 221 gives its "
+                                              "developer field no base type FIT defines") as refused:
+            fit.decode(bytes(data))
+        assert refused.value.location == "byte 221"
+        assert capfd.readouterr().err == ""
+        return
+    (a,) = fit.decode(bytes(data))
+    (truth,) = fit.decode(_load(DEV_FIELDS), engine="fitdecode")
+    assert a.extras["fit_decoder"] == engine and a.n_samples == 3601
+    np.testing.assert_array_equal(a.channels["heart_rate"], truth.channels["heart_rate"])
+    assert capfd.readouterr().err == ""

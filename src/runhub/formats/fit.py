@@ -200,10 +200,14 @@ _KEEP[sorted(KEEP_MESSAGES)] = True
 
 class NotFit(Exception):
     """A message no FIT writer makes (a definition with an architecture byte other than 0 or 1 or an
-    unknown base type, a data header with its reserved bit set): the file is not handed to fitfast,
-    whose decoder (rustyfit 0.10) panics on such garbage and prints a Rust backtrace on stderr
-    before pyo3 turns it into an exception; the verdict and fitdecode decide (the Garmin SDK and
-    fitdecode read past a reserved bit)."""
+    unknown base type, a data header with its reserved bit set, a field description of an unknown
+    base type): the file is not handed to fitfast, whose decoder (rustyfit 0.10) panics on such
+    garbage and prints a Rust backtrace on stderr before pyo3 turns it into an exception; the
+    verdict and fitdecode decide (the Garmin SDK and fitdecode read past a reserved bit)."""
+
+    def __init__(self, message: str, at: int) -> None:
+        super().__init__(message)
+        self.at = at  # the offset of the message
 
 
 @dataclass
@@ -231,7 +235,7 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
     buf = np.frombuffer(data, dtype=np.uint8)
     outcome, at, last, records, known, others, rr = fit_walk.walk(buf, hs, min(hs + size, len(data)), split, _KEEP)
     if outcome == fit_walk.NOT_FIT:
-        raise NotFit(_garbage(data, int(at)))
+        raise NotFit(_garbage(data, int(at)), int(at))
     if outcome == fit_walk.UNDEFINED:
         h = data[at]
         raise ValueError(f"undefined local message {(h >> 5) & 0x3 if h & 0x80 else h & 0x0F} at byte {at}")
@@ -260,8 +264,12 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
 
 def _garbage(data: bytes, at: int) -> str:
     """What makes the message at `at` garbage (fit_walk.NOT_FIT)."""
-    if not data[at] & 0x40:
-        return f"the data message at byte {at} has its header's reserved bit (0x10) set"
+    h = data[at]
+    if h & 0x80 or not h & 0x40:  # a data message (a compressed-timestamp header sets bit 7)
+        if not h & 0x80 and h & 0x10:
+            return f"the data message at byte {at} has its header's reserved bit (0x10) set"
+        return (f"the field description at byte {at} gives its developer field no base type FIT defines "
+                "(fit_base_type_id)")
     if data[at + 2] > 1:
         return f"the definition at byte {at} has architecture {data[at + 2]}, neither 0 nor 1"
     types = data[at + 8:at + 6 + 3 * data[at + 5]:3]
@@ -358,12 +366,14 @@ def _read_fitdecode(data: bytes) -> _Messages:
 def read_messages(data: bytes, filename: str | None = None, engine: str = "auto") -> _Messages:
     """Decode into `_Messages`; engine 'auto' (fitfast, then fitdecode), 'fitfast' or 'fitdecode'."""
     _check_header(data, filename)
+    garbage: NotFit | None = None  # what the walk found no FIT writer makes: said if fitdecode fails too
     if engine in ("auto", "fitfast"):
         try:
             return _read_fitfast(data)
         except BaseException as exc:  # fitfast raises FitDecodeError, and pyo3 PanicException on a Rust panic
             if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError) or engine == "fitfast":
                 raise
+            garbage = exc if isinstance(exc, NotFit) else None
         refusal = fit_verdict.verdict(data)  # most refusals follow from the structure alone
         if refusal is not None:
             raise _err(refusal[0], filename, refusal[1])
@@ -382,6 +392,8 @@ def read_messages(data: bytes, filename: str | None = None, engine: str = "auto"
                    filename, "header") from exc
     except (fitdecode.FitParseError, ValueError, KeyError, IndexError, TypeError, AttributeError,
             ArithmeticError, struct.error) as exc:  # fitdecode trips over some corrupt bytes with these
+        if garbage is not None:
+            raise _err(f"invalid FIT content: {garbage}", filename, f"byte {garbage.at}") from exc
         raise _err(f"invalid FIT content ({type(exc).__name__}: {exc})", filename, _offset(exc)) from exc
 
 

@@ -35,12 +35,15 @@ BROKEN = 1  # the message at `at` runs past the end given
 UNDEFINED = 2  # the data message at `at` uses a local type no definition has set
 NOT_FIT = 3  # the message at `at` is garbage, not FIT: a definition with an architecture byte other than 0
 # or 1, or a field of a base type the protocol has not (its number, the low five bits, past that of
-# uint64z); a normal data header with its reserved bit (0x10) set
+# uint64z); a normal data header with its reserved bit (0x10) set; a field description whose
+# fit_base_type_id is no base type of the protocol, or which has none
 MAX_BASE_TYPE = 16  # uint64z (0x90), the last base type
 
 RECORD = 20  # global message number of `record`
 HRV = 78  # global message number of `hrv`: its field 0, `time`, is uint16[] in ms (0xFFFF: invalid)
 UINT16 = 4  # the base type number of uint16 (0x84), its low five bits
+FIELD_DESCRIPTION = 206  # global message number of `field_description`: its field 2 is fit_base_type_id
+NO_BASE_TYPE = -2  # a field_description definition without that field
 
 
 @kernel
@@ -90,6 +93,7 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
     rr_big = np.zeros(16, dtype=np.bool_)
     rr = np.empty(256, dtype=np.int64)
     n_rr = 0
+    bt_at = np.full(16, -1, dtype=np.int64)  # per local type of field_description: where fit_base_type_id is
     pos = hs
     last = hs
     records = 0
@@ -145,6 +149,14 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
             glob_of[loc] = glob
             used[loc] = False
             rr_at[loc] = -1
+            bt_at[loc] = -1
+            if glob == FIELD_DESCRIPTION:  # without a one-byte field 2 it gives no base type either
+                bt_at[loc] = NO_BASE_TYPE
+                off = 0
+                for i in range(pos + 6, pos + 6 + 3 * nf, 3):
+                    if buf[i] == 2 and buf[i + 1] == 1:
+                        bt_at[loc] = off
+                    off += np.int64(buf[i + 1])
             if glob == HRV:
                 off = 0
                 for i in range(pos + 6, pos + 6 + 3 * nf, 3):  # (number, size, base type) of each field
@@ -176,6 +188,12 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
                 known = used[loc] and nxt > len(buf)
                 break
             used[loc] = True
+            # rustyfit 0.10 takes such a base type as one of size 0 and panics on the first developer
+            # field that uses it ("attempt to calculate the remainder with a divisor of zero")
+            if bt_at[loc] == NO_BASE_TYPE or bt_at[loc] >= 0 and (buf[pos + 1 + bt_at[loc]] & 0x1F) > MAX_BASE_TYPE:
+                outcome = NOT_FIT
+                at = pos
+                break
             if glob_of[loc] == RECORD:
                 records += 1
             elif rr_at[loc] >= 0:
