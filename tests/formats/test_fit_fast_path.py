@@ -298,3 +298,22 @@ def test_a_developer_field_description_without_a_base_type_is_read_without_a_rus
     assert a.extras["fit_decoder"] == engine and a.n_samples == 3601
     np.testing.assert_array_equal(a.channels["heart_rate"], truth.channels["heart_rate"])
     assert capfd.readouterr().err == ""
+
+
+def test_a_garbage_field_description_in_a_chained_file_is_found_too(
+    corpus: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The same garbage in the second file of a chain (the developer-field file twice, the second with
+    # its "Heart Rate" description's base type 0x11, CRC restated): the walk goes on through the whole
+    # files of a chain, so fitfast never reads it; fitdecode refuses the chain naming the byte.
+    first = _load(DEV_FIELDS)
+    second = bytearray(first)
+    second[224] = 0x11
+    size = second[0] + struct.unpack_from("<I", second, 4)[0]
+    second[size:size + 2] = struct.pack("<H", fit.fit_crc(bytes(second[:size])))
+    at = len(first) + 221
+    with pytest.raises(fit.NotFit, match=f"field description at byte {at}"):
+        fit._scan(first + bytes(second))
+    with pytest.raises(FormatError, match=f"field description at byte {at}"):
+        fit.decode(first + bytes(second))
+    assert capfd.readouterr().err == ""

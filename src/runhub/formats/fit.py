@@ -228,7 +228,8 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
     kept message with a compressed-timestamp header needs the records' timestamps: then no split.
     end, records and broken_at are those of the first FIT file of a chain; a chain is split file by
     file, when every file of it is whole. ValueError when a data message of the first file uses an
-    undefined local type (the walk cannot go on); NotFit when a message of it is garbage.
+    undefined local type (the walk cannot go on); NotFit when a message of it, or of a later file of
+    its chain after whole ones, is garbage.
     """
     hs = data[0]
     size = struct.unpack_from("<I", data, 4)[0]
@@ -244,7 +245,9 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
     pos = hs + size + 2
     parts = [others] if len(others) and (outcome == fit_walk.WHOLE or pos >= len(data)) else None
     beats = [rr]
-    while parts is not None and pos < len(data):  # the next file of a chain
+    # the next files of a chain: split while every one is whole, and walked on without a split for
+    # their garbage (fitfast reads them all)
+    while outcome == fit_walk.WHOLE and pos < len(data):
         hs = data[pos]
         if len(data) - pos < 14 or hs not in (12, 14) or data[pos + 8:pos + 12] != b".FIT":
             parts = None
@@ -253,8 +256,10 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
         if pos + hs + size + 2 > len(data):
             parts = None
             break
-        more = fit_walk.walk(buf[pos:], hs, hs + size, True, _KEEP)
-        parts = parts + [more[5]] if more[0] == fit_walk.WHOLE and len(more[5]) else None
+        more = fit_walk.walk(buf[pos:], hs, hs + size, parts is not None, _KEEP)
+        if more[0] == fit_walk.NOT_FIT:
+            raise NotFit(_garbage(data, pos + int(more[1])), pos + int(more[1]))
+        parts = parts + [more[5]] if parts is not None and more[0] == fit_walk.WHOLE and len(more[5]) else None
         beats.append(more[6])
         pos += hs + size + 2
     return _Scan(int(last), int(records), int(at) if broken else None,
