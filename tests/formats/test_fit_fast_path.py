@@ -270,13 +270,13 @@ def test_a_developer_field_description_without_a_base_type_is_read_without_a_rus
     corpus: Path, capfd: pytest.CaptureFixture[str], at: int, value: int, engine: str | None
 ) -> None:
     # The Garmin SDK's developer-field file describes its "Heart Rate" field in the field_description
-    # at byte 221 (definition at byte 194: fields 0, 1 and 2, one byte each; field 2, fit_base_type_id,
-    # at byte 206 of the definition and 224 of the message, 0x02 = uint8; big-endian). rustyfit 0.10 takes a base
-    # type whose number (the low five bits) FIT does not define, or a description without one, as a
-    # type of size 0 and panics on the first record whose developer field uses it, printing the panic
-    # to stderr. The walk finds it first; fitdecode reads the file, or refuses it (an unknown base
-    # type number is a KeyError there) and the refusal says what the walk found. The file CRC is
-    # restated, so only the one byte differs.
+    # at byte 221 (its big-endian definition at byte 194: fields 0, 1 and 2, one byte each; field 2,
+    # fit_base_type_id, at byte 206 of the definition and 224 of the message, 0x02 = uint8). rustyfit
+    # 0.10 takes a base type whose number (the low five bits) FIT does not define, or a description
+    # without one, as a type of size 0 and panics on the first record whose developer field uses it,
+    # printing the panic to stderr. The walk finds it first; fitdecode reads the file, or refuses it
+    # (an unknown base type number is a KeyError there) and the refusal says what the walk found. The
+    # file CRC is restated, so only the one byte differs.
     data = bytearray(_load(DEV_FIELDS))
     assert data[194] & 0xF0 == 0x40 and data[196] == 1 and struct.unpack_from(">H", data, 197)[0] == 206
     assert bytes(data[206:209]) == bytes([2, 1, 0x02]) and data[224] == 0x02 and data[225:235] == b"Heart Rate"
