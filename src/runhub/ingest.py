@@ -9,7 +9,8 @@ Dedupe, as the Smashrun seed says, with "matching" made precise:
   `possible_duplicate_of` the other (status "created", `duplicate_of` set): the seed's "dupe";
 - a file runhub wrote (an export: `formats.WRITER`, or in a file import a Smashrun JSON naming
   the run by its activityId) matching a run changes nothing (status "duplicate"): a backup
-  restored into the account it came from adds only what is missing;
+  restored into the account it came from adds only what is missing; so does, in a file import, a
+  file naming no recorder that holds a run's samples exactly (runhub's CSV export: `copy_of`);
 - a file read only up to a break (`import_warning`) never overwrites a run (status "duplicate").
 The "client" is the app that sends the run; for a file import (the CLI) it is the recorder the
 file names (`dedupe_source`): a lifetime import holds the same run from several recorders (the
@@ -34,6 +35,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
 
+import numpy as np
 from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -41,6 +43,7 @@ from runhub import formats, sports
 from runhub.activity import EDITED, Activity, ActivityError, validate_summary
 from runhub.analysis import analyse
 from runhub.analysis.local_time import infer_local_time
+from runhub.analysis.timebase import make_timer_explicit
 from runhub.formats import FormatError, NotAnActivity, apple_health, archive, export_lists
 from runhub.store import Database, users
 from runhub.store import activities as repo
@@ -49,6 +52,7 @@ MATCH_START_SECONDS = 5.0
 MATCH_DURATION_SECONDS = 5.0
 MATCH_DISTANCE_METERS = 20.0
 MATCH_RELATIVE = 0.01
+COPY_LOOKBACK = timedelta(days=1)  # how far a copy's first sample may lie past its run's start (`copy_of`)
 
 # "skipped": a file an import of a folder passes by, being plainly something else (formats.NotAnActivity)
 Status = Literal["created", "updated", "duplicate", "failed", "skipped"]
@@ -119,9 +123,14 @@ def dedupe_source(client_id: str | None, a: Activity, fmt: str, by_recorder: boo
     else:
         serial = a.extras.get("fit_serial_number")
         key = "|".join((client_id or "", fmt, a.device_name or "", "" if serial is None else str(serial)))
-        if not a.device_name and serial is None and filename:
+        if _names_no_recorder(a) and filename:
             key += "|" + posixpath.basename(filename.replace("\\", "/"))
     return key if len(key) <= 128 else key[:63] + "|" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _names_no_recorder(a: Activity) -> bool:
+    """Whether a file says nothing of what recorded it: no device, serial number or export origin."""
+    return not a.device_name and a.extras.get("fit_serial_number") is None and _export_of(a) is None
 
 
 def _export_key(origin: int) -> str:
@@ -827,6 +836,8 @@ def _save(
         return IngestResult("duplicate", same_id, filename=filename, format=fmt, duplicate_of=same_id)
     candidates = [row for row in found.candidates if matches(a, row)]
     same_id = _exported_from(conn, owner_id, a, candidates, file_import, source)
+    if same_id is None and file_import and _names_no_recorder(a):
+        same_id = copy_of(conn, owner_id, a, fmt, source)
     if same_id is not None:  # runhub's export of a run the account holds (its externalId too)
         return IngestResult("duplicate", same_id, filename=filename, format=fmt, duplicate_of=same_id)
     if a.external_id is not None and found.by_external_id is not None:
@@ -875,6 +886,40 @@ def _exported_from(
         if row.start_utc - timedelta(seconds=MATCH_START_SECONDS) <= a.start <= end:
             return int(row.id)
     return None
+
+
+def copy_of(conn: Connection, owner_id: int, a: Activity, fmt: str, source: str) -> int | None:
+    """The run of this account whose samples `a` holds exactly, as runhub's export in `fmt` writes
+    them (its timer made explicit): runhub's CSV export of it, restored. CSV cannot say who wrote
+    it, but its round trip is exact, and no other recording of a run has the same samples to the
+    bit. Its first line is the run's first sample, which may lie well past the run's start (a pool
+    swim's, 44 s): runs starting up to COPY_LOOKBACK before it are read. A run stored from this
+    file's own source is left to the rule of names (the CSV edited under its name overwrites it)."""
+    if a.n_samples == 0:
+        return None
+    for row in repo.runs_before(conn, owner_id, a.start + timedelta(seconds=MATCH_START_SECONDS), a.n_samples,
+                                COPY_LOOKBACK):
+        if row.client_key == source:
+            continue
+        run = repo.load_activity(conn, row.id, owner_id)
+        if run is not None:
+            make_timer_explicit(run, fmt)
+            if same_samples(a, run):
+                return int(row.id)
+    return None
+
+
+def same_samples(a: Activity, run: Activity) -> bool:
+    """Whether every channel of `a` is, sample for sample, that of `run`: its clock to the
+    microsecond (CSV's resolution), every value to the bit (NaN as NaN)."""
+    t = run.channels.get("time")
+    if t is None or len(t) != a.n_samples or not set(a.channels) <= set(run.channels):
+        return False
+    shift = (a.start - run.start).total_seconds()
+    if not np.allclose(a.channels["time"] + shift, t, rtol=0.0, atol=1e-6):
+        return False
+    return all(np.array_equal(np.asarray(v, dtype=np.float64), np.asarray(run.channels[k], dtype=np.float64),
+                              equal_nan=True) for k, v in a.channels.items() if k != "time")
 
 
 def _overwrite(

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from runhub import demo, formats
+from runhub.analysis.timebase import make_timer_explicit
 from runhub.formats import FormatError
 from runhub.ingest import ingest_paths
 from runhub.store import activities as repo
@@ -102,10 +103,12 @@ def test_a_restored_export_changes_nothing_where_the_format_says_runhub_wrote_it
 
 def test_restore_rules_without_the_corpus(db, tmp_path):
     """A demo run: its FIT export into the account that has the run is a duplicate and into an empty
-    account a new run; CSV cannot say who wrote it, so the CSV export is stored beside the run as a
-    marked dupe; the CSV edited under its name overwrites the CSV run (the seed's rule for a run
-    from the same source: a file naming no recorder is its own, by its name), and the same CSV
-    bytes again change nothing."""
+    account a new run. CSV cannot say who wrote it, but its samples can: the CSV export holds the
+    run's to the bit, so it too is a duplicate there (before, it was stored beside the run as a
+    marked dupe) and a new run elsewhere. A CSV one heart rate away is another recording of the
+    run: stored beside it, marked; edited again under its name it overwrites its own run (the
+    seed's rule for a run from the same source: a file naming no recorder is its own, by its name),
+    and the same bytes again change nothing."""
     run = demo.make_run(77, datetime(2024, 4, 2, 6, 30, tzinfo=UTC), minutes=10.0)
     device = tmp_path / "watch.json"
     device.write_bytes(formats.encode(run, "json"))
@@ -113,26 +116,74 @@ def test_restore_rules_without_the_corpus(db, tmp_path):
     ((_, rid, _),) = import_files(db, uid, [device])
     with db.connect() as conn:
         stored = repo.load_activity(conn, rid, uid)
+    assert stored.pauses  # the demo run pauses: its CSV carries them as its timer column
     fit = tmp_path / "export.fit"
     fit.write_bytes(formats.encode(stored, "fit"))
     assert import_files(db, uid, [fit]) == [("duplicate", rid, rid)]
     other, _ = make_user(db, "restore-empty")
-    assert import_files(db, other, [fit])[0][0] == "created"
+    ((status, fit_run, _),) = import_files(db, other, [fit])
+    assert status == "created"
 
+    make_timer_explicit(stored, "csv")  # as `runhub export` writes it
     csv = tmp_path / "export.csv"
     csv.write_bytes(formats.encode(stored, "csv"))
-    ((status, cid, dupe_of),) = import_files(db, uid, [csv])
-    assert (status, dupe_of) == ("created", rid)
-    (tmp_path / "edited").mkdir()
-    edited = tmp_path / "edited" / "export.csv"  # the same file, edited in another folder
-    lines = csv.read_text().splitlines()
-    heart = lines[0].split(",").index("heart_rate")
-    row = lines[5].split(",")
-    row[heart] = str(float(row[heart]) + 1)  # one heart-rate sample corrected
-    lines[5] = ",".join(row)
-    edited.write_text("\n".join(lines) + "\n")
-    assert import_files(db, uid, [edited]) == [("updated", cid, None)]
-    assert import_files(db, uid, [edited])[0][0] == "duplicate"
+    assert import_files(db, uid, [csv]) == [("duplicate", rid, rid)]
+    ((status, _, dupe_of),) = import_files(db, other, [csv])
+    # the run there is its FIT export's, its samples at FIT's resolution: a marked dupe of it
+    assert (status, dupe_of) == ("created", fit_run)
+
+    def edited(name: str, source: Path, line: int) -> Path:
+        """`source` with the heart rate of its line `line` one beat higher, as `name`."""
+        lines = source.read_text().splitlines()
+        heart = lines[0].split(",").index("heart_rate")
+        row = lines[line].split(",")
+        row[heart] = str(float(row[heart]) + 1)
+        lines[line] = ",".join(row)
+        path = tmp_path / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    once = edited("edited/export.csv", csv, 5)  # the same file, one sample corrected, in another folder
+    ((status, cid, dupe_of),) = import_files(db, uid, [once])
+    assert (status, dupe_of) == ("created", rid) and cid != rid
+    twice = edited("edited/export.csv", once, 9)
+    assert import_files(db, uid, [twice]) == [("updated", cid, None)]
+    assert import_files(db, uid, [twice])[0][0] == "duplicate"
+    assert stored_count(db, uid) == 2
+
+
+def test_a_csv_export_restored_is_its_run_where_it_starts_after_the_run(db, tmp_path):
+    """The elevate pool swim's first record lies 44 s after its session starts; its CSV export, whose
+    first line is that record, starts there. Restored into its account it is its run all the same
+    (before, it was stored again: its start was 44 s from the run's, past ingest's 5 s match); the
+    same file one timer value away is not."""
+    path = CORPUS / "fit" / "elevate_pool-swim.fit"
+    if not path.is_file():
+        pytest.skip(f"activity corpus not found at {CORPUS} (set RUNHUB_CORPUS)")
+    uid, _ = make_user(db, "csv-swim")
+    ((status, rid, _),) = import_files(db, uid, [path])
+    assert status == "created"
+    with db.connect() as conn:
+        run = repo.load_activity(conn, rid, uid)
+    assert run.channels["time"][0] == 44.0  # the file's first record, 44 s in
+    make_timer_explicit(run, "csv")
+    data = formats.encode(run, "csv")
+    (copy,) = formats.decode(data, filename="swim.csv")
+    assert (copy.start - run.start).total_seconds() == 44.0
+    export = tmp_path / "swim.csv"
+    export.write_bytes(data)
+    assert import_files(db, uid, [export]) == [("duplicate", rid, rid)]
+    lines = data.decode().splitlines()
+    timer = lines[0].split(",").index("timer")
+    row = lines[-1].split(",")
+    row[timer] = str(float(row[timer]) + 0.5)
+    lines[-1] = ",".join(row)
+    (tmp_path / "other").mkdir()
+    changed = tmp_path / "other" / "swim.csv"
+    changed.write_text("\n".join(lines) + "\n")
+    ((status, _, dupe_of),) = import_files(db, uid, [changed])
+    assert (status, dupe_of) == ("created", None)  # 44 s from the run: no match, no copy either
     assert stored_count(db, uid) == 2
 
 
