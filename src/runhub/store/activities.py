@@ -722,9 +722,9 @@ def rows_of_source(conn: Connection, owner_id: int, client_key: str) -> list[Row
 
 def runs_before(conn: Connection, owner_id: int, at: datetime, n_samples: int, lookback: timedelta) -> list[Row[Any]]:
     """`owner_id`'s live runs of `n_samples` samples starting at most `lookback` before `at` and not
-    after it (id, client_key, start_utc), the latest start first."""
+    after it (id, client_key), the latest start first."""
     c = activities.c
-    query = select(c.id, c.client_key, c.start_utc).where(
+    query = select(c.id, c.client_key).where(
         c.owner_id == owner_id, c.deleted_at.is_(None), c.n_samples == n_samples,
         c.start_utc >= at - lookback, c.start_utc <= at).order_by(c.start_utc.desc(), c.id)
     return list(conn.execute(query).all())
