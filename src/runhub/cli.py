@@ -235,17 +235,34 @@ def _expand(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and p.name not in SKIP_NAMES and not p.name.startswith("._")
-            )
+            files.extend(_files_in(path))
         elif path.exists():
             files.append(path)
         else:
             console.print(f"[red]{path}: no such file or folder")
             raise typer.Exit(2)
     return files
+
+
+def _files_in(folder: Path) -> list[Path]:
+    """Every file under `folder`, in path order, through linked folders too (a lifetime's folder
+    often links to another disk's; rglob passed them by without a word), each folder once (a link
+    back up is no loop). A link to nothing is kept: its import fails, naming where it points (a
+    disk not mounted), rather than the file going missing silently. Pipes and devices are not
+    files: passed by."""
+    found: list[Path] = []
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs.clear()
+            continue
+        seen.add(real)
+        for name in names:
+            p = Path(root, name)
+            if name not in SKIP_NAMES and not name.startswith("._") and (p.is_file() or not p.exists()):
+                found.append(p)
+    return sorted(found)
 
 
 @app.command("import")

@@ -608,7 +608,8 @@ def _take(path: Path, max_bytes: int | None) -> bytes | IngestResult | None:
 
 
 def _unreadable(path: Path, exc: OSError) -> IngestResult:
-    return IngestResult("failed", filename=str(path), error=f"{path}: {exc.strerror}")
+    link = f"a link to {os.readlink(path)}: " if path.is_symlink() else ""
+    return IngestResult("failed", filename=str(path), error=f"{path}: {link}{exc.strerror}")
 
 
 def _too_large(filename: str, head: bytes, size: int, max_bytes: int) -> IngestResult:

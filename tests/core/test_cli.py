@@ -383,6 +383,34 @@ def test_a_folder_import_passes_by_what_file_managers_leave(env, tmp_path):
     assert [(Path(x["path"]).name, x["status"]) for x in lines] == [("run.fit", "created")]
 
 
+def test_a_folder_import_goes_through_linked_folders_and_names_a_link_to_nothing(env, tmp_path):
+    """A lifetime's folder that links to another disk's folder imports that folder's runs too; a
+    link back up the tree is no loop (each folder once); a link to a file that is gone (a disk
+    not mounted) is a failed line saying where it points, not a file missing without a word."""
+    from datetime import UTC, datetime
+
+    from runhub import demo, formats
+
+    username = f"cli-links-{os.getpid()}"
+    cli(env, "user", "create", username, "--password", "s3cret-pass")
+    disk = tmp_path / "other-disk" / "2018"
+    disk.mkdir(parents=True)
+    (disk / "old.fit").write_bytes(formats.encode(demo.make_run(5, datetime(2018, 6, 1, 7, 0, tzinfo=UTC)), "fit"))
+    top = tmp_path / "lifetime"
+    (top / "2019").mkdir(parents=True)
+    (top / "2019" / "new.fit").write_bytes(
+        formats.encode(demo.make_run(5, datetime(2019, 6, 1, 7, 0, tzinfo=UTC)), "fit"))
+    (top / "2018").symlink_to(disk, target_is_directory=True)
+    (top / "2019" / "up").symlink_to(top, target_is_directory=True)
+    (top / "gone.gpx").symlink_to(tmp_path / "unmounted" / "run.gpx")
+    proc = cli(env, "import", str(top), "--user", username, "--json", check=False)
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [(Path(x["path"]).relative_to(top).as_posix(), x["status"]) for x in lines] == [
+        ("2018/old.fit", "created"), ("2019/new.fit", "created"), ("gone.gpx", "failed")]
+    assert f"a link to {tmp_path / 'unmounted' / 'run.gpx'}: No such file or directory" in lines[2]["error"]
+    assert proc.returncode == 1
+
+
 def test_duplicates_lists_the_runs_stored_twice_and_keeps_the_fuller_recording(env, tmp_path):
     """A runner who imports Garmin's export and Strava's holds each run twice (the watch's run from
     Garmin Connect, and Strava's GPX without heart rate or cadence): both count in every total.
