@@ -59,18 +59,14 @@ DISTANCE_RESOLUTION = {"json": 1e-9, "csv": 1e-9, "tcx": 0.0005 + 1e-9, "fit": 0
 
 def expected_laps(a: Activity, fmt: str) -> int:
     """Laps read back. CSV has none; Smashrun JSON carries them as they are; TCX and FIT
-    require one at least, and TCX's only measure of a lap is its TotalTimeSeconds (timer), so a
-    lap of no timer time after another cannot be told apart from it (the BingiWatch pool swim has
-    one: 0 s, 24 s after the lap before) and is read as part of it."""
+    require one at least. TCX measures a lap by its TotalTimeSeconds (timer) and the clock of its
+    points: a lap of no timer time after another still reads as a lap where it ends later on the
+    clock (the BingiWatch pool swim has one: 0 s, 24 s after the lap before); one that advances
+    neither would be read as part of the lap before (none in the corpus)."""
     if fmt == "csv":
         return 0
     if fmt == "json":
         return len(a.laps)
-    if fmt == "tcx":
-        timers = [lap.end_timer for lap in a.laps]
-        kept = sum(1 for k, e in enumerate(timers) if k == 0 or e is None or timers[k - 1] is None
-                   or e > timers[k - 1])
-        return max(kept, 1)
     return max(len(a.laps), 1)
 
 

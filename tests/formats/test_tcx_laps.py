@@ -105,3 +105,34 @@ def test_a_rest_lap_without_points_ends_where_its_start_and_time_put_it():
     (plain,) = tcx.decode(REST_LAP_TCX.replace(b"Resting", b"Active"))  # no rest: no intervals
     assert [lap.lap_type for lap in plain.laps] == ["general"] * 3
     assert a.calories == 43.0
+
+
+def _lap(start: str, seconds: int, points: list[str]) -> str:
+    track = "".join(f"<Trackpoint><Time>2015-01-31T{p}Z</Time></Trackpoint>" for p in points)
+    return (f'<Lap StartTime="2015-01-31T{start}Z"><TotalTimeSeconds>{seconds}</TotalTimeSeconds>'
+            f"<Calories>1</Calories><Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod>"
+            f"<Track>{track}</Track></Lap>")
+
+
+def test_a_lap_of_no_timer_time_with_its_own_points_is_a_lap_of_its_own():
+    """A pool swim's rest as a Garmin watch records it (corpus file
+    gc_2024-10-14-070422-Pool_Swim-BingiWatch.fit has one: 0 s of timer, 24 s after the lap
+    before): a lap of 0 s whose points go on. Its timer does not advance, its clock does, so it
+    ends at its last point (124 s), on the clock; a lap that advances neither is folded into the
+    lap before."""
+    laps = [_lap("10:00:00", 100, ["10:00:00", "10:01:40"]), _lap("10:01:40", 0, ["10:01:50", "10:02:04"]),
+            _lap("10:02:04", 100, ["10:02:05", "10:03:44"])]
+    doc = ('<?xml version="1.0"?><TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/'
+           'TrainingCenterDatabase/v2"><Activities><Activity Sport="Other"><Id>2015-01-31T10:00:00Z</Id>'
+           '{}</Activity></Activities></TrainingCenterDatabase>')
+    (a,) = tcx.decode(doc.format("".join(laps)).encode())
+    a.validate()
+    assert [(lap.end_time, lap.end_timer, lap.basis) for lap in a.laps] == [
+        (100.0, 100.0, "timer"), (124.0, 100.0, "time"), (224.0, 200.0, "timer")]
+    (back,) = tcx.decode(tcx.encode(a))
+    assert [(lap.end_time, lap.end_timer) for lap in back.laps] == [(100.0, 100.0), (124.0, 100.0), (224.0, 200.0)]
+    # the same lap without points of its own ends where the lap before does: nothing tells it apart
+    laps[1] = _lap("10:01:40", 0, [])
+    (folded,) = tcx.decode(doc.format("".join(laps)).encode())
+    assert [(lap.end_time, lap.end_timer) for lap in folded.laps] == [(100.0, 100.0), (224.0, 200.0)]
+    assert len(folded.laps[0].totals["merged_laps"]) == 1

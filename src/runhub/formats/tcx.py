@@ -450,12 +450,18 @@ def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.
             totals=tot,
         ))
     # A lap that ends no later than the previous one (zero-length laps) cannot be told apart by its
-    # basis; fold its totals into the previous lap rather than invent an end.
+    # basis; fold its totals into the previous lap rather than invent an end. A lap of no timer
+    # time that still ends later on the clock (a pool swim's rest, recorded as a lap of 0 s with
+    # its own points) is a lap of its own: it ends on the clock instead, as a FIT lap does.
     merged: list[Lap] = []
     for lap in out:
         basis_attr = "end_timer" if lap.basis == "timer" else "end_time"
         if merged and (getattr(lap, basis_attr) is None or getattr(merged[-1], basis_attr) is None
                        or getattr(lap, basis_attr) <= getattr(merged[-1], basis_attr)):
+            if lap.end_time is not None and merged[-1].end_time is not None and lap.end_time > merged[-1].end_time:
+                lap.basis = "time"
+                merged.append(lap)
+                continue
             merged[-1].totals.setdefault("merged_laps", []).append(lap.totals)
             continue
         if getattr(lap, basis_attr) is None:
