@@ -231,28 +231,38 @@ def token_revoke(token_id: str) -> None:
     typer.echo(f"revoked {token_id}")
 
 
-def _expand(paths: list[Path]) -> list[Path]:
+def _expand(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, OSError]]]:
+    """The files of an import, and the folders among them that could not be listed."""
     files: list[Path] = []
+    unlisted: list[tuple[Path, OSError]] = []
     for path in paths:
         if path.is_dir():
-            files.extend(_files_in(path))
+            found, cannot = _files_in(path)
+            files.extend(found)
+            unlisted.extend(cannot)
         elif path.exists():
             files.append(path)
         else:
             console.print(f"[red]{path}: no such file or folder")
             raise typer.Exit(2)
-    return files
+    return files, unlisted
 
 
-def _files_in(folder: Path) -> list[Path]:
+def _files_in(folder: Path) -> tuple[list[Path], list[tuple[Path, OSError]]]:
     """Every file under `folder`, in path order, through linked folders too (a lifetime's folder
     often links to another disk's; rglob passed them by without a word), each folder once (a link
     back up is no loop). A link to nothing is kept: its import fails, naming where it points (a
     disk not mounted), rather than the file going missing silently. Pipes and devices are not
-    files: passed by."""
+    files: passed by. A folder that cannot be listed (no permission) is returned with its error,
+    which rglob and os.walk drop: its runs would be missing without a word."""
     found: list[Path] = []
+    unlisted: list[tuple[Path, OSError]] = []
     seen: set[str] = set()
-    for root, dirs, names in os.walk(folder, followlinks=True):
+
+    def cannot_list(exc: OSError) -> None:
+        unlisted.append((Path(exc.filename), exc))
+
+    for root, dirs, names in os.walk(folder, onerror=cannot_list, followlinks=True):
         real = os.path.realpath(root)
         if real in seen:
             dirs.clear()
@@ -262,7 +272,7 @@ def _files_in(folder: Path) -> list[Path]:
             p = Path(root, name)
             if name not in SKIP_NAMES and not name.startswith("._") and (p.is_file() or not p.exists()):
                 found.append(p)
-    return sorted(found)
+    return sorted(found), sorted(unlisted, key=lambda u: u[0])
 
 
 @app.command("import")
@@ -281,12 +291,12 @@ def import_(
 ) -> None:
     """Import activity files (FIT, TCX, GPX, CSV, Smashrun JSON, .gz, .zip; account exports of Strava, Garmin,
     Runkeeper and Apple Health)."""
-    from runhub.ingest import IngestResult, ingest_paths
+    from runhub.ingest import IngestResult, ingest_paths, unreadable
 
     settings = get_settings()
     db = open_db(settings)
     owner = user_id_for(db, user)
-    files = _expand(paths)
+    files, unlisted = _expand(paths)
     if jobs is None:
         # measured on a 2-CPU machine (the corpus copied n times, `runhub import --jobs 1` vs `2`): 1,104 files
         # 10.7-11.4 -> 9.0-9.2 s, 552 files 7.0-7.2 -> 6.0-6.4 s, 276 files 4.0-4.8 -> 4.1-4.3 s (even: each
@@ -295,17 +305,23 @@ def import_(
     results: list[IngestResult] = []
     with _progress(quiet=as_json) as progress:
         task = progress.add_task("importing", total=len(files))
+
+        def report(r: IngestResult) -> None:
+            if as_json:
+                sys.stdout.write(json.dumps(r.to_dict()) + "\n")
+            else:
+                _print_result(progress.console, r)
+            results.append(r)
+
+        for folder, exc in unlisted:  # a failed line each: none of its files could be imported
+            report(unreadable(folder, exc))
         stream = ingest_paths(
             db, owner, files, client_id="runhub-cli", sport=sport, max_bytes=settings.max_upload_bytes, workers=jobs
         )
         for path, file_results in stream:
             for r in file_results:
                 r.filename = r.filename or str(path)
-                if as_json:
-                    sys.stdout.write(json.dumps(r.to_dict()) + "\n")
-                else:
-                    _print_result(progress.console, r)
-            results.extend(file_results)
+                report(r)
             progress.advance(task)
     if not as_json:
         _summary_table(results)

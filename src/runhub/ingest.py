@@ -586,7 +586,7 @@ def _read(path: Path) -> bytes | IngestResult:
     try:
         return path.read_bytes()
     except OSError as exc:
-        return _unreadable(path, exc)
+        return unreadable(path, exc)
 
 
 def _take(path: Path, max_bytes: int | None) -> bytes | IngestResult | None:
@@ -604,10 +604,11 @@ def _take(path: Path, max_bytes: int | None) -> bytes | IngestResult | None:
             fh.seek(0)
             return fh.read()
     except OSError as exc:
-        return _unreadable(path, exc)
+        return unreadable(path, exc)
 
 
-def _unreadable(path: Path, exc: OSError) -> IngestResult:
+def unreadable(path: Path, exc: OSError) -> IngestResult:
+    """The failure of a file or folder that cannot be read, naming where a link points."""
     link = f"a link to {os.readlink(path)}: " if path.is_symlink() else ""
     return IngestResult("failed", filename=str(path), error=f"{path}: {link}{exc.strerror}")
 

@@ -411,6 +411,44 @@ def test_a_folder_import_goes_through_linked_folders_and_names_a_link_to_nothing
     assert proc.returncode == 1
 
 
+def test_a_folder_import_names_a_subfolder_it_cannot_read(env, tmp_path):
+    """A subfolder the importing user may not read (a disk mounted with another owner's rights)
+    is a failed line naming it and why, and the import exits 1: os.walk drops the error, so its
+    runs went missing without a word. The other folders are imported. Root reads every folder, so
+    as root the CLI runs without the rights that let it (setpriv drops CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH; everything else it opens is root's own, so it still reads that)."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from runhub import demo, formats
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root and util-linux's setpriv is missing: root reads a folder of mode 000")
+        drop = "-dac_override,-dac_read_search"
+        prefix = [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}"]
+    username = f"cli-locked-{os.getpid()}"
+    cli(env, "user", "create", username, "--password", "s3cret-pass")
+    top = tmp_path / "lifetime"
+    for year in (2019, 2020):
+        (top / str(year)).mkdir(parents=True)
+        run = demo.make_run(year, datetime(year, 6, 1, 7, 0, tzinfo=UTC))
+        (top / str(year) / "run.fit").write_bytes(formats.encode(run, "fit"))
+    locked = top / "2019"
+    locked.chmod(0)
+    try:
+        proc = subprocess.run([*prefix, *RUNHUB, "import", str(top), "--user", username, "--json"], env=env,
+                              capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    finally:
+        locked.chmod(0o755)
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [(Path(x["path"]).relative_to(top).as_posix(), x["status"]) for x in lines] == [
+        ("2019", "failed"), ("2020/run.fit", "created")], proc.stderr
+    assert lines[0]["error"] == f"{locked}: Permission denied"
+    assert proc.returncode == 1
+
 def test_duplicates_lists_the_runs_stored_twice_and_keeps_the_fuller_recording(env, tmp_path):
     """A runner who imports Garmin's export and Strava's holds each run twice (the watch's run from
     Garmin Connect, and Strava's GPX without heart rate or cadence): both count in every total.
