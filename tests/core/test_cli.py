@@ -414,7 +414,8 @@ def test_a_folder_import_goes_through_linked_folders_and_names_a_link_to_nothing
 def test_a_folder_import_names_a_subfolder_it_cannot_read(env, tmp_path):
     """A subfolder the importing user may not read (a disk mounted with another owner's rights)
     is a failed line naming it and why, and the import exits 1: os.walk drops the error, so its
-    runs went missing without a word. The other folders are imported. Root reads every folder, so
+    runs went missing without a word. A file it may not read fails the same way. The rest is
+    imported. Root reads every folder, so
     as root the CLI runs without the rights that let it (setpriv drops CAP_DAC_OVERRIDE and
     CAP_DAC_READ_SEARCH; everything else it opens is root's own, so it still reads that)."""
     import shutil
@@ -436,8 +437,10 @@ def test_a_folder_import_names_a_subfolder_it_cannot_read(env, tmp_path):
         (top / str(year)).mkdir(parents=True)
         run = demo.make_run(year, datetime(year, 6, 1, 7, 0, tzinfo=UTC))
         (top / str(year) / "run.fit").write_bytes(formats.encode(run, "fit"))
-    locked = top / "2019"
+    (top / "2020" / "zz-locked.fit").write_bytes((top / "2020" / "run.fit").read_bytes())
+    locked, locked_file = top / "2019", top / "2020" / "zz-locked.fit"
     locked.chmod(0)
+    locked_file.chmod(0)
     try:
         proc = subprocess.run([*prefix, *RUNHUB, "import", str(top), "--user", username, "--json"], env=env,
                               capture_output=True, text=True, timeout=CLI_TIMEOUT)
@@ -445,8 +448,9 @@ def test_a_folder_import_names_a_subfolder_it_cannot_read(env, tmp_path):
         locked.chmod(0o755)
     lines = [json.loads(x) for x in proc.stdout.splitlines()]
     assert [(Path(x["path"]).relative_to(top).as_posix(), x["status"]) for x in lines] == [
-        ("2019", "failed"), ("2020/run.fit", "created")], proc.stderr
+        ("2019", "failed"), ("2020/run.fit", "created"), ("2020/zz-locked.fit", "failed")], proc.stderr
     assert lines[0]["error"] == f"{locked}: Permission denied"
+    assert lines[2]["error"] == f"{locked_file}: Permission denied"
     assert proc.returncode == 1
 
 def test_duplicates_lists_the_runs_stored_twice_and_keeps_the_fuller_recording(env, tmp_path):
