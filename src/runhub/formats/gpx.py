@@ -1,4 +1,5 @@
-"""GPX 1.0/1.1 with Garmin TrackPointExtension v1/v2, power and cluetrust gpxdata: decode and encode.
+"""GPX 1.0/1.1 with Garmin TrackPointExtension v1/v2, power, cluetrust gpxdata and SportTracks' series:
+decode and encode.
 
 GPX 1.0 gives a point its speed (m/s) as a child of trkpt, GPX 1.1 moved it into extensions:
 both are read, the extension's winning where a point has both.
@@ -58,6 +59,14 @@ NS_PWR = "http://www.garmin.com/xmlschemas/PowerExtension/v1"
 # other desktop logs read and write them; runhub's exports carry the laps this way too
 NS_DATA = "http://www.cluetrust.com/XML/GPXDATA/1/0"
 _LAP_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?lap[\s>]")
+# SportTracks' GPX layout (namespace urn:uuid:D0EB2ED5-49B6-44e3-B13C-CF15BE7DD7DD), which SpoQ, ergometer
+# apps and converters write too, keeps heart rate, cadence and power apart from the points, each
+# entry at its own instant, in the gpx element's extensions (before the tracks or after them):
+# st:activity/st:heartRateTrack/st:heartRate time= bpm=, cadenceTrack/cadence rpm=, powerTrack/power watts=
+ST_TRACKS = {"heartRateTrack": ("heartRate", "bpm", "heart_rate"), "cadenceTrack": ("cadence", "rpm", "cadence"),
+             "powerTrack": ("power", "watts", "power")}
+_ST_TRACK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:heartRate|cadence|power)Track[\s>]")
+Series = dict[str, tuple[np.ndarray, np.ndarray]]  # channel -> (Unix seconds, values), at their own instants
 LAP_OVERRUN_S = 3600.0  # how long after the last sample a GPX+ lap may end
 # runhub's lap triggers (tcx.TRIGGERS' names) -> GPX+'s trigger kinds, as its schema (gpxdata10.xsd)
 # names them; read back with the names converters from TCX write (a TriggerMethod lower-cased).
@@ -287,6 +296,10 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         breaks = sorted({int(before[b]) for b in breaks} - {0})
         t = t[timed]
         arrays = {k: v[timed] for k, v in arrays.items()}
+    series = _st_series(data, filename, max_bytes) if _outside_tracks(data, _ST_TRACK) else {}
+    added = outside = 0
+    if series:
+        t, arrays, breaks, added, outside = _join_series(t, arrays, breaks, series)
     arrays["_raw"] = np.arange(len(t), dtype=np.float64)
     t, arrays, dropped = strictly_increasing(t, arrays)
     raw_kept = arrays.pop("_raw").astype(np.int64)
@@ -301,6 +314,12 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         a.extras["dropped_points"] = {"count": dropped, "why": "time not after the previous point"}
     if untimed:
         a.extras["untimed_points_left_out"] = untimed
+    if series:
+        a.extras["sporttracks_series"] = {name: len(times) for name, (times, _) in series.items()}
+        if added:
+            a.extras["sporttracks_instants_without_a_point"] = added
+        if outside:
+            a.extras["sporttracks_entries_outside_the_track"] = outside
     timer = _legacy_timer(raw.switches, t)
     if raw.legacy_pause:
         a.extras["opentracks_legacy_pauses"] = True
@@ -334,12 +353,76 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
         a.extras["distance_source"] = "computed: WGS84 geodesic (pyproj), none across pauses"
     a.channels = channels
     a.pauses = pauses
-    # the gpx element's extensions come after its tracks (GPX 1.1's order): only that tail is searched
-    if _LAP_ELEMENT.search(data, max(data.rfind(b"</trk>"), 0)):
+    if _outside_tracks(data, _LAP_ELEMENT):
         a.laps = _laps(_data_laps(data, filename, max_bytes), t, a.extras)
     if raw.n_trk > 1:
         a.extras["gpx_tracks"] = raw.n_trk
     return [a]
+
+
+def _outside_tracks(data: bytes, element: re.Pattern[bytes]) -> bool:
+    """Whether `element` is in the file outside its tracks: before the first or after the last
+    (the gpx element's extensions, where writers put them in either place); the points between are
+    not searched (a 1-hour file has 40,000 elements)."""
+    head = data.find(b"<trk")
+    return bool(element.search(data, 0, len(data) if head < 0 else head)
+                or (head >= 0 and element.search(data, max(data.rfind(b"</trk>"), head))))
+
+
+def _st_series(data: bytes, filename: str | None, max_bytes: int | None) -> Series:
+    """SportTracks' series (`ST_TRACKS`) as {channel: (Unix seconds, values)}, entries without a
+    readable time or value left out; read from lxml's tree, a second parse the few files that hold
+    them pay."""
+    found: dict[str, tuple[list[float], list[float]]] = {}
+    for ext in parse_xml(data, "gpx", filename, max_bytes):
+        if localname(ext.tag) != "extensions":
+            continue
+        for activity in ext:
+            if localname(activity.tag) != "activity":
+                continue
+            for track in activity:
+                entry, attr, channel = ST_TRACKS.get(localname(track.tag), (None, "", ""))
+                if entry is None:
+                    continue
+                times, values = found.setdefault(channel, ([], []))
+                for x in track:
+                    when, value = parse_time(x.get("time")), xml_float(x.get(attr))
+                    if localname(x.tag) == entry and when is not None and math.isfinite(value):
+                        times.append(when)
+                        values.append(value)
+    return {k: (np.array(ts, dtype=np.float64), np.array(vs, dtype=np.float64)) for k, (ts, vs) in found.items() if ts}
+
+
+def _join_series(t: np.ndarray, arrays: dict[str, np.ndarray], breaks: list[int],
+                 series: Series) -> tuple[np.ndarray, dict[str, np.ndarray], list[int], int, int]:
+    """The series' entries joined to the points by their instants, nothing interpolated: an entry
+    at a point's instant is that point's value where the point has none of its own (the point's
+    extension wins, as its own speed does); an entry at any other instant is a sample of its own,
+    without a position, after every point not later than it (points keep their file order; a point
+    whose clock steps back is dropped later, as without series). Entries before the first point or
+    after the last are left out: the recording is the track's (an entry years off is no sample).
+    Returns (t, arrays, breaks, samples added, entries left out)."""
+    lo, hi = float(t.min()), float(t.max())
+    inside = {k: (ts >= lo) & (ts <= hi) for k, (ts, _) in series.items()}
+    outside = sum(int((~keep).sum()) for keep in inside.values())
+    series = {k: (ts[inside[k]], vs[inside[k]]) for k, (ts, vs) in series.items()}
+    new = np.setdiff1d(np.concatenate([times for times, _ in series.values()]), t)
+    if len(new):
+        pos = np.searchsorted(np.maximum.accumulate(t), new, side="right")
+        t = np.insert(t, pos, new)
+        arrays = {k: np.insert(v, pos, np.nan) for k, v in arrays.items()}
+        # every gap from a segment's last point to the next one's first is a pause, entries between
+        # them included (a strap records through a pause)
+        breaks = [i for b in breaks for i in range(b + int(np.searchsorted(pos, b - 1, side="right")),
+                                                   b + int(np.searchsorted(pos, b, side="right")) + 1)]
+    order = np.argsort(t, kind="stable")  # equal instants: the first point (the one kept)
+    for name, (times, values) in series.items():
+        col = arrays[name].copy()
+        at = order[np.searchsorted(t[order], times)]
+        own = ~np.isnan(col[at])
+        col[at[~own]] = values[~own]
+        arrays[name] = col
+    return t, arrays, breaks, len(new), outside
 
 
 def _data_laps(data: bytes, filename: str | None, max_bytes: int | None) -> list[dict[str, Any]]:
