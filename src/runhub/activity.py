@@ -63,7 +63,7 @@ LAP_TYPES = ("general", "work", "recovery", "warmup", "cooldown")
 # A gap in distance of more than this (metres) counts as going backwards; devices write
 # sub-millimetre float noise into cumulative distance, which is not a real step back.
 # `Activity.extras[OFFSET_SOURCE]` is OFFSET_UNSTATED when the file holds no local time (GPX and TCX
-# are UTC by definition; a FIT file without its activity message's local_timestamp): utc_offset 0
+# times in UTC, "Z"; a FIT file without its activity message's local_timestamp): utc_offset 0
 # is then a placeholder that analysis.local_time replaces from the position where there is one.
 OFFSET_SOURCE = "utc_offset_source"
 OFFSET_UNSTATED = "none"

@@ -304,6 +304,20 @@ def xml_float(text: str | None) -> float:
     return v if math.isfinite(v) else math.nan
 
 
+def stated_offset(text: str | None) -> int | None:
+    """The UTC offset (s) an ISO 8601 time states, where it states one other than UTC's: GPX and TCX
+    times are UTC by their schemas, but some writers (pytrainer, OpenTracks, converters) write the
+    local time with its offset, which says the run's local time as a FIT file's local_timestamp
+    does. "Z" and +00:00 state none: they are how UTC is written."""
+    if not text:
+        return None
+    try:
+        offset = datetime.fromisoformat(text.strip()).utcoffset()
+    except ValueError:
+        return None
+    return int(offset.total_seconds()) if offset else None
+
+
 def parse_time(text: str | None) -> float | None:
     """ISO 8601 to Unix seconds; a time without offset is taken as UTC (TCX and GPX say UTC)."""
     if not text:

@@ -39,6 +39,7 @@ from runhub.formats._common import (
     parse_time,
     parse_xml,
     running_spans,
+    stated_offset,
     strictly_increasing,
     timer_channel,
     well_formed_while,
@@ -66,6 +67,7 @@ _LAP_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?lap[\s>]")
 ST_TRACKS = {"heartRateTrack": ("heartRate", "bpm", "heart_rate"), "cadenceTrack": ("cadence", "rpm", "cadence"),
              "powerTrack": ("power", "watts", "power")}
 _ST_TRACK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:heartRate|cadence|power)Track[\s>]")
+_TIME_TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?time>\s*([^<\s]*)")
 Series = dict[str, tuple[np.ndarray, np.ndarray]]  # channel -> (Unix seconds, values), at their own instants
 LAP_OVERRUN_S = 3600.0  # how long after the last sample a GPX+ lap may end
 # runhub's lap triggers (tcx.TRIGGERS' names) -> GPX+'s trigger kinds, as its schema (gpxdata10.xsd)
@@ -309,7 +311,11 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     start = datetime.fromtimestamp(float(t[0]), UTC)
     check_start(start, "gpx", filename, "trkpt 1")
     a = Activity(start=start, sport=_sport(raw.trk_type))
-    a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED  # times are UTC; the local offset is not said
+    offset = stated_offset(_first_point_time(data))
+    if offset is None:
+        a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED  # times are UTC; the local offset is not said
+    else:
+        a.utc_offset = offset
     if dropped:
         a.extras["dropped_points"] = {"count": dropped, "why": "time not after the previous point"}
     if untimed:
@@ -358,6 +364,12 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     if raw.n_trk > 1:
         a.extras["gpx_tracks"] = raw.n_trk
     return [a]
+
+
+def _first_point_time(data: bytes) -> str | None:
+    """The first track point's time as written (the metadata's, where no trkpt is found unprefixed)."""
+    m = _TIME_TEXT.search(data, max(data.find(b"<trkpt"), 0))
+    return m.group(1).decode("ascii", "replace") if m else None
 
 
 def _outside_tracks(data: bytes, element: re.Pattern[bytes]) -> bool:
