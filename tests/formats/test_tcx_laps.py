@@ -136,3 +136,23 @@ def test_a_lap_of_no_timer_time_with_its_own_points_is_a_lap_of_its_own():
     (folded,) = tcx.decode(doc.format("".join(laps)).encode())
     assert [(lap.end_time, lap.end_timer) for lap in folded.laps] == [(100.0, 100.0), (224.0, 200.0)]
     assert len(folded.laps[0].totals["merged_laps"]) == 1
+
+
+def test_a_lap_of_one_point_at_its_start_ends_where_its_start_and_time_put_it():
+    """Garmin Training Center's pool swim (an FR310XT's, as Runalyze's test file
+    Swim-without-time_by-Timekiller.tcx holds it): each lap opens with a point of time only, often
+    the lap before's last instant again, and some laps have no other point. Such a lap's time has no
+    sample of its own: it ends at its start plus its TotalTimeSeconds, where the old reader ended
+    it at its only point (a lap of 0 s, or of 1 s), giving its time to the lap after."""
+    laps = [_lap("10:00:00", 65, ["10:00:00", "10:01:05"]),
+            _lap("10:01:05", 70, ["10:01:05"]),  # its one point: lap 1's last instant again
+            _lap("10:02:15", 60, ["10:02:16"]),  # its one point: a second after its start
+            _lap("10:03:15", 50, ["10:03:15", "10:04:05"])]
+    doc = ('<?xml version="1.0"?><TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/'
+           'TrainingCenterDatabase/v2"><Activities><Activity Sport="Other"><Id>2015-01-31T10:00:00Z</Id>'
+           '{}</Activity></Activities></TrainingCenterDatabase>')
+    (a,) = tcx.decode(doc.format("".join(laps)).encode())
+    a.validate()
+    # 0 + 65 = 65; 65 + 70 = 135; 135 + 60 = 195; the last at its last point, 245 (= 195 + 50)
+    assert [(lap.end_time, lap.end_timer) for lap in a.laps] == [
+        (65.0, 65.0), (135.0, 135.0), (195.0, 195.0), (245.0, 245.0)]

@@ -434,11 +434,16 @@ def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.
         dist += tot.get("distance") or 0.0
         end_index = int(np.searchsorted(raw_kept, n_raw, side="left")) - 1 if n else None
         last_point = float(time[end_index]) if end_index is not None and end_index >= 0 and time is not None else None
-        # a lap with points ends at its last one; one without (a swim's rest) where its start and
-        # total time put it, not at the last point of the lap before
+        # a lap with points ends at its last one; one whose points do not go past its first second
+        # ends where its start and total time put it, not at the last point of the lap before: a
+        # swim's rest of no points, and a lap of one point at its start (Garmin Training Center
+        # opens each lap with a point, the previous lap's last instant again: the lap's time has no
+        # sample of its own)
         end_time = last_point
-        if (last_point is None or n_raw == prev_raw) and lap_start is not None and tot.get("total_time") is not None:
-            end_time = float(clock_since(lap_start, first)) + tot["total_time"]
+        start_at = None if lap_start is None else float(clock_since(lap_start, first))
+        spans = last_point is not None and n_raw != prev_raw and (start_at is None or last_point > start_at + 1.0)
+        if not spans and start_at is not None and tot.get("total_time") is not None:
+            end_time = start_at + tot["total_time"]
         prev_raw = n_raw
         if end_time is not None and end_time < prev_end:
             end_time = prev_end
