@@ -32,6 +32,18 @@ _OTHER_XML = {
     "clinicaldocument": "a clinical document (Apple Health's export_cda.xml)",
     "svg": "an SVG image",
 }
+# Activity files of formats runhub does not read, by XML root element: refused naming the format,
+# not as unknown XML, so that a runner knows to export the run as FIT, TCX or GPX instead
+_UNREAD_XML = {
+    "polar-exercise-data": "Polar Personal Trainer's XML export",
+    "sml": "Suunto's SML (Moveslink)",
+    "pwx": "TrainingPeaks' PWX",
+    "fitnessworkbook": "SportTracks' FITLOG",
+    "kml": "KML (a Google Earth track)",
+}
+_UNREAD_ADVICE = "runhub does not read: import the run's FIT, TCX or GPX, which the app or device exports"
+# Polar ProTrainer's HRM: INI-like sections ([Params] first, then [HRData]); its "[" is not JSON's
+_HRM = re.compile(rb"\[Params\]\s*[\r\n]")
 # the head of an Apple Watch ECG (Apple Health's electrocardiograms/): key,value lines, then voltages
 _ECG = re.compile(rb"^Sample Rate,\s*\d+ hertz\s*$", re.I | re.M)
 
@@ -79,6 +91,8 @@ def sniff(data: bytes) -> str:
     if len(data) >= 12 and data[8:12] == b".FIT":
         return "fit"
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if _HRM.match(head):
+        raise FormatError(f"this is a Polar HRM file (Polar ProTrainer's), which {_UNREAD_ADVICE}")
     if head[:1] in (b"{", b"["):
         return "json"
     if head[:1] == b"<":
@@ -91,6 +105,8 @@ def sniff(data: bytes) -> str:
             return "gpx"
         if root in _OTHER_XML:
             raise NotAnActivity(f"this is {_OTHER_XML[root]}, not an activity file")
+        if root in _UNREAD_XML:
+            raise FormatError(f"this is {_UNREAD_XML[root]}, which {_UNREAD_ADVICE}")
         raise FormatError(f"XML with root element <{root or '?'}> is neither TCX nor GPX")
     if _ECG.search(head):
         raise NotAnActivity("this is an ECG recording (an Apple Watch's, from Apple Health's electrocardiograms/), "
