@@ -114,6 +114,12 @@ def _lap(start: str, seconds: int, points: list[str]) -> str:
             f"<Track>{track}</Track></Lap>")
 
 
+def _doc(laps: list[str]) -> bytes:
+    return ('<?xml version="1.0"?><TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/'
+            'TrainingCenterDatabase/v2"><Activities><Activity Sport="Other"><Id>2015-01-31T10:00:00Z</Id>'
+            f'{"".join(laps)}</Activity></Activities></TrainingCenterDatabase>').encode()
+
+
 def test_a_lap_of_no_timer_time_with_its_own_points_is_a_lap_of_its_own():
     """A pool swim's rest as a Garmin watch records it (corpus file
     gc_2024-10-14-070422-Pool_Swim-BingiWatch.fit has one: 0 s of timer, 24 s after the lap
@@ -122,10 +128,7 @@ def test_a_lap_of_no_timer_time_with_its_own_points_is_a_lap_of_its_own():
     lap before."""
     laps = [_lap("10:00:00", 100, ["10:00:00", "10:01:40"]), _lap("10:01:40", 0, ["10:01:50", "10:02:04"]),
             _lap("10:02:04", 100, ["10:02:05", "10:03:44"])]
-    doc = ('<?xml version="1.0"?><TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/'
-           'TrainingCenterDatabase/v2"><Activities><Activity Sport="Other"><Id>2015-01-31T10:00:00Z</Id>'
-           '{}</Activity></Activities></TrainingCenterDatabase>')
-    (a,) = tcx.decode(doc.format("".join(laps)).encode())
+    (a,) = tcx.decode(_doc(laps))
     a.validate()
     assert [(lap.end_time, lap.end_timer, lap.basis) for lap in a.laps] == [
         (100.0, 100.0, "timer"), (124.0, 100.0, "time"), (224.0, 200.0, "timer")]
@@ -133,7 +136,7 @@ def test_a_lap_of_no_timer_time_with_its_own_points_is_a_lap_of_its_own():
     assert [(lap.end_time, lap.end_timer) for lap in back.laps] == [(100.0, 100.0), (124.0, 100.0), (224.0, 200.0)]
     # the same lap without points of its own ends where the lap before does: nothing tells it apart
     laps[1] = _lap("10:01:40", 0, [])
-    (folded,) = tcx.decode(doc.format("".join(laps)).encode())
+    (folded,) = tcx.decode(_doc(laps))
     assert [(lap.end_time, lap.end_timer) for lap in folded.laps] == [(100.0, 100.0), (224.0, 200.0)]
     assert len(folded.laps[0].totals["merged_laps"]) == 1
 
@@ -148,10 +151,7 @@ def test_a_lap_of_one_point_at_its_start_ends_where_its_start_and_time_put_it():
             _lap("10:01:05", 70, ["10:01:05"]),  # its one point: lap 1's last instant again
             _lap("10:02:15", 60, ["10:02:16"]),  # its one point: a second after its start
             _lap("10:03:15", 50, ["10:03:15", "10:04:05"])]
-    doc = ('<?xml version="1.0"?><TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/'
-           'TrainingCenterDatabase/v2"><Activities><Activity Sport="Other"><Id>2015-01-31T10:00:00Z</Id>'
-           '{}</Activity></Activities></TrainingCenterDatabase>')
-    (a,) = tcx.decode(doc.format("".join(laps)).encode())
+    (a,) = tcx.decode(_doc(laps))
     a.validate()
     # 0 + 65 = 65; 65 + 70 = 135; 135 + 60 = 195; the last at its last point, 245 (= 195 + 50)
     assert [(lap.end_time, lap.end_timer) for lap in a.laps] == [

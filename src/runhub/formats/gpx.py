@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -383,25 +384,19 @@ def _outside_tracks(data: bytes, element: re.Pattern[bytes]) -> bool:
 
 def _st_series(data: bytes, filename: str | None, max_bytes: int | None) -> Series:
     """SportTracks' series (`ST_TRACKS`) as {channel: (Unix seconds, values)}, entries without a
-    readable time or value left out; read from lxml's tree, a second parse the few files that hold
-    them pay."""
+    readable time or value left out."""
     found: dict[str, tuple[list[float], list[float]]] = {}
-    for ext in parse_xml(data, "gpx", filename, max_bytes):
-        if localname(ext.tag) != "extensions":
-            continue
-        for activity in ext:
-            if localname(activity.tag) != "activity":
+    for activity in _gpx_extensions(data, filename, max_bytes, "activity"):
+        for track in activity:
+            entry, attr, channel = ST_TRACKS.get(localname(track.tag), (None, "", ""))
+            if entry is None:
                 continue
-            for track in activity:
-                entry, attr, channel = ST_TRACKS.get(localname(track.tag), (None, "", ""))
-                if entry is None:
-                    continue
-                times, values = found.setdefault(channel, ([], []))
-                for x in track:
-                    when, value = parse_time(x.get("time")), xml_float(x.get(attr))
-                    if localname(x.tag) == entry and when is not None and math.isfinite(value):
-                        times.append(when)
-                        values.append(value)
+            times, values = found.setdefault(channel, ([], []))
+            for x in track:
+                when, value = parse_time(x.get("time")), xml_float(x.get(attr))
+                if localname(x.tag) == entry and when is not None and math.isfinite(value):
+                    times.append(when)
+                    values.append(value)
     return {k: (np.array(ts, dtype=np.float64), np.array(vs, dtype=np.float64)) for k, (ts, vs) in found.items() if ts}
 
 
@@ -437,32 +432,34 @@ def _join_series(t: np.ndarray, arrays: dict[str, np.ndarray], breaks: list[int]
     return t, arrays, breaks, len(new), outside
 
 
-def _data_laps(data: bytes, filename: str | None, max_bytes: int | None) -> list[dict[str, Any]]:
-    """GPX+ laps (gpx/extensions/lap, by local names) as plain totals, in file order: read from
-    lxml's tree, a second parse the few files that hold laps pay."""
-    laps = []
+def _gpx_extensions(data: bytes, filename: str | None, max_bytes: int | None, name: str) -> Iterator[Any]:
+    """The gpx element's extensions' children of local name `name`, from lxml's tree: a second
+    parse, which only the few files that hold such extensions pay."""
     for ext in parse_xml(data, "gpx", filename, max_bytes):
-        if localname(ext.tag) != "extensions":
-            continue
-        for lap in ext:
-            if localname(lap.tag) != "lap":
-                continue
-            tot: dict[str, Any] = {}
-            for x in lap:
-                name = localname(x.tag)
-                if name in ("startPoint", "endPoint"):
-                    tot[name] = {"lat": xml_float(x.get("lat")), "lon": xml_float(x.get("lon"))}
-                elif name == "startTime":
-                    tot[name] = (x.text or "").strip()
-                elif name in ("index", "elapsedTime", "calories", "distance"):
-                    tot[name] = xml_float(x.text)
-                elif name == "trigger":  # the schema's kind attribute, or the kind as text (some writers)
-                    tot[name] = x.get("kind") or (x.text or "").strip() or None
-                elif name == "intensity":
-                    tot[name] = (x.text or "").strip()
-                elif name == "summary" and x.get("name"):
-                    tot.setdefault("summary", {})[x.get("name")] = xml_float(x.text)
-            laps.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in tot.items()})
+        if localname(ext.tag) == "extensions":
+            yield from (child for child in ext if localname(child.tag) == name)
+
+
+def _data_laps(data: bytes, filename: str | None, max_bytes: int | None) -> list[dict[str, Any]]:
+    """GPX+ laps (gpx/extensions/lap, by local names) as plain totals, in file order."""
+    laps = []
+    for lap in _gpx_extensions(data, filename, max_bytes, "lap"):
+        tot: dict[str, Any] = {}
+        for x in lap:
+            name = localname(x.tag)
+            if name in ("startPoint", "endPoint"):
+                tot[name] = {"lat": xml_float(x.get("lat")), "lon": xml_float(x.get("lon"))}
+            elif name == "startTime":
+                tot[name] = (x.text or "").strip()
+            elif name in ("index", "elapsedTime", "calories", "distance"):
+                tot[name] = xml_float(x.text)
+            elif name == "trigger":  # the schema's kind attribute, or the kind as text (some writers)
+                tot[name] = x.get("kind") or (x.text or "").strip() or None
+            elif name == "intensity":
+                tot[name] = (x.text or "").strip()
+            elif name == "summary" and x.get("name"):
+                tot.setdefault("summary", {})[x.get("name")] = xml_float(x.text)
+        laps.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in tot.items()})
     return laps
 
 
