@@ -39,7 +39,7 @@ _UNREAD_XML = {
     "sml": "Suunto's SML (Moveslink)",
     "pwx": "TrainingPeaks' PWX",
     "fitnessworkbook": "SportTracks' FITLOG",
-    "kml": "KML (a Google Earth track)",
+    "kml": "KML (Google Earth's)",
 }
 _UNREAD_ADVICE = "runhub does not read: import the run's FIT, TCX or GPX, which the app or device exports"
 # Polar ProTrainer's HRM: INI-like sections ([Params] first, then [HRData]); its "[" is not JSON's
