@@ -1,5 +1,5 @@
 """The local time of an activity whose file states none: GPX and TCX times are UTC by definition,
-mostly written so ("Z"; one written with another offset states it: formats._common.stated_offset),
+mostly written so ("Z"; one written with another offset states it: formats._common.set_stated_offset),
 and a FIT file without its activity message's local_timestamp says no offset either. Strava and
 Smashrun show such runs in the local time where they were run, and every local-time product
 (daily and weekly stats, a run's start hour, notables) depends on it.

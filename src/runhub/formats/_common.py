@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from runhub import sports
-from runhub.activity import CALORIES_MAX, CHANNEL_BOUNDS, Lap
+from runhub.activity import CALORIES_MAX, CHANNEL_BOUNDS, OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap
 from runhub.formats import FormatError
 from runhub.geodesy import track_distance
 
@@ -304,18 +304,20 @@ def xml_float(text: str | None) -> float:
     return v if math.isfinite(v) else math.nan
 
 
-def stated_offset(text: str | None) -> int | None:
-    """The UTC offset (s) an ISO 8601 time states, where it states one other than UTC's: GPX and TCX
-    times are UTC by their schemas, but some writers (pytrainer, OpenTracks, converters) write the
-    local time with its offset, which says the run's local time as a FIT file's local_timestamp
-    does. "Z" and +00:00 state none: they are how UTC is written."""
-    if not text:
-        return None
+def set_stated_offset(a: Activity, text: str | None) -> None:
+    """The activity's local time from the offset an ISO 8601 time of its file states (`text`, as
+    written), else marked unstated for analysis.local_time. GPX and TCX times are UTC by their
+    schemas, but some writers (pytrainer, OpenTracks, converters) write the local time with its
+    offset, which says the run's local time as a FIT file's local_timestamp does. "Z" and +00:00
+    state none: they are how UTC is written."""
     try:
-        offset = datetime.fromisoformat(text.strip()).utcoffset()
+        offset = datetime.fromisoformat(text.strip()).utcoffset() if text else None
     except ValueError:
-        return None
-    return int(offset.total_seconds()) if offset else None
+        offset = None
+    if offset:
+        a.utc_offset = int(offset.total_seconds())
+    else:
+        a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED  # times are UTC; the local offset is not said
 
 
 def parse_time(text: str | None) -> float | None:

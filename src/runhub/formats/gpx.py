@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from runhub import sports
-from runhub.activity import CHANNEL_BOUNDS, OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, set_name, set_notes
+from runhub.activity import CHANNEL_BOUNDS, Activity, Lap, set_name, set_notes
 from runhub.formats import EXPORT_OF, WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
@@ -40,7 +40,7 @@ from runhub.formats._common import (
     parse_time,
     parse_xml,
     running_spans,
-    stated_offset,
+    set_stated_offset,
     strictly_increasing,
     timer_channel,
     well_formed_while,
@@ -312,11 +312,7 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     start = datetime.fromtimestamp(float(t[0]), UTC)
     check_start(start, "gpx", filename, "trkpt 1")
     a = Activity(start=start, sport=_sport(raw.trk_type))
-    offset = stated_offset(_first_point_time(data))
-    if offset is None:
-        a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED  # times are UTC; the local offset is not said
-    else:
-        a.utc_offset = offset
+    set_stated_offset(a, _first_point_time(data))
     if dropped:
         a.extras["dropped_points"] = {"count": dropped, "why": "time not after the previous point"}
     if untimed:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from runhub import sports
-from runhub.activity import OFFSET_SOURCE, OFFSET_UNSTATED, Activity, Lap, set_notes, timer_seconds
+from runhub.activity import Activity, Lap, set_notes, timer_seconds
 from runhub.formats import EXPORT_OF, WRITER, FormatError, NotAnActivity, register, xml_scan
 from runhub.formats._common import (
     check_start,
@@ -33,7 +33,7 @@ from runhub.formats._common import (
     parse_time,
     parse_xml,
     quarantine_backward_distance,
-    stated_offset,
+    set_stated_offset,
     strictly_increasing,
     well_formed,
     well_formed_while,
@@ -296,11 +296,7 @@ def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, P
     start = datetime.fromtimestamp(first, UTC)
     check_start(start, "tcx", filename, where)
     a = Activity(start=start, sport=_sport(sport_attr))
-    offset = stated_offset(_text(act_el, "Id"))  # the activity's start as its writer wrote it
-    if offset is None:
-        a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED  # times are UTC; the local offset is not said
-    else:
-        a.utc_offset = offset
+    set_stated_offset(a, _text(act_el, "Id"))  # the activity's start as its writer wrote it
     creator = _child(act_el, "Creator")
     if creator is not None:
         a.device_name = _text(creator, "Name")
