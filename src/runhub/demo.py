@@ -114,6 +114,7 @@ def warm_up() -> float:
 
     from runhub import formats
     from runhub.analysis import analyse
+    from runhub.analysis.load import banister
     from runhub.analysis.local_time import infer_local_time
 
     t0 = time.perf_counter()
@@ -132,4 +133,5 @@ def warm_up() -> float:
     for a in (run, irregular, *decoded):
         infer_local_time(a)  # timezonefinder compiles its own numba functions on its first lookup
         analyse(a)
+    banister([100.0, 0.0, 50.0])  # the training-load models' recurrence
     return time.perf_counter() - t0
