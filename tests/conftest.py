@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,21 +34,31 @@ def pg_url() -> str | None:
     return os.environ.get("RUNHUB_TEST_DATABASE_URL") or None
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def empty_database(sqlite_file: Path, prefix: str) -> Iterator[str]:
+    """The URL of an empty database: `sqlite_file`, or, when the suite runs on PostgreSQL, a schema of
+    its own there (named `prefix`_..., dropped afterwards)."""
     url = pg_url()
     if url is None:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'runhub.sqlite3'}"
+        yield f"sqlite:///{sqlite_file}"
         return
-    schema = f"runhub_test_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in url else "?"
-    yield f"{url}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with empty_database(tmp_path_factory.mktemp("db") / "runhub.sqlite3", "runhub_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

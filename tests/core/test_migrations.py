@@ -5,34 +5,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
 from runhub.store import HEAD_REVISION, MIGRATIONS, Database
-from tests.conftest import pg_url
+from tests.conftest import empty_database
 
 
 @pytest.fixture
 def new_database(tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database: a SQLite file, or a schema of its own on the PostgreSQL under test."""
-    url = pg_url()
-    if url is None:
-        yield f"sqlite:///{tmp_path / 'new.sqlite3'}"
-        return
-    schema = f"runhub_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    """An empty database of its own for each test (conftest.empty_database)."""
+    with empty_database(tmp_path / "new.sqlite3", "runhub_mig") as url:
+        yield url
 
 
 def test_head_revision_is_alembics_head() -> None:
