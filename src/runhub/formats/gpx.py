@@ -67,7 +67,7 @@ _LAP_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?lap[\s>]")
 # st:activity/st:heartRateTrack/st:heartRate time= bpm=, cadenceTrack/cadence rpm=, powerTrack/power watts=
 ST_TRACKS = {"heartRateTrack": ("heartRate", "bpm", "heart_rate"), "cadenceTrack": ("cadence", "rpm", "cadence"),
              "powerTrack": ("power", "watts", "power")}
-_ST_TRACK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:heartRate|cadence|power)Track[\s>]")
+_ST_TRACK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:" + "|".join(ST_TRACKS).encode() + rb")[\s>]")
 _TIME_TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?time>\s*([^<\s]*)")
 Series = dict[str, tuple[np.ndarray, np.ndarray]]  # channel -> (Unix seconds, values), at their own instants
 LAP_OVERRUN_S = 3600.0  # how long after the last sample a GPX+ lap may end
