@@ -20,9 +20,8 @@ import gzip
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 
@@ -30,8 +29,6 @@ from runhub.auth.passwords import hash_password
 from runhub.formats.fit import fitfast_input
 from runhub.ingest import ingest_bytes
 from runhub.store import Database, users
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 
 class _Copy:
@@ -59,6 +56,7 @@ def _free(piece: str) -> Iterator[None]:
 def main(rounds: int) -> None:
     import fitfast
 
+    from ingest_files import CORPUS  # bench/ingest_files.py: RUNHUB_CORPUS, or the shared corpus
     from store import quiet_stderr  # bench/store.py
 
     paths = sorted((CORPUS / "fit").iterdir())
@@ -87,15 +85,13 @@ def main(rounds: int) -> None:
                         raise
             return time.perf_counter() - t0
 
-        runs: dict[str, list[float]] = {"fitfast.records": [], "none": [], "mean-max": [], "zstd": []}
-        timed: dict[str, Callable[[], float]] = {"fitfast.records": reference}
+        pieces = ("none", "mean-max", "zstd")
+        runs: dict[str, list[float]] = {name: [] for name in ("fitfast.records", *pieces)}
         with quiet_stderr():
             ingest()  # numba's start-up and the kernels' loading, once
             for _ in range(rounds):
-                for piece in runs:
-                    if piece in timed:
-                        runs[piece].append(timed[piece]())
-                        continue
+                runs["fitfast.records"].append(reference())
+                for piece in pieces:
                     with _free(piece):
                         runs[piece].append(ingest())
         db.dispose()
