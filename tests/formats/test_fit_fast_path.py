@@ -319,3 +319,22 @@ def test_a_garbage_field_description_in_a_chained_file_is_found_too(
     with pytest.raises(FormatError, match=f"field description at byte {at}"):
         fit.decode(chain)
     assert capfd.readouterr().err == ""
+
+
+def test_a_garbage_field_description_in_a_cut_last_file_of_a_chain_is_found_too(
+    corpus: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # As above, with the second file cut 100 bytes short (its records run past the end): the walk
+    # left a cut file of a chain to fitfast unread, and fitfast panicked on the garbage in it,
+    # printing the panic to stderr (found by a mutation fuzz of the corpus: a chained swim file with
+    # bytes deleted in its third file).
+    first = _load(DEV_FIELDS)
+    second = bytearray(first)
+    second[224] = 0x11
+    chain = first + _crc_restated(second)[:-100]
+    at = len(first) + 221
+    with pytest.raises(fit.NotFit, match=f"field description at byte {at}"):
+        fit._scan(chain)
+    with pytest.raises(FormatError):
+        fit.decode(chain)
+    assert capfd.readouterr().err == ""

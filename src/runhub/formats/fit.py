@@ -246,19 +246,20 @@ def _scan(data: bytes, split: bool = True) -> _Scan:
     parts = [others] if len(others) and (outcome == fit_walk.WHOLE or pos >= len(data)) else None
     beats = [rr]
     # the next files of a chain: split while every one is whole, and walked on without a split for
-    # their garbage (fitfast reads them all)
+    # their garbage (fitfast reads them all), a cut last one up to the end of the data
     while outcome == fit_walk.WHOLE and pos < len(data):
         hs = data[pos]
         if len(data) - pos < 14 or hs not in (12, 14) or data[pos + 8:pos + 12] != b".FIT":
             parts = None
             break
         size = struct.unpack_from("<I", data, pos + 4)[0]
-        if pos + hs + size + 2 > len(data):
-            parts = None
-            break
-        more = fit_walk.walk(buf[pos:], hs, hs + size, parts is not None, _KEEP)
+        cut = pos + hs + size + 2 > len(data)
+        more = fit_walk.walk(buf[pos:], hs, min(hs + size, len(data) - pos), parts is not None and not cut, _KEEP)
         if more[0] == fit_walk.NOT_FIT:
             raise NotFit(_garbage(data, pos + int(more[1])), pos + int(more[1]))
+        if cut:
+            parts = None
+            break
         parts = parts + [more[5]] if parts is not None and more[0] == fit_walk.WHOLE and len(more[5]) else None
         beats.append(more[6])
         pos += hs + size + 2
