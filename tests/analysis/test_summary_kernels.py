@@ -49,8 +49,9 @@ def _reference_stats(x: np.ndarray, weights: np.ndarray, drop_zero: bool) -> Sta
     if len(known) == 0:
         return None, None, None
     tot = float(w.sum())
-    mean = None if tot <= 0 else float((v * w).sum() / tot)
-    return mean, float(known.min()), float(known.max())
+    lo, hi = float(known.min()), float(known.max())
+    mean = None if tot <= 0 else min(max(float((v * w).sum() / tot), lo), hi)  # held within the values
+    return mean, lo, hi
 
 
 @settings(max_examples=150, deadline=None)
@@ -74,6 +75,26 @@ def test_channel_stats_match_the_numpy_form(n, seed, nan_share, zero_share, drop
         return
     assert (lo, hi) == (ref_lo, ref_hi)
     assert (mean if known == 2 else None) == ref_mean
+
+
+def test_a_mean_lies_within_its_values():
+    # each v * w rounds: (260 * 2.27 + 260 * 4.66) / (2.27 + 4.66) is 260.00000000000006 in float64
+    assert (260.0 * 2.27 + 260.0 * 4.66) / (2.27 + 4.66) > 260.0
+    assert _channel_stats(np.full(3, 260.0), np.array([2.27, 4.66]), False)[1] == 260.0
+
+
+def test_a_run_at_a_channels_bound_throughout_is_imported():
+    # 260 bpm is heart rate's upper bound (activity.CHANNEL_BOUNDS): a run held there, sampled at 0,
+    # 2.27 and 6.93 s, was refused for an average heart rate of 260.00000000000006
+    from runhub.activity import CHANNEL_BOUNDS
+    from runhub.ingest import analyse_upload
+
+    assert CHANNEL_BOUNDS["heart_rate"][1] == 260
+    csv = (b"timestamp,heart_rate\n2024-05-01T07:00:00+00:00,260\n2024-05-01T07:00:02.27+00:00,260\n"
+           b"2024-05-01T07:00:06.93+00:00,260\n")
+    (result,) = analyse_upload(csv, filename="bound.csv", sport="running")
+    assert getattr(result, "status", "analysed") != "failed", result.error
+    assert result.activity.summary.heart_rate_average == 260.0
 
 
 def _reference_histogram(values: np.ndarray, weights: np.ndarray, width: float, max_bins: int = 20000) -> np.ndarray:
