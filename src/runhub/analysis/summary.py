@@ -110,9 +110,9 @@ def _pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:
 def _channel_stats(x: np.ndarray, weights: np.ndarray, drop_zero: bool) -> tuple[int, float, float, float]:
     """(known, mean, min, max) of a channel: the time-weighted mean of the intervals whose sample
     is known (`TimeBase.weighted`, then sum(x w) / sum(w), both sums pairwise as numpy's; the
-    numpy form is in tests/analysis/test_summary_kernels.py) and the min/max of its known
-    samples, the mean held within them. known: 0 when no sample is known, 1 when no time is (no mean), else 2. Compiled:
-    the numpy form is ~15 array calls per channel, four channels per activity."""
+    numpy form is in tests/analysis/test_summary_kernels.py), held within the min/max of its known
+    samples, and those. known: 0 when no sample is known, 1 when no time is (no mean), else 2.
+    Compiled: the numpy form is ~15 array calls per channel, four channels per activity."""
     n = len(x)
     count = 0
     lo = np.inf
