@@ -122,3 +122,15 @@ def test_gzip_just_under_the_limit_is_read() -> None:
     payload = b"x" * MB
     ((name, content),) = unpack(gzip.compress(payload), "a.csv.gz", max_member_bytes=MB)
     assert (name, content) == ("a.csv", payload)
+
+
+@pytest.mark.timeout(20)
+def test_gzip_of_two_members_the_first_over_a_chunk_is_read_whole() -> None:
+    # found by fuzzing: a first member decompressing to more than one read chunk (1 MiB) ended with
+    # the second member's bytes left as an unconsumed tail of the finished stream, fed back to it
+    # forever (the upload hung); gzip -d reads such a file as the members' contents joined
+    from runhub.formats.archive import unpack
+
+    first, second = b" " * (MB + 51_424), b"y"
+    ((_, content),) = unpack(gzip.compress(first) + gzip.compress(second), "a.csv.gz", max_member_bytes=4 * MB)
+    assert content == first + second

@@ -52,12 +52,16 @@ def gunzip(data: bytes, name: str | None, limit: int = MAX_MEMBER_BYTES) -> byte
             out += d.decompress(buf, min(_CHUNK, max(limit + 1 - len(out), 1)))
             if len(out) > limit:
                 raise _err(f"decompresses to more than {limit} bytes (limit)", name)
+            if d.eof:  # first: at a member's end the input past it is in unused_data, and
+                # unconsumed_tail may still hold a copy of it (a call capped at a chunk), which fed
+                # back to a finished stream would loop forever
+                if d.unused_data.lstrip(b"\0"):
+                    buf = d.unused_data  # another gzip member follows
+                    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    continue
+                break
             if d.unconsumed_tail:
                 buf = d.unconsumed_tail
-                continue
-            if d.eof and d.unused_data.lstrip(b"\0"):
-                buf = d.unused_data  # another gzip member follows
-                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
                 continue
             break
         if not d.eof:
