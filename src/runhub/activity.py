@@ -309,7 +309,13 @@ def validate(a: Activity) -> None:
 
 def validate_summary(a: Activity) -> None:
     """The summary's figures in range: after analysis recomputes them, only they can have changed."""
-    s = a.summary
+    check_summary(a.summary)
+
+
+def check_summary(s: Summary) -> None:
+    """`validate_summary` of a summary not yet set on its activity: analysis checks the one it
+    computes before it builds products on it (a track whose jumps add up to 10^9 m asked for a
+    split per kilometre, minutes and gigabytes, before the summary's check refused it)."""
     for name, lo, hi in (
         ("distance", 0.0, 2.0e7),
         ("elapsed_time", 0.0, 60 * 86400.0),

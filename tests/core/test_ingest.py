@@ -2,6 +2,7 @@
 nothing stored on bad input."""
 
 import json
+import tracemalloc
 from datetime import timedelta
 
 import numpy as np
@@ -113,6 +114,39 @@ def test_bad_input_stores_nothing(db, payload):
     assert [r.status for r in res] == ["failed"]
     assert res[0].error and "bad.json" in (res[0].error_detail or {}).get("file", "bad.json")
     assert stored_count(db, uid) == 0
+
+
+@pytest.mark.timeout(30)
+def test_a_track_of_impossible_length_is_refused_before_its_products(db):
+    # found by fuzzing: a TCX of 200 fixes a second apart and no DistanceMeters, alternating
+    # between longitude 0 and 179 at 10 N: far past any jump filter's share of cuts, so the
+    # track's length stands as recorded. The summary's check refused it, but only after a split a
+    # kilometre had been built (a 200-point file: 50 s and 6 GB). A hand count of what the refusal
+    # must name, on a sphere: a step's great circle is acos(sin^2 10 + cos^2 10 cos 179) = 160.0
+    # degrees, at 111.2 km a degree 17,790 km; 199 steps 3.540e9 m (the ellipsoid differs by < 1 %).
+    points = "".join(
+        f"<Trackpoint><Time>2024-06-01T05:{k // 60:02d}:{k % 60:02d}Z</Time><Position>"
+        f"<LatitudeDegrees>10</LatitudeDegrees><LongitudeDegrees>{179 if k % 2 else 0}</LongitudeDegrees>"
+        "</Position></Trackpoint>" for k in range(200))
+    tcx = ('<?xml version="1.0"?><TrainingCenterDatabase '
+           'xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"><Activities>'
+           '<Activity Sport="Running"><Id>2024-06-01T05:00:00Z</Id><Lap StartTime="2024-06-01T05:00:00Z">'
+           "<TotalTimeSeconds>199</TotalTimeSeconds><DistanceMeters>0</DistanceMeters><Calories>0</Calories>"
+           "<Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod>"
+           f"<Track>{points}</Track></Lap></Activity></Activities></TrainingCenterDatabase>").encode()
+    uid, _ = make_user(db, "jumps")
+    ingest_bytes(db, uid, run_json(), client_id="warm-up")  # the compiled kernels loaded, not measured
+    tracemalloc.start()
+    try:
+        (res,) = ingest_bytes(db, uid, tcx, filename="jumps.tcx", client_id="app")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 2**20, peak  # a 40 KB file: nothing near the gigabytes of 3.5 million splits
+    assert res.status == "failed"
+    assert res.error_detail["field"] == "summary.distance", res.error
+    assert float(res.error_detail["message"].split()[0]) == pytest.approx(3.540e9, rel=0.01), res.error
+    assert stored_count(db, uid) == 1  # the warm-up's
 
 
 def test_oversized_upload_is_refused_before_decoding(db, user):

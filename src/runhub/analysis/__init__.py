@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from runhub.activity import Activity, Summary
+from runhub.activity import Activity, Summary, check_summary
 
 
 @dataclass
@@ -86,6 +86,7 @@ def analyse(activity: Activity) -> Analysis:
     elev = elevation_stats(alt, tb.t, tb.paused) if alt is not None and np.isfinite(alt).any() else None
     dist = distance_stream(a, tb)
     s = summarize(a, tb, elev, dist)
+    check_summary(s)  # the products below grow with the distance: none of an impossible one
     products: dict[str, Any] = {"facts": facts(a, s)}
     cum = Cumulative.build(a, tb, dist)
     if dist is not None and dist[-1] > dist[0]:
