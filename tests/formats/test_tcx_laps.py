@@ -47,6 +47,16 @@ def test_a_laps_own_calories_are_written_as_they_are():
     assert re.findall(r"<Calories>(\d+)</Calories>", xml) == ["42", "0", "0"]
 
 
+def test_a_laps_total_that_is_no_number_is_taken_as_none():
+    # found by fuzzing: a FIT lap definition that widens total_calories to 113 values made it an
+    # array, kept in the lap's totals as read; the TCX writer failed on it (TypeError). It is no
+    # calorie count: with none of its own, the activity's 601 kcal are spread as without any
+    lap1 = {"total_calories": [42, 7], "calories": "42", "avg_heart_rate": True}
+    xml = tcx.encode(three_laps(lap1=lap1)).decode()
+    assert re.findall(r"<Calories>(\d+)</Calories>", xml) == ["100", "200", "301"]
+    assert re.findall(r"<AverageHeartRateBpm><Value>(\d+)</Value>", xml)[0] == "121"  # from the samples
+
+
 def test_lap_heart_rate_is_the_mean_and_max_of_its_samples():
     xml = tcx.encode(three_laps()).decode()
     avg = re.findall(r"<AverageHeartRateBpm><Value>(\d+)</Value>", xml)

@@ -492,9 +492,14 @@ _FIT_LAP_NAMES = {"calories": "total_calories", "heart_rate_average": "avg_heart
                   "heart_rate_max": "max_heart_rate"}
 
 
-def _lap_total(tot: dict[str, Any] | None, name: str) -> Any:
-    tot = tot or {}
-    return tot[name] if tot.get(name) is not None else tot.get(_FIT_LAP_NAMES[name])
+def _lap_total(tot: dict[str, Any] | None, name: str) -> float | None:
+    """A lap's total under its TCX name or its FIT name, where it is a number: totals are what the
+    source said, and a FIT field may say an array (a definition with a wider field)."""
+    for key in (name, _FIT_LAP_NAMES[name]):
+        v = (tot or {}).get(key)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return v
+    return None
 
 
 def _lap_calories(a: Activity, laps: list[Lap]) -> list[int]:
