@@ -179,6 +179,30 @@ def test_fit_with_a_wrong_data_size_is_refused(corpus: Path) -> None:
         fit.decode(bytes(data))
 
 
+def test_fit_fields_read_as_arrays_are_no_times_and_no_kinds() -> None:
+    """Found by fuzzing: a definition that widens a field makes a decoder read it as an array. A
+    timer event whose type is an array (was: TypeError, unhashable list) and a session whose start
+    is one (was: IndexError, with no records to take the start from) are read as saying nothing."""
+    a = _activity()
+    m = fit.read_messages(fit.encode(a), "a.fit")
+    for e in m.msgs["event"]:
+        if e.get("event") == "timer":
+            e["event_type"] = [e["event_type"], "stop_all"]
+    (b,) = fit.build_activities(m, "a.fit")
+    assert b.start == a.start and b.n_samples == a.n_samples
+    assert "pause_source" not in b.extras  # no timer event said when the timer ran
+
+    m = fit.read_messages(fit.encode(a), "a.fit")
+    (s,) = m.msgs["session"]
+    end = s["timestamp"]
+    m.msgs["session"] = [dict(s, start_time=[1, 2]), dict(s, start_time=end + 10, timestamp=end + 20)]
+    m.records = {}
+    first, second = fit.build_activities(m, "a.fit")
+    # the first session is placed by the one time it has, its end; the group is named by it
+    assert first.start == datetime.fromtimestamp(end, UTC)
+    assert first.extras["multisport_group"] == second.extras["multisport_group"] == f"fit:{end}:2"
+
+
 def test_truncated_at_every_cut_point(corpus: Path) -> None:
     """Activity.fit (771 bytes) cut at every byte: a clear refusal, or whole records kept and said."""
     data = (CORPUS / "fit/fitparse_Activity.fit").read_bytes()

@@ -450,7 +450,9 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
     if not keep.all():  # a record without any timestamp cannot be placed in time
         rec = {k: v[keep] for k, v in rec.items()}
         ts = rec["timestamp"]
-    sessions = [s for s in m.msgs.get("session", []) if s.get("start_time") is not None or s.get("timestamp")]
+    # a field may read as an array (a definition that widens it): no time, no kind
+    sessions = [s for s in m.msgs.get("session", [])
+                if _num(s.get("start_time")) is not None or _num(s.get("timestamp"))]
     if not sessions and len(ts) == 0:
         what = "its records carry no timestamps" if rec else "it holds no records"
         raise _err(f"nothing to import: the file has no session message and {what}", filename, "record")
@@ -462,8 +464,9 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
     laps_all = sorted(m.msgs.get("lap", []), key=lambda lap: _num(lap.get("timestamp")) or 0.0)
     events = m.msgs.get("event", [])
     timer_events = sorted(
-        ((float(e["timestamp"]), e.get("event_type")) for e in events
-         if e.get("event") == "timer" and e.get("timestamp") is not None),
+        ((_num(e["timestamp"]), e.get("event_type")) for e in events
+         if e.get("event") == "timer" and _num(e.get("timestamp")) is not None
+         and isinstance(e.get("event_type"), str)),
         key=lambda x: x[0],
     )
     if not sessions:
@@ -475,7 +478,8 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
                                     sessions)
     group = None
     if len(sessions) > 1:
-        group = f"fit:{int(_num(sessions[0].get('start_time')) or ts[0])}:{len(sessions)}"
+        first = _num(sessions[0].get("start_time")) or (float(ts[0]) if len(ts) else _num(sessions[0].get("timestamp")))
+        group = f"fit:{int(first or 0)}:{len(sessions)}"
     out: list[Activity] = []
     for k, sess in enumerate(sessions):
         s0 = _num(sess.get("start_time"))
