@@ -501,10 +501,17 @@ def pause_mask(a: Activity) -> np.ndarray:
 
 def timer_seconds(a: Activity) -> np.ndarray:
     """Seconds excluding pauses at each sample: the recorded timer channel, else clock time
-    with each pause's clock difference removed (the Smashrun rule)."""
-    if "timer" in a.channels:
-        return a.channels["timer"]
+    with each pause's clock difference removed (the Smashrun rule). A recorded timer's missing
+    readings are placed by clock between its known ones, as a distance's are (geo.distance_stream),
+    and hold the nearest reading past them: a timer with a gap does not lose its run."""
     t = a.channels["time"]
+    timer = a.channels.get("timer")
+    if timer is not None:
+        known = np.isfinite(timer)
+        if known.all():
+            return timer
+        if known.any():
+            return np.interp(t, t[known], timer[known])
     if len(t) == 0:
         return t
     dt = np.diff(t)

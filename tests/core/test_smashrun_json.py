@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from runhub.activity import Activity, ActivityError, Lap, Summary
-from runhub.formats import FormatError, decode, sniff
+from runhub.activity import Activity, ActivityError, Lap, Summary, timer_seconds
+from runhub.formats import FormatError, decode, encode, sniff
 from runhub.formats import smashrun_json as sj
 
 # an externalId is any text but a NUL (refused: a database column holds none; test_activities covers it)
@@ -156,6 +156,11 @@ def test_input_aliases():
         (base(distance=1, duration=1, surprise=1), "surprise", None),
         (base(**rec(["clock", "distance", "gpsAccuracy", "satellites"], [0], [0], [3], [7])), "recordingKeys", None),
         (base(**rec(["clock", "distance"], [0, 1], [0, 0.1]), pauseIndexes=[5]), "pauseIndexes[0]", None),
+        # found by fuzzing: laps by duration read the timer the pauses make (was: an IndexError)
+        (base(**rec(["clock", "distance"], [0, 1, 2], [0, 0.1, 0.2]), pauseIndexes=[1, 3],
+              laps=[{"lapType": "general", "endDuration": 1}]), "pauseIndexes[1]", None),
+        (base(**rec(["clock", "latitude", "longitude"], [0, 1, 2], [52, 52.0001, 52.0002], [4, 4, 4]),
+              pauseIndexes=[0]), "pauseIndexes[0]", None),
         (
             base(**rec(["clock", "distance"], [0, 1], [0, 0.1]), laps=[{"lapType": "sprint", "endTime": 1}]),
             "laps[0].lapType",
@@ -170,6 +175,18 @@ def test_bad_input_is_refused_with_location(obj, where, field):
     if field:
         assert err.field == field
     assert err.format == "json"
+
+
+def test_a_missing_duration_reading_is_placed_by_its_neighbours():
+    # found by fuzzing: with pauses given, a duration series may miss a reading; its timer held the
+    # NaN and the FIT writer failed on a lap ending there. By hand: duration 0..2, missing at 3 s,
+    # 4 at 4 s, missing at the last sample (5 s): placed by clock, 3; past the last known, its 4
+    a = one(base(**rec(["clock", "duration", "distance"], range(6), [0, 1, 2, None, 4, None],
+                       [0, 1, 2, 3, 4, 5]), pauseIndexes=[], laps=[{"lapType": "general", "endTime": 3},
+                                                                   {"lapType": "general", "endTime": 5}]))
+    assert timer_seconds(a).tolist() == [0, 1, 2, 3, 4, 4]
+    (back,) = decode(encode(a, "fit"), "fit")
+    assert [lap.end_timer for lap in back.laps] == [3.0, 4.0]
 
 
 def test_malformed_json_says_line_and_column():

@@ -530,12 +530,12 @@ def _recordings(a: Activity, obj: dict[str, Any]) -> None:
         for k, p in enumerate(pauses):
             if isinstance(p, bool) or not isinstance(p, int):
                 raise _err("expected an integer index", f"pauseIndexes[{k}]")
+            if not 1 <= p < len(t):  # the laps below read the timer the pauses make
+                raise _err(f"pause index {p} is outside 1..{len(t) - 1}", f"pauseIndexes[{k}]")
         a.pauses = list(pauses)
     elif "timer" in channels:
         a.pauses = _pauses_from_timer(t, channels["timer"])
     if "distance" not in channels:
-        if any(not 1 <= p < len(t) for p in a.pauses):
-            return  # validate() names the bad index
         distance_channel(channels, a.sport, np.flatnonzero(pause_mask(a)), a.extras)
         a.extras["derived_channels"] = ["distance"]
 
