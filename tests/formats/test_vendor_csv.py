@@ -109,6 +109,23 @@ def test_fit_record_table_sniffed_by_timestamp_without_fit_only_columns() -> Non
     assert a.channels["heart_rate"].tolist() == [61, 62]
 
 
+@pytest.mark.parametrize("header, row, twice", [
+    # SweatStack's layout: names in any case are one name
+    ("timestamp,power,Power", "2024-01-01T00:00:0{s}+00:00,100,200", "Power"),
+    ("timestamp,heart_rate,heart_rate", "Sun Jun 11 07:34:0{s} PDT 2017,61,62", "heart_rate"),  # a FIT record table
+    # OpenTracks (found by fuzzing: each speed cell was read into one channel, two values a sample:
+    # an IndexError leaked as "cannot read this csv file")
+    ("#time,trackpoint_type,latitude,longitude,speed,speed",
+     '"2020-02-02T03:02:0{s}+01:00","TRACKPOINT",52.1,4.1,3.0,3.1', "speed"),
+])
+def test_a_header_naming_a_column_twice_is_refused_naming_it(header: str, row: str, twice: str) -> None:
+    data = "\n".join([header, row.format(s=0), row.format(s=1)]).encode()
+    with pytest.raises(FormatError) as exc:
+        formats.decode(data, filename="t.csv", sport="running")
+    assert exc.value.location == "line 1" and exc.value.field == twice, str(exc.value)
+    assert f"names the column {twice!r} twice" in str(exc.value)
+
+
 def test_fit_record_table_ambiguous_zone_refused() -> None:
     data = (b"timestamp,heart_rate,position_lat,position_long\n"
             b"Sun Jun 11 07:34:09 CST 2017,61,456099128,-1463077077\n"

@@ -126,6 +126,7 @@ def _decode(data: bytes, filename: str | None, sport: str | None) -> list[Activi
     lowered = [h.lower() for h in header]
     if "timestamp" not in lowered:
         raise _err(f"no 'timestamp' column in the header. {LAYOUT_HELP}", filename, "line 1", "timestamp")
+    vendor_csv.columns_named_once(header, filename)
     ti = lowered.index("timestamp")
     si = lowered.index("sport") if "sport" in lowered else None
     metric_cols: dict[int, str] = {}

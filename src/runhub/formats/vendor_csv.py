@@ -206,9 +206,22 @@ def _finish(times: list[float], offset: int, values: dict[str, list[float]] | di
     return a
 
 
+def columns_named_once(header: list[str], filename: str | None) -> None:
+    """Refuse a header line that names a column twice (any case): which of the two holds the
+    channel is not said, and each read as the one would give a sample two values."""
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):
+        key = h.strip().lower()
+        if key and key in seen:
+            raise _err(f"the header names the column {h.strip()[:40]!r} twice (columns {seen[key] + 1} and "
+                       f"{i + 1}): which one to read is not said", filename, "line 1", h.strip()[:40])
+        seen.setdefault(key, i)
+
+
 def decode_fit_records(text: str, filename: str | None, sport: str) -> Activity:
     reader = _csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader)]
+    columns_named_once(header, filename)
     ti = header.index("timestamp")
     cols = {i: FIT_RECORD_FIELDS[h] for i, h in enumerate(header) if h in FIT_RECORD_FIELDS}
     # enhanced_* wins over its 16-bit twin when both are present (FIT profile: same quantity, more range)
@@ -239,6 +252,7 @@ def decode_fit_records(text: str, filename: str | None, sport: str) -> Activity:
 def decode_opentracks(text: str, filename: str | None, sport: str) -> Activity:
     reader = _csv.reader(io.StringIO(text))
     header = [h.strip() for h in next(reader)]
+    columns_named_once(header, filename)
     cols = {i: OPENTRACKS_COLUMNS[h] for i, h in enumerate(header) if h in OPENTRACKS_COLUMNS}
     values: dict[str, list[float]] = {c: [] for c in cols.values()}
     times: list[float] = []
