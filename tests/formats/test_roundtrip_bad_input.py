@@ -203,6 +203,23 @@ def test_fit_fields_read_as_arrays_are_no_times_and_no_kinds() -> None:
     assert first.extras["multisport_group"] == second.extras["multisport_group"] == f"fit:{end}:2"
 
 
+def test_a_fit_start_before_1980_is_refused_as_every_formats() -> None:
+    """Found by fuzzing: a session timed 0 s after power-on, anchored by an activity message whose
+    local time is far before its UTC time, started before 1980 (the fuzzed file: 1957). TCX, GPX
+    and CSV refuse such a start (`check_start`): the run was kept, and its TCX export refused."""
+    m = fit.read_messages(fit.encode(_activity()), "a.fit")
+    m.records = {}
+    (s,) = m.msgs["session"]
+    s["start_time"] = float(fit.FIT_EPOCH)  # FIT time 0: relative to power-on
+    m.msgs["activity"] = [{"timestamp": 3_000_000_000.0, "local_timestamp": 1_000_000_000.0}]
+    # by hand: the anchor is local - UTC = -2.0e9 s, so the start is 631065600 - 2e9 = -1368934400 s
+    # since 1970: 1926-08-15 20:26:40 UTC, before 1980
+    with pytest.raises(FormatError) as exc:
+        fit.build_activities(m, "a.fit")
+    assert "start time 1926-08-15T20:26:40+00:00" in str(exc.value) and "not plausible" in str(exc.value)
+    assert exc.value.location == "session"
+
+
 def test_truncated_at_every_cut_point(corpus: Path) -> None:
     """Activity.fit (771 bytes) cut at every byte: a clear refusal, or whole records kept and said."""
     data = (CORPUS / "fit/fitparse_Activity.fit").read_bytes()

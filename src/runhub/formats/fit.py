@@ -37,7 +37,13 @@ from runhub.formats import (
     fit_walk,
     register,
 )
-from runhub.formats._common import mask_impossible, quarantine_backward_distance, running_spans, timer_channel
+from runhub.formats._common import (
+    check_start,
+    mask_impossible,
+    quarantine_backward_distance,
+    running_spans,
+    timer_channel,
+)
 
 MEDIA_TYPE = "application/vnd.ant.fit"
 FIT_EPOCH = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
@@ -507,6 +513,7 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         t, cols = _dedupe_times(t, cols)
         start_unix = min(s0, float(t[0])) if len(t) else s0
         a = Activity(start=_utc(start_unix + shift, filename), utc_offset=local_offset or 0)
+        check_start(a.start, "fit", filename, "session")  # as every format: a 1957 start is a broken clock
         if local_offset is None:
             a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED
         a.sport = _sport(sess, m)
