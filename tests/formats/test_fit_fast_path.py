@@ -269,6 +269,10 @@ DEV_FIELDS = "fit/fitsdkpy_ActivityDevFields.fit"
     (224, 0xFF, "fitdecode"),  # the invalid value of a uint8
     (206, 212, "fitdecode"),  # field 2 renumbered: the description gives no base type at all
     (224, 0x24, "fitfast"),  # number 4 (uint16) with a reserved bit: fitfast reads it by its number
+    # field 15 (native_field_num, one byte: byte 215 of the definition) renumbered 2: the base type
+    # given twice (found by fuzzing: rustyfit took the later, none it knows, and panicked, while the
+    # walk had checked the earlier); fitdecode reads the earlier
+    (215, 2, "fitdecode"),
 ])
 def test_a_developer_field_description_without_a_base_type_is_read_without_a_rust_panic(
     corpus: Path, capfd: pytest.CaptureFixture[str], at: int, value: int, engine: str | None

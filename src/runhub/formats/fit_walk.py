@@ -36,7 +36,7 @@ UNDEFINED = 2  # the data message at `at` uses a local type no definition has se
 NOT_FIT = 3  # the message at `at` is garbage, not FIT: a definition with an architecture byte other than 0
 # or 1, or a field of a base type the protocol has not (its number, the low five bits, past that of
 # uint64z); a normal data header with its reserved bit (0x10) set; a field description whose
-# fit_base_type_id is no base type of the protocol, or which has none
+# fit_base_type_id is no base type of the protocol, or which has none, or names it twice
 MAX_BASE_TYPE = 16  # uint64z (0x90), the last base type
 
 RECORD = 20  # global message number of `record`
@@ -153,10 +153,15 @@ def walk(buf: np.ndarray, hs: int, end: int, split: bool, keep: np.ndarray) -> t
             if glob == FIELD_DESCRIPTION:  # without a one-byte field 2 it gives no base type either
                 bt_at[loc] = NO_BASE_TYPE
                 off = 0
+                named = 0
                 for i in range(pos + 6, pos + 6 + 3 * nf, 3):
-                    if buf[i] == 2 and buf[i + 1] == 1:
-                        bt_at[loc] = off
+                    if buf[i] == 2:
+                        named += 1
+                        if buf[i + 1] == 1:
+                            bt_at[loc] = off
                     off += np.int64(buf[i + 1])
+                if named > 1:  # field 2 twice: which base type a decoder takes is not said (rustyfit: the last)
+                    bt_at[loc] = NO_BASE_TYPE
             if glob == HRV:
                 off = 0
                 for i in range(pos + 6, pos + 6 + 3 * nf, 3):  # (number, size, base type) of each field
