@@ -138,6 +138,18 @@ def test_best_windows_on_real_rides(name):
     assert checked >= 2
 
 
+def test_a_sparse_axis_is_searched_at_its_own_instants_not_on_the_unit_grid():
+    # found by fuzzing: 86,400 samples 50 s apart over 50 days (a grid of 4.3 million seconds) took
+    # 15 s a curve on the grid; past 16 seconds a sample (and a day) the exact search runs,
+    # whose cost follows the samples. 1,000 samples 50 s apart (14 hours) still fit the grid.
+    for n, step, grid in ((86_400, 50.0, False), (1_000, 50.0, True), (86_400, 16.0, True), (86_400, 18.0, False)):
+        tau = np.arange(n) * step
+        g, _ = M._unit_grid(tau, tau * 3.0)
+        assert (len(g) > 0) == grid, (n, step)
+        if grid:  # E sampled at every whole second: linear between samples
+            assert len(g) == (n - 1) * step + 1 and g[1] == 3.0
+
+
 def reference_window_max(tau: np.ndarray, e: np.ndarray, durs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """window_max as numpy glue around the two searches (before it was one compiled call): the last
     of equal instants kept, whole durations on the unit grid, the others exactly."""
