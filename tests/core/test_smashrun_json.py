@@ -189,6 +189,17 @@ def test_a_missing_duration_reading_is_placed_by_its_neighbours():
     assert [lap.end_timer for lap in back.laps] == [3.0, 4.0]
 
 
+def test_a_run_with_gps_accuracy_and_satellites_is_written_with_the_accuracy():
+    # found by fuzzing: a CSV with both columns was kept, and its JSON export, with both keys, read
+    # back refused ("send gpsAccuracy or satellites, not both"); the seed takes one: the accuracy
+    t = np.arange(3.0)
+    a = Activity(start=datetime(2024, 5, 1, 6, 0, tzinfo=UTC), sport="running",
+                 channels={"time": t, "distance": t * 3.0, "gps_accuracy": np.array([3.0, 4.0, 5.0]),
+                           "satellites": np.array([7.0, 8.0, 9.0])})
+    back = one(json.loads(sj.encode(a)))
+    assert back.channels["gps_accuracy"].tolist() == [3.0, 4.0, 5.0] and "satellites" not in back.channels
+
+
 def test_malformed_json_says_line_and_column():
     err = refused(b'{"startDateTimeLocal": "2014-07-01T09:28:56-10:00",\n "distance": }')
     assert err.location == "line 2 column 14"

@@ -707,6 +707,8 @@ def to_object(a: Activity) -> dict[str, Any]:
     if a.has_streams:
         derived = set((a.extras or {}).get("derived_channels", []))
         names = [c for c in CHANNEL_KEYS if c in a.channels and c not in derived]
+        if "gps_accuracy" in names and "satellites" in names:  # the seed takes one of the two, not both
+            names.remove("satellites")
         obj["recordingKeys"] = [CHANNEL_KEYS[c] for c in names]
         obj["recordingValues"] = [_Raw(_series_json(a.channels[c], c == "distance")) for c in names]
     return obj
