@@ -335,3 +335,19 @@ def test_a_title_field_in_another_apps_file_is_not_believed():
                     "total_elapsed_time": 1.0, "developer_fields": {0: "Not runhub's"}})
     (a,) = fit.decode(bytes(enc.close()))
     assert a.name is None and a.device_summary["runhub_title"] == "Not runhub's"
+
+
+def test_a_chain_of_files_out_of_date_order_gives_each_run_its_own_records() -> None:
+    # found by fuzzing (the corpus's Garmin 830 ride chained before its fenix 5 run): each session
+    # took the records from its start to the next session's, as in a multisport file, whose
+    # sessions are in time order; a chain's need not be, and the later run got the earlier one's
+    # records. Each run of the chain must come back as its own file alone gives it.
+    later = make_run(1, datetime(2024, 5, 1, 6, tzinfo=UTC), minutes=10)
+    earlier = make_run(2, datetime(2023, 1, 1, 6, tzinfo=UTC), minutes=12)
+    alone = [fit.decode(fit.encode(a))[0] for a in (earlier, later)]
+    chained = fit.decode(fit.encode(later) + fit.encode(earlier))
+    assert [b.start for b in chained] == [earlier.start, later.start]
+    for got, want in zip(chained, alone, strict=True):
+        assert got.n_samples == want.n_samples and len(got.laps) == len(want.laps)
+        np.testing.assert_array_equal(got.channels["heart_rate"], want.channels["heart_rate"])
+        np.testing.assert_array_equal(got.channels["time"], want.channels["time"])

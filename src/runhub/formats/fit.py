@@ -459,6 +459,9 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
     # a field may read as an array (a definition that widens it): no time, no kind
     sessions = [s for s in m.msgs.get("session", [])
                 if _num(s.get("start_time")) is not None or _num(s.get("timestamp"))]
+    # each session takes the records from its start to the next one's: in time order, as a
+    # multisport file writes them and a chain of files need not (a later run's file first)
+    sessions.sort(key=lambda s: _num(s.get("start_time")) or _num(s.get("timestamp")) or 0.0)
     if not sessions and len(ts) == 0:
         what = "its records carry no timestamps" if rec else "it holds no records"
         raise _err(f"nothing to import: the file has no session message and {what}", filename, "record")
