@@ -40,7 +40,7 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from runhub import formats, sports
-from runhub.activity import EDITED, Activity, ActivityError, validate_summary
+from runhub.activity import EDITED, Activity, ActivityError
 from runhub.analysis import analyse
 from runhub.analysis.local_time import infer_local_time
 from runhub.analysis.timebase import make_timer_explicit
@@ -726,9 +726,7 @@ def owner_zone(db: Database, owner_id: int) -> Callable[[], str | None]:
 def checked_products(a: Activity, profile_zone: Callable[[], str | None] | None = None) -> dict[str, Any]:
     """Validate and analyse; the products. ActivityError when the activity cannot be true."""
     a.validate()
-    products = prepare(a, profile_zone)
-    validate_summary(a)  # the channels are as validated; analysis changed only the summary
-    return products
+    return prepare(a, profile_zone)  # analysis checks the summary it computes (check_summary)
 
 
 def ingest_activity(

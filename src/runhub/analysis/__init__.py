@@ -65,7 +65,8 @@ def facts(a: Activity, s: Summary) -> dict[str, Any]:
 
 
 def analyse(activity: Activity) -> Analysis:
-    """Summary and every stored product of one activity."""
+    """Summary and every stored product of one activity. ActivityError when the summary is out of
+    range (`check_summary`), checked before any product is built on it."""
     from runhub.analysis.best_efforts import best_efforts
     from runhub.analysis.elevation import elevation_stats
     from runhub.analysis.extended import cooper, encoded_polyline, is_night, pace_variability, sun_moon
@@ -79,6 +80,7 @@ def analyse(activity: Activity) -> Analysis:
     a = activity
     if not a.has_streams or a.n_samples < 2:
         s = a.summary if not a.has_streams else summarize(a)
+        check_summary(s)
         return Analysis(summary=s, products={"facts": facts(a, s)})
     tb = time_base(a)
     ch = a.channels
