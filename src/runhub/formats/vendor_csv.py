@@ -215,7 +215,7 @@ def columns_named_once(header: list[str], filename: str | None) -> None:
         if key and key in seen:
             raise _err(f"the header names the column {h.strip()[:40]!r} twice (columns {seen[key] + 1} and "
                        f"{i + 1}): which one to read is not said", filename, "line 1", h.strip()[:40])
-        seen.setdefault(key, i)
+        seen[key] = i
 
 
 def decode_fit_records(text: str, filename: str | None, sport: str) -> Activity:
