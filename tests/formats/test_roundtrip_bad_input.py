@@ -283,6 +283,17 @@ def test_csv_naive_timestamp_names_the_line() -> None:
     assert exc.value.location == "line 3" and "offset" in exc.value.message
 
 
+def test_csv_offset_with_seconds_names_the_line() -> None:
+    """Found by fuzzing: Python reads +00:00:01, and the run was kept; its Smashrun JSON export
+    wrote that offset in startDateTimeLocal, which the JSON reader (ISO 8601: +hh:mm) refused."""
+    data = b"timestamp,heart_rate\n2024-05-01T07:30:00+02:00,120\n2024-05-01T07:30:01+02:00:01,121\n"
+    with pytest.raises(FormatError) as exc:
+        csv.decode(data, sport="running")
+    assert exc.value.location == "line 3" and "offset with seconds" in exc.value.message
+    (a,) = csv.decode(data.replace(b"+02:00:01", b"+02:00"), sport="running")
+    assert a.utc_offset == 7200
+
+
 def test_zip_bomb_and_nesting_and_paths() -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:

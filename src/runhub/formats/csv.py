@@ -81,6 +81,12 @@ def parse_timestamp(value: str, line: int, filename: str | None) -> datetime:
     if d.tzinfo is None:
         raise _err(f"timestamp {value[:40]!r} has no UTC offset (add Z or +hh:mm)", filename, f"line {line}",
                    "timestamp")
+    offset = d.utcoffset()
+    if offset is not None and offset.total_seconds() % 60:
+        # Python reads +hh:mm:ss, ISO 8601 has no such offset, and no other format runhub writes
+        # (Smashrun JSON's startDateTimeLocal) can carry it
+        raise _err(f"timestamp {value[:40]!r} has a UTC offset with seconds; ISO 8601 offsets are +hh:mm",
+                   filename, f"line {line}", "timestamp")
     return d
 
 
