@@ -220,6 +220,26 @@ def test_a_fit_start_before_1980_is_refused_as_every_formats() -> None:
     assert exc.value.location == "session"
 
 
+def test_fit_records_that_begin_after_tomorrow_are_refused_as_every_formats() -> None:
+    """Found by fuzzing: a session that started an hour ago, its records 30 days on. The session's
+    start passed `check_start`, the run was kept, and its TCX, GPX and CSV exports, which begin at
+    the first record, read back refused."""
+    a = _activity()
+    m = fit.read_messages(fit.encode(a), "a.fit")
+    (s,) = m.msgs["session"]
+    now = datetime.now(UTC).timestamp()
+    to_session = now - 3600 - s["start_time"]
+    s["start_time"] += to_session
+    s["timestamp"] += to_session
+    m.records["timestamp"] = m.records["timestamp"] - m.records["timestamp"][0] + now + 30 * 86400
+    with pytest.raises(FormatError) as exc:
+        fit.build_activities(m, "a.fit")
+    assert exc.value.location == "record" and "not plausible" in exc.value.message
+    m.records["timestamp"] -= 30 * 86400 + 1800  # half an hour after the session's start: kept
+    (b,) = fit.build_activities(m, "a.fit")
+    assert b.n_samples == a.n_samples
+
+
 def test_truncated_at_every_cut_point(corpus: Path) -> None:
     """Activity.fit (771 bytes) cut at every byte: a clear refusal, or whole records kept and said."""
     data = (CORPUS / "fit/fitparse_Activity.fit").read_bytes()

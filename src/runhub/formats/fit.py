@@ -517,6 +517,8 @@ def build_activities(m: _Messages, filename: str | None = None) -> list[Activity
         start_unix = min(s0, float(t[0])) if len(t) else s0
         a = Activity(start=_utc(start_unix + shift, filename), utc_offset=local_offset or 0)
         check_start(a.start, "fit", filename, "session")  # as every format: a 1957 start is a broken clock
+        if len(t) and t[0] > start_unix:  # and the first record, where TCX, GPX and CSV start
+            check_start(_utc(float(t[0]) + shift, filename), "fit", filename, "record")
         if local_offset is None:
             a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED
         a.sport = _sport(sess, m)
