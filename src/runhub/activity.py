@@ -312,20 +312,30 @@ def validate_summary(a: Activity) -> None:
     check_summary(a.summary)
 
 
+# What a summary's figures can be (`check_summary`).
+SUMMARY_RANGES: dict[str, tuple[float, float]] = {
+    "distance": (0.0, 2.0e7),
+    "elapsed_time": (0.0, 60 * 86400.0),
+    "timer_time": (0.0, 60 * 86400.0),
+    "heart_rate_average": (20.0, 260.0),
+    "heart_rate_max": (20.0, 260.0),
+    "heart_rate_min": (20.0, 260.0),
+}
+
+
+def plausible(name: str, v: float) -> bool:
+    """Whether `v` is a figure the summary's `name` can be."""
+    lo, hi = SUMMARY_RANGES[name]
+    return math.isfinite(v) and lo <= v <= hi
+
+
 def check_summary(s: Summary) -> None:
     """`validate_summary` of a summary not yet set on its activity: analysis checks the one it
     computes before it builds products on it (a track whose jumps add up to 10^9 m asked for a
     split per kilometre, minutes and gigabytes, before the summary's check refused it)."""
-    for name, lo, hi in (
-        ("distance", 0.0, 2.0e7),
-        ("elapsed_time", 0.0, 60 * 86400.0),
-        ("timer_time", 0.0, 60 * 86400.0),
-        ("heart_rate_average", 20.0, 260.0),
-        ("heart_rate_max", 20.0, 260.0),
-        ("heart_rate_min", 20.0, 260.0),
-    ):
+    for name, (lo, hi) in SUMMARY_RANGES.items():
         v = getattr(s, name)
-        if v is not None and (not math.isfinite(v) or not lo <= v <= hi):
+        if v is not None and not plausible(name, v):
             raise ActivityError(f"{v} is outside {lo}..{hi}", f"summary.{name}")
 
 

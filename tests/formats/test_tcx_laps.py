@@ -78,6 +78,23 @@ def test_a_summary_only_activity_keeps_its_heart_rate_and_calories():
     assert (s.timer_time, s.heart_rate_average, s.heart_rate_max, back.calories) == (18.71, 107.0, 110.0, 2.0)
 
 
+def test_a_laps_heart_rate_no_summary_can_hold_stays_the_laps():
+    """Found by fuzzing: a FIT summary-only run whose session says 169 bpm at most and whose laps
+    say 19 (a garbage lap total, kept as the device wrote it). Its TCX export carries the laps, and
+    read back the run's maximum was the laps' 19, refused (20..260). The run's figures come from
+    the lap totals a summary can hold; each lap keeps its own. By hand: averages 100 and 140 over
+    10 and 30 s -> (1000 + 4200) / 40 = 130; maxima 19 and 19 -> none."""
+    a = Activity(start=START, sport="running",
+                 laps=[Lap(end_time=10.0, end_timer=10.0, totals={"total_timer_time": 10.0, "avg_heart_rate": 100,
+                                                                  "max_heart_rate": 19}),
+                       Lap(end_time=40.0, end_timer=40.0, totals={"total_timer_time": 30.0, "avg_heart_rate": 140,
+                                                                  "max_heart_rate": 19})])
+    (back,) = tcx.decode(tcx.encode(a))
+    back.validate()
+    assert (back.summary.heart_rate_average, back.summary.heart_rate_max) == (130.0, None)
+    assert [lap.totals["heart_rate_max"] for lap in back.laps] == [19.0, 19.0]
+
+
 REST_LAP_TCX = b"""<?xml version="1.0" encoding="UTF-8"?>
 <TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2">
 <Activities><Activity Sport="Other"><Id>2015-01-31T10:17:15Z</Id>
