@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from runhub.activity import Activity, Lap
-from runhub.formats import tcx
+from runhub.formats import smashrun_json, tcx
 
 START = datetime(2024, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -183,3 +183,31 @@ def test_a_lap_of_one_point_at_its_start_ends_where_its_start_and_time_put_it():
     # 0 + 65 = 65; 65 + 70 = 135; 135 + 60 = 195; the last at its last point, 245 (= 195 + 50)
     assert [(lap.end_time, lap.end_timer) for lap in a.laps] == [
         (65.0, 65.0), (135.0, 135.0), (195.0, 195.0), (245.0, 245.0)]
+
+
+def _lap_xml(start: int, points: int, total_time: int | None) -> str:
+    """A lap of `points` trackpoints 1 s apart from `start` s after 07:00, 3 m apart."""
+    stamp = lambda s: f"2024-05-01T07:{s // 60:02d}:{s % 60:02d}Z"  # noqa: E731
+    track = "".join(f"<Trackpoint><Time>{stamp(s)}</Time><DistanceMeters>{3 * s}</DistanceMeters></Trackpoint>"
+                    for s in range(start, start + points))
+    total = "" if total_time is None else f"<TotalTimeSeconds>{total_time}</TotalTimeSeconds>"
+    return (f'<Lap StartTime="{stamp(start)}">{total}<DistanceMeters>{3 * points}</DistanceMeters>'
+            f"<Calories>5</Calories><Intensity>Active</Intensity><TriggerMethod>Time</TriggerMethod><Track>{track}</Track></Lap>")
+
+
+def test_after_a_lap_without_its_time_the_laps_end_on_the_clock():
+    """Found by fuzzing: laps of 60, 100 and 60 one-second points, the second without its
+    TotalTimeSeconds. The third lap's timer end was the sum of the others' times, 120 s, before the
+    second lap's last point (159 s): its Smashrun JSON export wrote that as its endDuration, and
+    read back, "lap end indexes must not decrease". The timer is unknown after a lap without its
+    time: the later laps end on the clock, at their last points, 159 and 219 s. In the JSON the
+    first lap ends by its time, 60 s: at the sample of 60 s, index 60."""
+    doc = ('<?xml version="1.0"?><TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/'
+           'TrainingCenterDatabase/v2"><Activities><Activity Sport="Running"><Id>2024-05-01T07:00:00Z</Id>'
+           f"{_lap_xml(0, 60, 60)}{_lap_xml(60, 100, None)}{_lap_xml(160, 60, 60)}"
+           "</Activity></Activities></TrainingCenterDatabase>").encode()
+    (a,) = tcx.decode(doc)
+    assert [(lap.end_time, lap.end_index, lap.end_timer, lap.basis) for lap in a.laps] == [
+        (59.0, 59, 60.0, "timer"), (159.0, 159, None, "time"), (219.0, 219, None, "time")]
+    (back,) = smashrun_json.decode(smashrun_json.encode(a))
+    assert [lap.end_index for lap in back.validate().laps] == [60, 159, 219]

@@ -429,7 +429,11 @@ def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.
     prev_end = -math.inf
     prev_raw = 0
     types = intensity_lap_types([tot.get("intensity") for _, _, tot in lap_raw])
+    timed = True  # every lap so far gave its TotalTimeSeconds: `timer` is the timer at its end
     for (lap_start, n_raw, tot), lap_type in zip(lap_raw, types, strict=True):
+        # a lap without one (the schema requires it) leaves the timer unknown from there on: later
+        # laps end on the clock, not at a sum short of that lap's time (which ended them before it)
+        timed = timed and tot.get("total_time") is not None
         timer += tot.get("total_time") or 0.0
         dist += tot.get("distance") or 0.0
         end_index = int(np.searchsorted(raw_kept, n_raw, side="left")) - 1 if n else None
@@ -452,11 +456,11 @@ def _laps(lap_raw: list[tuple[float | None, int, dict[str, Any]]], raw_kept: np.
         out.append(Lap(
             end_time=end_time,
             end_index=end_index if end_index is not None and end_index >= 0 else None,
-            end_timer=round(timer, 3) if timer else None,
+            end_timer=round(timer, 3) if timed and timer else None,
             end_distance=round(dist, 2) if tot.get("distance") is not None else None,
             lap_type=lap_type,
             trigger=TRIGGERS.get((tot.get("trigger") or "").lower(), tot.get("trigger")),
-            basis="timer" if timer else "time",
+            basis="timer" if timed and timer else "time",
             totals=tot,
         ))
     # A lap that ends no later than the previous one (zero-length laps) cannot be told apart by its
