@@ -347,14 +347,13 @@ def _activity(act_el: Any, filename: str | None, where: str, points: dict[Any, P
         s.timer_time = sum(x[2].get("total_time", 0.0) or 0.0 for x in lap_raw) or None
         s.distance = laps_distance
         # a lap's own heart rate that no summary can hold (a max of 19) stays the lap's: the run's
-        # is taken from the others, as FIT's session is, not refused for it
-        timed = [(x[2]["heart_rate_average"], x[2].get("total_time") or 0.0) for x in lap_raw
-                 if x[2].get("heart_rate_average") is not None and plausible("heart_rate_average",
-                                                                              x[2]["heart_rate_average"])]
+        # is taken from the other laps, not refused for it
+        heart = [(x[2].get("heart_rate_average"), x[2].get("heart_rate_max"), x[2].get("total_time") or 0.0)
+                 for x in lap_raw]
+        timed = [(avg, w) for avg, _, w in heart if avg is not None and plausible("heart_rate_average", avg)]
         if timed and sum(w for _, w in timed) > 0:  # the laps' averages, weighted by their time
             s.heart_rate_average = sum(v * w for v, w in timed) / sum(w for _, w in timed)
-        maxima = [x[2]["heart_rate_max"] for x in lap_raw
-                  if x[2].get("heart_rate_max") is not None and plausible("heart_rate_max", x[2]["heart_rate_max"])]
+        maxima = [mx for _, mx, _ in heart if mx is not None and plausible("heart_rate_max", mx)]
         s.heart_rate_max = max(maxima) if maxima else None
     return a
 
