@@ -137,6 +137,9 @@ def test_input_aliases():
         (base(**rec(["clock", "distance"], [0, 1, 2], [0, 0.1])), "recordingValues[1]", "distance"),
         (base(**rec(["clock", "distance"], [0, 2, 1], [0, 0.1, 0.2])), "recordingValues[clock][2]", "clock"),
         (base(**rec(["clock", "distance"], [-3, 2, 4], [0, 0.1, 0.2])), "recordingValues[clock][0]", "clock"),
+        # found by fuzzing: steps of 1e-320 s were kept, and the CSV export (microseconds) read back refused
+        (base(**rec(["clock", "distance"], [0, 1e-320, 1], [0, 0, 0.1])), "recordingValues[clock][1]", "clock"),
+        (base(**rec(["clock", "distance"], [0, 1, 1.0000004], [0, 0, 0.1])), "recordingValues[clock][2]", "clock"),
         (
             base(**rec(["clock", "distance", "heartRate"], [0, 1, 2], [0, 0.1, 0.2], [100, 300, 120])),
             "recordingValues[heartRate][1]",
@@ -175,6 +178,16 @@ def test_bad_input_is_refused_with_location(obj, where, field):
     if field:
         assert err.field == field
     assert err.format == "json"
+
+
+def test_a_clock_of_whole_microseconds_reads_and_its_csv_export_keeps_every_sample():
+    """The shortest step read (half a microsecond) keeps a clock of whole microseconds 50 days in,
+    where float64 holds 4,320,000.000001 s to about 1e-9 s, and CSV, which writes microseconds,
+    carries every sample back."""
+    a = one(base(**rec(["clock", "distance"], [4_320_000, 4_320_000.000001, 4_320_000.000002, 4_320_001],
+                       [0, 0, 0, 0.003])))
+    (back,) = decode(encode(a, "csv"), "csv", sport="running")
+    assert back.n_samples == a.n_samples == 4
 
 
 def test_a_missing_duration_reading_is_placed_by_its_neighbours():

@@ -208,6 +208,13 @@ def format_local_time(start: datetime, utc_offset: int) -> str:
     return local.isoformat(timespec=spec)
 
 
+# The shortest clock step read. JSON alone states time finer than a microsecond (the clock is any
+# decimal); CSV, TCX and GPX times carry microseconds at most, so a recording with steps of 1e-320 s
+# was kept and its CSV export, two lines of one time, read back refused (found by fuzzing). Half a
+# microsecond, not one: a step of exactly 1 us at large clock values computes a hair under it.
+MIN_CLOCK_STEP = 5e-7
+
+
 def loads(data: bytes | str) -> Any:
     """Parse JSON keeping every decimal digit as sent (Decimal), so km -> m is exact."""
     try:
@@ -520,9 +527,15 @@ def _recordings(a: Activity, obj: dict[str, Any]) -> None:
         lon[smashrun_missing] = np.nan
     a.channels = channels
     t = channels["time"]
-    if np.any(np.diff(t) <= 0):
-        i = int(np.flatnonzero(np.diff(t) <= 0)[0]) + 1
+    steps = np.diff(t)
+    if np.any(steps <= 0):
+        i = int(np.flatnonzero(steps <= 0)[0]) + 1
         raise _err(f"clock must increase strictly ({t[i - 1]} then {t[i]})", f"recordingValues[clock][{i}]", "clock")
+    if np.any(steps < MIN_CLOCK_STEP):
+        i = int(np.flatnonzero(steps < MIN_CLOCK_STEP)[0]) + 1
+        raise _err(f"clock steps by less than half a microsecond ({t[i - 1]} then {t[i]}): no recording is that "
+                   "fast, and the times of every other format runhub writes would make the two samples one",
+                   f"recordingValues[clock][{i}]", "clock")
     if obj.get("pauseIndexes") is not None:
         pauses = obj["pauseIndexes"]
         if not isinstance(pauses, list):
