@@ -10,10 +10,11 @@ Points are read by local element names, so every vendor's namespace prefix works
 ways that give identical results (tests/formats/test_gpx_scan.py): _scan, one compiled pass
 over the bytes (xml_scan), for the files written by devices and apps (no comments, CDATA or
 entity references in the values read); _walk, lxml's tree, for everything else. Each trkseg
-(and trk) after the first starts with a pause. GPX carries no distance, so it is computed on
-the WGS84 ellipsoid (geodesy.cumulative_distance) and does not accrue across a pause: a resume
-somewhere else is not a distance run, nor does it run to a fix the receiver jumped to (a
-position kilometres off for a second: geodesy.gps_jumps). A GPX without timestamps is a route.
+(and trk) after the first starts with a pause. GPX itself carries no distance: where the points
+give none of their own (GPX+'s gpxdata:distance, DATA_DISTANCE), it is computed on the WGS84
+ellipsoid (geodesy.cumulative_distance) and does not accrue across a pause: a resume somewhere
+else is not a distance run, nor does it run to a fix the receiver jumped to (a position
+kilometres off for a second: geodesy.gps_jumps). A GPX without timestamps is a route.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from runhub.formats._common import (
     mask_impossible,
     parse_time,
     parse_xml,
+    quarantine_backward_distance,
     running_spans,
     set_stated_offset,
     strictly_increasing,
@@ -83,7 +85,12 @@ DATA_TRIGGERS = {kind: ours for ours, kind in DATA_TRIGGER_KINDS.items()} | {"he
 EXTENSIONS = {"hr": "heart_rate", "heartrate": "heart_rate", "cad": "cadence", "cadence": "cadence",
               "atemp": "temperature", "temp": "temperature", "power": "power", "powerinwatts": "power",
               "watts": "power", "speed": "speed"}
-COLUMNS = ("latitude", "longitude", "altitude", "heart_rate", "cadence", "temperature", "power", "speed")
+COLUMNS = ("latitude", "longitude", "altitude", "heart_rate", "cadence", "temperature", "power", "speed", "distance")
+# the recorder's own cumulative distance, in metres: ClueTrust's GPX+ <gpxdata:distance> in a point's
+# extensions ("distance in meters as measured by GPS or wheel sensor", gpxdata10.xsd), as Suunto's
+# Movescount and COROS write it. Read in that namespace only: OpenTracks writes a distance of its
+# own, and one in another ClueTrust namespace, beside it.
+DATA_DISTANCE = f"{{{NS_DATA}}}distance"
 # Strava's numbered types (16: a Strava swim's GPX, "Morning Swim")
 STRAVA_TYPES = {"1": "cycling", "9": "running", "4": "hiking", "10": "walking", "16": "swimming"}
 
@@ -116,7 +123,7 @@ class _Raw:
 
 
 _NAMES = (b"gpx", b"trk", b"trkseg", b"trkpt", b"rte", b"name", b"desc", b"type", b"ele", b"time", b"extensions",
-          b"metadata", *(k.encode() for k in EXTENSIONS))
+          b"metadata", *(k.encode() for k in EXTENSIONS), b"distance")
 _CODE = {name: i + 1 for i, name in enumerate(_NAMES)}
 _FIRST_EXT = _CODE[next(iter(EXTENSIONS)).encode()]  # extension names come last in _NAMES
 _FOLDED = frozenset(k.encode() for k in EXTENSIONS)  # extension names match in any case, as in _walk
@@ -175,6 +182,8 @@ def _scan(data: bytes) -> _Raw | None:
         sel = np.flatnonzero(child & (code == _CODE[name]))
         return xml_scan.last_of(sel, point_of[sel], n_pts)
 
+    if ((code == _CODE[b"distance"]) & (point_of >= 0)).any():
+        return None  # a distance of a point: lxml's tree reads it by its namespace (DATA_DISTANCE)
     ele, times = tags.numbers(last_child(b"ele")), tags.times(last_child(b"time"))
     if ele is None or times is None:
         return None
@@ -351,7 +360,14 @@ def decode(data: bytes, *, filename: str | None = None, max_bytes: int | None = 
     if timer is not None:
         channels["timer"] = timer
     mask_impossible(channels, a.extras)  # first: a no-fix position must not make a distance
-    if "latitude" in channels:
+    recorded = channels.get("distance")
+    if recorded is not None and (recorded < 0).any():  # no distance (Movescount wrote some below 0)
+        channels["distance_recorded"] = channels.pop("distance")
+        a.extras["distance_quarantined"] = "the recorded distance goes below 0; kept as distance_recorded"
+    quarantine_backward_distance(channels, a.extras)
+    if "distance" in channels:
+        a.extras["distance_source"] = "recorded: the points' gpxdata:distance"
+    elif "latitude" in channels:
         distance_channel(channels, a.sport, pause_steps(pauses), a.extras)
         a.extras["distance_source"] = "computed: WGS84 geodesic (pyproj), none across pauses"
     a.channels = channels
@@ -566,7 +582,7 @@ def _point(pt: Any, lat: float, times: list[float | None], cols: dict[str, list[
             speed = xml_float(c.text)
         elif cn == "extensions":
             for x in c.iter():
-                key = EXTENSIONS.get(localname(x.tag).lower())
+                key = "distance" if x.tag == DATA_DISTANCE else EXTENSIONS.get(localname(x.tag).lower())
                 if key and x.text and x.text.strip():
                     row[key] = xml_float(x.text)
     if math.isnan(row["speed"]):
@@ -601,7 +617,7 @@ def encode(a: Activity) -> bytes:
     Each pause starts a new trkseg. Samples without a position are written without lat/lon
     would be invalid GPX, so they are left out (GPX cannot carry them; the format's limit).
     Resolution: time 1 ms, position 1e-7 deg, elevation 1 mm, speed 1 mm/s, hr/cad/power whole,
-    temperature 0.1 degC.
+    temperature 0.1 degC, distance 1 mm (GPX+'s gpxdata:distance, so the run keeps its odometer).
     """
     ch = a.channels
     n = a.n_samples
@@ -659,6 +675,8 @@ def encode(a: Activity) -> bytes:
             ext.append("<gpxtpx:TrackPointExtension>" + "".join(tpx) + "</gpxtpx:TrackPointExtension>")
         if (x := val("power", i)) is not None:
             ext.append(f"<gpxpx:PowerInWatts>{int(x)}</gpxpx:PowerInWatts>")
+        if (x := val("distance", i)) is not None:
+            ext.append(f"<gpxdata:distance>{x:.3f}</gpxdata:distance>")
         if ext:
             parts.append("<extensions>" + "".join(ext) + "</extensions>")
         parts.append("</trkpt>")
