@@ -15,6 +15,7 @@ from runhub.analysis import analyse
 from runhub.formats import gpx
 
 from .conftest import CORPUS
+from .test_gpx_scan import _same
 
 NS_DATA = "http://www.cluetrust.com/XML/GPXDATA/1/0"
 
@@ -79,3 +80,24 @@ def test_a_runs_odometer_survives_its_gpx_export() -> None:
     back.validate()
     assert np.abs(back.channels["distance"] - a.channels["distance"]).max() <= 0.0005
     assert analyse(back).summary.distance == round(299 * 2.9917, 3)
+
+
+def test_both_readers_agree_and_the_scan_reads_what_is_sure() -> None:
+    """The compiled scan reads local names only: it takes the distances where the prefix gpxdata
+    is GPX+'s, declared once, on every distance element (runhub's exports: no slower to read back
+    than another GPX); any other file goes to lxml's tree, which reads by namespace."""
+    points = [_point(s, 52.0 + s * 1e-4, str(s * 10.0)) for s in range(3)]
+    sure = _doc(points)
+    fast = gpx._scan(sure)
+    assert fast is not None and fast.cols["distance"].tolist() == [0.0, 10.0, 20.0]
+    _same(fast, gpx._walk(sure, None, None))
+    other_prefix = _doc([_point(s, 52.0 + s * 1e-4, str(s * 10.0), prefix="d") for s in range(3)], prefix="d")
+    elsewhere = _doc(points, namespace="http://www.cluetrust.com/Schemas/")
+    for doc, read in ((other_prefix, [0.0, 10.0, 20.0]), (elsewhere, None)):
+        assert gpx._scan(doc) is None
+        walked = gpx._walk(doc, None, None).cols["distance"]
+        assert (walked.tolist() == read) if read else np.isnan(walked).all()
+    t = np.arange(3, dtype=float)
+    a = Activity(start=datetime(2024, 5, 1, 6, tzinfo=UTC), sport="running",
+                 channels={"time": t, "distance": t * 3.0, "latitude": 52.0 + t * 1e-4, "longitude": 4.0 + t * 0})
+    assert gpx._scan(gpx.encode(a)) is not None

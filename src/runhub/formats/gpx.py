@@ -128,9 +128,12 @@ _CODE = {name: i + 1 for i, name in enumerate(_NAMES)}
 _FIRST_EXT = _CODE[next(iter(EXTENSIONS)).encode()]  # extension names come last in _NAMES
 _FOLDED = frozenset(k.encode() for k in EXTENSIONS)  # extension names match in any case, as in _walk
 _CHANNELS = tuple(dict.fromkeys(EXTENSIONS.values()))
+_CHANNELS = (*_CHANNELS, "distance")  # read by the scan only where its namespace is sure (_data_distances)
 _EXT_CHANNEL = np.full(len(_NAMES) + 1, -1, dtype=np.int8)  # tag code -> index in _CHANNELS
-for _name, _channel in EXTENSIONS.items():
+for _name, _channel in (*EXTENSIONS.items(), ("distance", "distance")):
     _EXT_CHANNEL[_CODE[_name.encode()]] = _CHANNELS.index(_channel)
+_DATA_PREFIX = re.compile(rb"""xmlns:gpxdata\s*=\s*["']([^"']*)["']""")
+_DATA_DISTANCE_TAG = re.compile(rb"<gpxdata:distance[\s/>]")
 _ATTRS = (b"lat", b"lon", b"creator")  # located by the scan: trkpt's position, gpx's creator
 _LAT, _LON, _CREATOR = range(3)
 # runhub's exports keep the recorder in `creator` (the round trip keeps the device) and say who
@@ -182,8 +185,9 @@ def _scan(data: bytes) -> _Raw | None:
         sel = np.flatnonzero(child & (code == _CODE[name]))
         return xml_scan.last_of(sel, point_of[sel], n_pts)
 
-    if ((code == _CODE[b"distance"]) & (point_of >= 0)).any():
-        return None  # a distance of a point: lxml's tree reads it by its namespace (DATA_DISTANCE)
+    distances = int((code == _CODE[b"distance"]).sum())
+    if distances and not _data_distances(data, distances):
+        return None  # a distance element of another namespace, or one unsure: lxml's tree decides
     ele, times = tags.numbers(last_child(b"ele")), tags.times(last_child(b"time"))
     if ele is None or times is None:
         return None
@@ -228,6 +232,15 @@ def _scan(data: bytes) -> _Raw | None:
     raw.times = times[kept]
     raw.cols = {k: v[kept] for k, v in cols.items()}
     return raw
+
+
+def _data_distances(data: bytes, count: int) -> bool:
+    """Whether the `count` elements named distance are all GPX+'s (DATA_DISTANCE), which the scan,
+    reading local names, cannot tell by itself: the prefix gpxdata is declared once, for GPX+'s
+    namespace, and every distance element is written with it (as Movescount, COROS and runhub's
+    exports write it)."""
+    return (_DATA_PREFIX.findall(data) == [NS_DATA.encode()]
+            and len(_DATA_DISTANCE_TAG.findall(data)) == count)
 
 
 def _walk(data: bytes, filename: str | None, max_bytes: int | None) -> _Raw:
