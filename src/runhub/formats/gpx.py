@@ -127,10 +127,11 @@ _NAMES = (b"gpx", b"trk", b"trkseg", b"trkpt", b"rte", b"name", b"desc", b"type"
 _CODE = {name: i + 1 for i, name in enumerate(_NAMES)}
 _FIRST_EXT = _CODE[next(iter(EXTENSIONS)).encode()]  # extension names come last in _NAMES
 _FOLDED = frozenset(k.encode() for k in EXTENSIONS)  # extension names match in any case, as in _walk
-_CHANNELS = tuple(dict.fromkeys(EXTENSIONS.values()))
-_CHANNELS = (*_CHANNELS, "distance")  # read by the scan only where its namespace is sure (_data_distances)
+# what the scan reads from a point's extensions: the distance only where its namespace is sure (_data_distances)
+_SCANNED = {**EXTENSIONS, "distance": "distance"}
+_CHANNELS = tuple(dict.fromkeys(_SCANNED.values()))
 _EXT_CHANNEL = np.full(len(_NAMES) + 1, -1, dtype=np.int8)  # tag code -> index in _CHANNELS
-for _name, _channel in (*EXTENSIONS.items(), ("distance", "distance")):
+for _name, _channel in _SCANNED.items():
     _EXT_CHANNEL[_CODE[_name.encode()]] = _CHANNELS.index(_channel)
 _DATA_PREFIX = re.compile(rb"""xmlns:gpxdata\s*=\s*["']([^"']*)["']""")
 _DATA_DISTANCE_TAG = re.compile(rb"<gpxdata:distance[\s/>]")
@@ -237,8 +238,8 @@ def _scan(data: bytes) -> _Raw | None:
 def _data_distances(data: bytes, count: int) -> bool:
     """Whether the `count` elements named distance are all GPX+'s (DATA_DISTANCE), which the scan,
     reading local names, cannot tell by itself: the prefix gpxdata is declared once, for GPX+'s
-    namespace, and every distance element is written with it (as Movescount, COROS and runhub's
-    exports write it)."""
+    namespace, and every distance element is written with it (as Movescount and runhub's exports
+    write it)."""
     return (_DATA_PREFIX.findall(data) == [NS_DATA.encode()]
             and len(_DATA_DISTANCE_TAG.findall(data)) == count)
 
