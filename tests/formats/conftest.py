@@ -4,6 +4,7 @@ activities drawn at random within runhub's bounds, for the writers' checks."""
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,16 @@ import pytest
 from runhub.activity import CALORIES_MAX, CHANNEL_BOUNDS, LAP_TYPES, Activity, ActivityError, Lap
 
 CORPUS = Path(os.environ.get("RUNHUB_CORPUS") or Path(__file__).resolve().parents[2].parent / "shared" / "corpus")
+
+
+def fit_file(body: bytes) -> bytes:
+    """A FIT file of `body` (messages), header and file CRC computed (the Garmin SDK's CRC is
+    checked against fit_crc in test_fit_fast_path.py)."""
+    from runhub.formats.fit import fit_crc
+
+    head = struct.pack("<BBHI4s", 14, 0x20, 2195, len(body), b".FIT")
+    head += struct.pack("<H", fit_crc(head))
+    return head + body + struct.pack("<H", fit_crc(head + body))
 
 
 def corpus_files(kind: str) -> list[Path]:

@@ -14,7 +14,7 @@ import pytest
 
 from runhub.formats import FormatError, fit
 
-from .conftest import CORPUS
+from .conftest import CORPUS, fit_file
 
 # SOURCES.md / bench: valid files whose 14-byte header carries CRC 0x0000, and the truncated nick.fit
 HEADER_CRC_ZERO = ["fit/elevate_mini-enduro.fit", "fit/fitparse_Edge810-Vector-2013-08-16-15-35-10.fit",
@@ -181,19 +181,11 @@ def _crc_restated(data: bytearray) -> bytes:
     return bytes(data[:size]) + struct.pack("<H", fit.fit_crc(bytes(data[:size]))) + bytes(data[size + 2:])
 
 
-def _fit_file(body: bytes) -> bytes:
-    """A FIT file of `body` (messages), header and file CRC computed (the Garmin SDK's CRC is
-    checked against fit_crc above)."""
-    head = struct.pack("<BBHI4s", 14, 0x20, 2195, len(body), b".FIT")
-    head += struct.pack("<H", fit.fit_crc(head))
-    return head + body + struct.pack("<H", fit.fit_crc(head + body))
-
-
 @pytest.mark.parametrize("arch", [0, 1, 2, 255])
 def test_a_definition_neither_little_nor_big_endian_is_not_handed_to_fitfast(arch: int) -> None:
     # FIT protocol, definition message: byte 2 is the architecture, 0 little-endian, 1 big-endian.
     # One file_id definition (field 0, 1 byte, enum) and its data message.
-    data = _fit_file(bytes([0x40, 0, arch, 0, 0, 1, 0, 1, 0, 0x00, 4]))
+    data = fit_file(bytes([0x40, 0, arch, 0, 0, 1, 0, 1, 0, 0x00, 4]))
     if arch <= 1:
         assert fit._scan(data).end == len(data) - 2
     else:
@@ -213,7 +205,7 @@ def test_a_field_of_a_base_type_fit_does_not_define_is_read_by_fitdecode(base_ty
     body += bytes([0x41, 0, 0]) + struct.pack("<H", 20) + bytes([3, 253, 4, 0x86, 3, 1, 2, 99, 1, base_type])
     for k in range(3):
         body += bytes([0x01]) + struct.pack("<I", 1_000_000_000 + k) + bytes([150 + k, 7])
-    (a,) = fit.decode(_fit_file(body))
+    (a,) = fit.decode(fit_file(body))
     assert a.extras["fit_decoder"] == ("fitfast" if base_type <= 0x10 else "fitdecode")
     assert a.channels["heart_rate"].tolist() == [150, 151, 152]
 
@@ -227,7 +219,7 @@ def test_a_data_message_with_its_reserved_bit_set_is_read_by_fitdecode() -> None
     body += bytes([0x41, 0, 0]) + struct.pack("<H", 20) + bytes([2, 253, 4, 0x86, 3, 1, 2])
     for k in range(3):
         body += bytes([0x11 if k == 1 else 0x01]) + struct.pack("<I", 1_000_000_000 + k) + bytes([150 + k])
-    data = _fit_file(body)
+    data = fit_file(body)
     with pytest.raises(fit.NotFit, match="data message at byte 43 has its header's reserved bit"):
         fit._scan(data)
     (a,) = fit.decode(data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import random
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 from runhub.formats import FormatError, fit
 from runhub.formats.fit_verdict import verdict
 
-from .conftest import CORPUS
+from .conftest import CORPUS, fit_file
 
 # SOURCES.md: the corpus files refused for their structure (test_corpus.py checks the words)
 REFUSED = ["fit/fitparse_activity-filecrc.fit", "fit/fitparse_activity-activity-filecrc.fit",
@@ -145,3 +146,53 @@ def test_cut_chain_is_left_to_fitdecode(corpus: Path) -> None:
     data = _load("fit/fitparse_activity-settings-nodata.fit")
     assert verdict(data) is None
     assert fit.decode(data)[0].extras["fit_decoder"] == "fitdecode"
+
+
+# Hand-built files (FIT protocol): file_id (type activity); then the case; then a data message of a
+# local type never defined (0x09), which fitfast refuses, so that the verdict speaks.
+_FILE_ID = bytes([0x40, 0, 0, 0, 0, 1, 0, 1, 0, 0x00, 4])
+_RECORDS = (bytes([0x41, 0, 0]) + struct.pack("<H", 20) + bytes([2, 253, 4, 0x86, 3, 1, 2])
+            + b"".join(bytes([0x01]) + struct.pack("<I", 1_000_000_000 + k) + bytes([150]) for k in range(3)))
+_UNDEFINED = bytes([0x09, 1, 2, 3])
+
+
+def _developer_data_id(size: int) -> bytes:
+    """developer_data_id (207), its developer_data_index (field 3, uint8) `size` bytes long."""
+    return bytes([0x42, 0, 0]) + struct.pack("<H", 207) + bytes([1, 3, size, 0x02]) + bytes([0x02] + [0] * size)
+
+
+def _field_description(index_type: int) -> bytes:
+    """field_description (206): developer_data_index (field 0, one byte of `index_type`) 0,
+    field_definition_number 1, fit_base_type_id uint8."""
+    return (bytes([0x43, 0, 0]) + struct.pack("<H", 206) + bytes([3, 0, 1, index_type, 1, 1, 0x02, 2, 1, 0x02])
+            + bytes([0x03, 0, 1, 0x02]))
+
+
+@pytest.mark.parametrize(("case", "says", "at"), [
+    # a field 0 bytes long: fitdecode's read of it fails ("ValueError: size")
+    (bytes([0x42, 0, 0]) + struct.pack("<H", 20) + bytes([2, 253, 4, 0x86, 3, 0, 0x02]) + bytes([0x02, 0, 0, 0, 0]),
+     "field 1 of the definition of local message 2 is 0 bytes long", 37),
+    # developer indexes fitdecode reads as a tuple, which its int() fails ("TypeError: int() argument...")
+    (_developer_data_id(3), "the developer_data_index of a developer_data_id message is 3 values, not one", 34),
+    (_developer_data_id(1) + _field_description(0x0D),
+     "the developer_data_index of a field_description message is bytes, not a number", 51),
+], ids=["a field of 0 bytes", "an index of 3 values", "an index of bytes"])
+def test_what_fitdecode_fails_on_with_a_python_error_is_said_in_runhubs_words(case: bytes, says: str, at: int) -> None:
+    data = fit_file(_FILE_ID + case + _RECORDS + _UNDEFINED)
+    assert _fitdecode(data).kind == "other"  # fitdecode refuses it, with an exception of Python's
+    assert verdict(data) == (f"invalid FIT content ({says}, so its data messages cannot be read)"
+                             if "0 bytes" in says else f"invalid FIT content ({says})", f"byte {at}")
+    with pytest.raises(FormatError) as exc:
+        fit.decode(data, filename="dev.fit")
+    assert says in str(exc.value) and f"byte {at}" in str(exc.value)
+    assert "Error" not in str(exc.value)
+
+
+def test_a_single_developer_index_is_left_to_the_walk() -> None:
+    """The same files with one developer_data_index of a number: nothing to say about it, and the
+    walk goes on to the undefined local message, as fitdecode does."""
+    for case in (_developer_data_id(1), _developer_data_id(1) + _field_description(0x02)):
+        data = fit_file(_FILE_ID + case + _RECORDS + _UNDEFINED)
+        assert _fitdecode(data).kind == "parse"
+        found = verdict(data)
+        assert found is not None and "local message 9 is used before any definition" in found[0]

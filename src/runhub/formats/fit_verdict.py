@@ -32,6 +32,7 @@ KNOWN_BASE = {0x00, 0x01, 0x02, 0x07, 0x0A, 0x0D, *BASE_SIZE}
 # integer base types: code -> (struct format, invalid value); a single value of one of these is read
 INTEGERS = {0x00: ("B", 0xFF), 0x02: ("B", 0xFF), 0x0A: ("B", 0), 0x84: ("H", 0xFFFF), 0x8B: ("H", 0),
             0x86: ("I", 0xFFFFFFFF), 0x8C: ("I", 0)}
+NUMERIC = {0x01, *INTEGERS, *BASE_SIZE}  # fitdecode reads these as numbers; 0x07 as a string, the rest as bytes
 
 
 class _Undecided(Exception):
@@ -53,6 +54,7 @@ class _Def:
     fields: list[tuple[int, int, int]]  # (number, size, base type) of the plain fields
     odd: bool  # fitdecode reads its data messages otherwise than by the sizes (or fails on a size 0)
     dev: bool  # has developer fields
+    empty: tuple[int, int] | None = None  # (field, offset in a data message) of the first field of 0 bytes
 
 
 def verdict(data: bytes) -> tuple[str, str | None] | None:
@@ -125,6 +127,10 @@ def _walk_messages(data: bytes, pos: int, body_end: int, seen: list[int]) -> Non
             d = defs[loc]
             if d is None:
                 raise _Fault(f"invalid FIT content (local message {loc} is used before any definition of it)", pos)
+            if d.empty is not None and pos + 1 + d.empty[1] <= n:
+                # fitdecode reads a field of 0 bytes as an error of its own ("ValueError: size")
+                raise _Fault(f"invalid FIT content (field {d.empty[0]} of the definition of local message {loc} "
+                             "is 0 bytes long, so its data messages cannot be read)", pos)
             if d.odd:
                 raise _Undecided
             nxt = pos + 1 + d.size
@@ -151,6 +157,7 @@ def _definition(data: bytes, pos: int, defs: list[_Def | None], dev_types: dict[
     p = pos + 6
     size = 0
     odd = False
+    empty = None
     fields = []
     for i in range(nf):
         if p + 3 > n:
@@ -161,6 +168,8 @@ def _definition(data: bytes, pos: int, defs: list[_Def | None], dev_types: dict[
             raise _Fault(f"invalid FIT content (field {i} of the definition is {fsize} bytes long, not a multiple of "
                          f"its type's {bsize})", pos)
         odd |= fsize == 0
+        if fsize == 0 and empty is None:
+            empty = (i, size)
         size += fsize
         fields.append((num, fsize, base))
         p += 3
@@ -170,7 +179,7 @@ def _definition(data: bytes, pos: int, defs: list[_Def | None], dev_types: dict[
             _cut(pos, seen)
         nd = data[p]
         p += 1
-        for _ in range(nd):
+        for k in range(nd):
             if p + 3 > n:
                 _cut(pos, seen)
             num, fsize, index = data[p], data[p + 1], data[p + 2]
@@ -182,9 +191,11 @@ def _definition(data: bytes, pos: int, defs: list[_Def | None], dev_types: dict[
                 raise _Fault(f"invalid FIT content (a definition names developer field {num} of developer data "
                              f"index {index}, which no field_description message declared)", pos)
             odd |= fsize == 0 or fsize % bsize != 0
+            if fsize == 0 and empty is None:
+                empty = (nf + k, size)
             size += fsize
             p += 3
-    defs[data[pos] & 0x0F] = _Def(size, glob, endian, fields, odd, dev)
+    defs[data[pos] & 0x0F] = _Def(size, glob, endian, fields, odd, dev, empty)
     return p
 
 
@@ -194,12 +205,12 @@ def _developer_message(data: bytes, pos: int, d: _Def, dev_types: dict[int, dict
     if d.dev:
         raise _Undecided
     if d.glob == DEVELOPER_DATA_ID:
-        index = _value(data, pos, d, 3)
+        index = _index(data, pos, d, 3, "developer_data_id")
         if index is None:
             raise _Fault("invalid FIT content (a developer_data_id message without its developer_data_index)", pos)
         dev_types[index] = {}
         return
-    index = _value(data, pos, d, 0)
+    index = _index(data, pos, d, 0, "field_description")
     num = _value(data, pos, d, 1)
     if index is None or num is None:
         raise _Fault("invalid FIT content (a field_description message without its developer_data_index or "
@@ -211,6 +222,25 @@ def _developer_message(data: bytes, pos: int, d: _Def, dev_types: dict[int, dict
     if base not in KNOWN_BASE:
         raise _Undecided
     dev_types[index][num] = BASE_SIZE.get(base, 1)
+
+
+def _index(data: bytes, pos: int, d: _Def, number: int, name: str) -> int | None:
+    """The developer_data_index (field `number`) of the developer message at `pos`, as fitdecode reads
+    it: a numeric array, or bytes (any type but a number or a string) not all 0xFF, comes out as a
+    tuple, which its int() fails ("TypeError: int() argument..."): refused here in runhub's words."""
+    off = pos + 1
+    for num, fsize, base in d.fields:
+        if num != number:
+            off += fsize
+            continue
+        if base in NUMERIC and fsize // BASE_SIZE.get(base, 1) > 1:
+            raise _Fault(f"invalid FIT content (the developer_data_index of a {name} message is "
+                         f"{fsize // BASE_SIZE.get(base, 1)} values, not one)", pos)
+        if base not in NUMERIC and base != 0x07 and any(b != 0xFF for b in data[off:off + fsize]):
+            raise _Fault(f"invalid FIT content (the developer_data_index of a {name} message is bytes, not a "
+                         "number)", pos)
+        break
+    return _value(data, pos, d, number)
 
 
 def _value(data: bytes, pos: int, d: _Def, number: int, missing: int | None = None) -> int | None:
