@@ -275,8 +275,8 @@ def test_a_developer_field_description_without_a_base_type_is_read_without_a_rus
     # 0.10 takes a base type whose number (the low five bits) FIT does not define, or a description
     # without one, as a type of size 0 and panics on the first record whose developer field uses it,
     # printing the panic to stderr. The walk finds it first; fitdecode reads the file, or refuses it
-    # (an unknown base type number is a KeyError there) and the refusal says what the walk found. The
-    # file CRC is restated, so only the one byte differs.
+    # (an unknown base type number is a KeyError there: the verdict says so first) and the refusal
+    # says what the walk found. The file CRC is restated, so only the one byte differs.
     data = bytearray(_load(DEV_FIELDS))
     assert data[194] & 0xF0 == 0x40 and data[196] == 1 and struct.unpack_from(">H", data, 197)[0] == 206
     assert bytes(data[206:209]) == bytes([2, 1, 0x02]) and data[224] == 0x02 and data[225:235] == b"Heart Rate"
@@ -286,7 +286,7 @@ def test_a_developer_field_description_without_a_base_type_is_read_without_a_rus
         with pytest.raises(fit.NotFit, match="field description at byte 221"):
             fit._scan(changed)
     if engine is None:
-        with pytest.raises(FormatError, match="invalid FIT content: the field description at byte 221 gives its "
+        with pytest.raises(FormatError, match="invalid FIT content..the field description at byte 221 gives its "
                                               "developer field no base type FIT defines") as refused:
             fit.decode(changed)
         assert refused.value.location == "byte 221"

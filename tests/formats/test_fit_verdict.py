@@ -156,16 +156,16 @@ _RECORDS = (bytes([0x41, 0, 0]) + struct.pack("<H", 20) + bytes([2, 253, 4, 0x86
 _UNDEFINED = bytes([0x09, 1, 2, 3])
 
 
-def _developer_data_id(size: int) -> bytes:
+def _developer_data_id(size: int, index: int = 0) -> bytes:
     """developer_data_id (207), its developer_data_index (field 3, uint8) `size` bytes long."""
-    return bytes([0x42, 0, 0]) + struct.pack("<H", 207) + bytes([1, 3, size, 0x02]) + bytes([0x02] + [0] * size)
+    return bytes([0x42, 0, 0]) + struct.pack("<H", 207) + bytes([1, 3, size, 0x02]) + bytes([0x02] + [index] * size)
 
 
-def _field_description(index_type: int) -> bytes:
+def _field_description(index_type: int, base_type: int = 0x02) -> bytes:
     """field_description (206): developer_data_index (field 0, one byte of `index_type`) 0,
-    field_definition_number 1, fit_base_type_id uint8."""
+    field_definition_number 1, fit_base_type_id `base_type`."""
     return (bytes([0x43, 0, 0]) + struct.pack("<H", 206) + bytes([3, 0, 1, index_type, 1, 1, 0x02, 2, 1, 0x02])
-            + bytes([0x03, 0, 1, 0x02]))
+            + bytes([0x03, 0, 1, base_type]))
 
 
 @pytest.mark.parametrize(("case", "says", "at"), [
@@ -176,7 +176,14 @@ def _field_description(index_type: int) -> bytes:
     (_developer_data_id(3), "the developer_data_index of a developer_data_id message is 3 values, not one", 34),
     (_developer_data_id(1) + _field_description(0x0D),
      "the developer_data_index of a field_description message is bytes, not a number", 51),
-], ids=["a field of 0 bytes", "an index of 3 values", "an index of bytes"])
+    # an index of the type's invalid value, which fitdecode reads as None and int() fails
+    (_developer_data_id(1, index=0xFF), "the developer_data_index of a developer_data_id message is the type's "
+     "invalid value", 34),
+    # a base type FIT does not define, which fitdecode looks up in its table ("KeyError: 101")
+    (_developer_data_id(1) + _field_description(0x02, base_type=101),
+     "the field description at byte 51 gives its developer field no base type FIT defines (fit_base_type_id 101)",
+     51),
+], ids=["a field of 0 bytes", "an index of 3 values", "an index of bytes", "an invalid index", "an unknown base type"])
 def test_what_fitdecode_fails_on_with_a_python_error_is_said_in_runhubs_words(case: bytes, says: str, at: int) -> None:
     data = fit_file(_FILE_ID + case + _RECORDS + _UNDEFINED)
     assert _fitdecode(data).kind == "other"  # fitdecode refuses it, with an exception of Python's
@@ -196,3 +203,17 @@ def test_a_single_developer_index_is_left_to_the_walk() -> None:
         assert _fitdecode(data).kind == "parse"
         found = verdict(data)
         assert found is not None and "local message 9 is used before any definition" in found[0]
+
+
+def test_fitdecodes_own_refusals_are_worded_at_their_byte() -> None:
+    """What fitdecode alone decides (the walk is not asked here) reads without its exception's
+    names: its parse errors as their text at their byte, its trips as the message's byte."""
+    data = fit_file(_FILE_ID + _RECORDS + _UNDEFINED)
+    with pytest.raises(FormatError) as exc:
+        fit.decode(data, filename="u.fit", engine="fitdecode")
+    # the header 14 bytes, file_id 11, the record definition 12 and three records of 6: byte 55
+    assert str(exc.value) == "u.fit: byte 55: invalid FIT content (local message 9 not defined)"
+    data = fit_file(_FILE_ID + _developer_data_id(1) + _field_description(0x02, base_type=101) + _RECORDS)
+    with pytest.raises(FormatError) as exc:  # fitdecode: KeyError 101, at the field_description message
+        fit.decode(data, filename="k.fit", engine="fitdecode")
+    assert str(exc.value) == "k.fit: byte 51: invalid FIT content (a message the decoders cannot read: KeyError 101)"

@@ -323,6 +323,10 @@ def _plain(value: Any, type_name: str | None, units: str | None) -> Any:
     return value
 
 
+# what fitdecode raises of Python's own on some corrupt bytes, besides its own exceptions
+FITDECODE_TRIPS = (ValueError, KeyError, IndexError, TypeError, AttributeError, ArithmeticError, struct.error)
+
+
 def _read_fitdecode(data: bytes) -> _Messages:
     """Strict decode; a truncation (EOF) keeps the whole messages before the break."""
     import fitdecode
@@ -334,27 +338,12 @@ def _read_fitdecode(data: bytes) -> _Messages:
         with fitdecode.FitReader(
             data, check_crc=fitdecode.CrcCheck.ENABLED, error_handling=fitdecode.ErrorHandling.RAISE
         ) as reader:
-            for frame in reader:
-                if not isinstance(frame, fitdecode.FitDataMessage):
-                    continue
-                if frame.name == "record":
-                    row: dict[str, float] = {}
-                    for f in frame.fields:
-                        v = _plain(f.value, getattr(f.type, "name", None), f.units)
-                        if isinstance(v, str) and isinstance(f.raw_value, int) and not isinstance(f.raw_value, bool):
-                            v = f.raw_value  # a record enum (left_right_balance 128 = "right"): its number, as fitfast
-                        if isinstance(v, int | float) and not isinstance(v, bool):
-                            row[f.name] = float(v)
-                        if f.units and f.name not in out.units and getattr(f, "field_def", None) is not None:
-                            if getattr(f.field_def, "dev_data_index", None) is not None:
-                                out.units[f.name] = f.units
-                    rec_rows.append(row)
-                    continue
-                msg = {}
-                for f in frame.fields:
-                    if f.value is not None:
-                        msg[f.name] = _plain(f.value, getattr(f.type, "name", None), f.units)
-                out.msgs.setdefault(frame.name, []).append(msg)
+            try:
+                _read_frames(reader, out, rec_rows)
+            except FITDECODE_TRIPS as exc:  # naming no byte: where fitdecode was reading (its private
+                # `_chunk_offset`, the message's start) is kept for the refusal
+                exc.fit_offset = reader._chunk_offset  # type: ignore[attr-defined]
+                raise
     except fitdecode.FitEOFError as exc:
         if not rec_rows and not out.msgs.get("session"):
             raise
@@ -373,6 +362,33 @@ def _read_fitdecode(data: bytes) -> _Messages:
                 col[i] = v
         out.records[k] = col
     return out
+
+
+def _read_frames(reader: Any, out: _Messages, rec_rows: list[dict[str, float]]) -> None:
+    """fitdecode's frames into `out` (every message but records) and `rec_rows` (the records)."""
+    import fitdecode
+
+    for frame in reader:
+        if not isinstance(frame, fitdecode.FitDataMessage):
+            continue
+        if frame.name == "record":
+            row: dict[str, float] = {}
+            for f in frame.fields:
+                v = _plain(f.value, getattr(f.type, "name", None), f.units)
+                if isinstance(v, str) and isinstance(f.raw_value, int) and not isinstance(f.raw_value, bool):
+                    v = f.raw_value  # a record enum (left_right_balance 128 = "right"): its number, as fitfast
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    row[f.name] = float(v)
+                if f.units and f.name not in out.units and getattr(f, "field_def", None) is not None:
+                    if getattr(f.field_def, "dev_data_index", None) is not None:
+                        out.units[f.name] = f.units
+            rec_rows.append(row)
+            continue
+        msg = {}
+        for f in frame.fields:
+            if f.value is not None:
+                msg[f.name] = _plain(f.value, getattr(f.type, "name", None), f.units)
+        out.msgs.setdefault(frame.name, []).append(msg)
 
 
 def read_messages(data: bytes, filename: str | None = None, engine: str = "auto") -> _Messages:
@@ -402,11 +418,17 @@ def read_messages(data: bytes, filename: str | None = None, engine: str = "auto"
     except AssertionError as exc:  # fitdecode asserts that no message crosses the header's data size
         raise _err("a message runs past the data size the FIT header declares (corrupt header or data)",
                    filename, "header") from exc
-    except (fitdecode.FitParseError, ValueError, KeyError, IndexError, TypeError, AttributeError,
-            ArithmeticError, struct.error) as exc:  # fitdecode trips over some corrupt bytes with these
+    except fitdecode.FitParseError as exc:  # "FIT parsing error @ 214: local message 10 not defined"
         if garbage is not None:
             raise _err(f"invalid FIT content: {garbage}", filename, f"byte {garbage.at}") from exc
-        raise _err(f"invalid FIT content ({type(exc).__name__}: {exc})", filename, _offset(exc)) from exc
+        said = str(exc).split(": ", 1)[1] if ": " in str(exc) else "a message fitdecode cannot read"
+        raise _err(f"invalid FIT content ({said})", filename, f"byte {exc.offset}") from exc
+    except FITDECODE_TRIPS as exc:
+        if garbage is not None:
+            raise _err(f"invalid FIT content: {garbage}", filename, f"byte {garbage.at}") from exc
+        at = getattr(exc, "fit_offset", None)
+        raise _err(f"invalid FIT content (a message the decoders cannot read: {type(exc).__name__} {exc})", filename,
+                   f"byte {at}" if at is not None else _offset(exc)) from exc
 
 
 def _offset(exc: Exception) -> str | None:

@@ -32,6 +32,7 @@ KNOWN_BASE = {0x00, 0x01, 0x02, 0x07, 0x0A, 0x0D, *BASE_SIZE}
 # integer base types: code -> (struct format, invalid value); a single value of one of these is read
 INTEGERS = {0x00: ("B", 0xFF), 0x02: ("B", 0xFF), 0x0A: ("B", 0), 0x84: ("H", 0xFFFF), 0x8B: ("H", 0),
             0x86: ("I", 0xFFFFFFFF), 0x8C: ("I", 0)}
+INVALID = -1  # `_value` of a field holding its type's invalid value, which fitdecode reads as None
 NUMERIC = {0x01, *INTEGERS, *BASE_SIZE}  # fitdecode reads these as numbers; 0x07 as a string, the rest as bytes
 
 
@@ -208,19 +209,27 @@ def _developer_message(data: bytes, pos: int, d: _Def, dev_types: dict[int, dict
         index = _index(data, pos, d, 3, "developer_data_id")
         if index is None:
             raise _Fault("invalid FIT content (a developer_data_id message without its developer_data_index)", pos)
+        if index == INVALID:  # fitdecode reads it as None, which its int() fails ("TypeError: int() argument...")
+            raise _Fault("invalid FIT content (the developer_data_index of a developer_data_id message is the "
+                         "type's invalid value)", pos)
         dev_types[index] = {}
         return
     index = _index(data, pos, d, 0, "field_description")
     num = _value(data, pos, d, 1)
+    if num == INVALID:  # fitdecode keeps a field None; what it then does is left to it
+        raise _Undecided
     if index is None or num is None:
         raise _Fault("invalid FIT content (a field_description message without its developer_data_index or "
                      "field_definition_number)", pos)
-    if index not in dev_types:
-        raise _Fault(f"invalid FIT content (a field_description message names developer data index {index}, which "
-                     "no developer_data_id message declared)", pos)
+    if index not in dev_types:  # INVALID too: fitdecode reads None, which no developer_data_id declares
+        raise _Fault(f"invalid FIT content (a field_description message names developer data index "
+                     f"{'none' if index == INVALID else index}, which no developer_data_id message declared)", pos)
     base = _value(data, pos, d, 2, missing=0x0D)
-    if base not in KNOWN_BASE:
-        raise _Undecided
+    if base == INVALID:  # read as None: bytes
+        base = 0x0D
+    if base not in KNOWN_BASE:  # fitdecode looks it up in its table of base types ("KeyError: 101")
+        raise _Fault(f"invalid FIT content (the field description at byte {pos} gives its developer field no base "
+                     f"type FIT defines (fit_base_type_id {base}))", pos)
     dev_types[index][num] = BASE_SIZE.get(base, 1)
 
 
@@ -245,7 +254,8 @@ def _index(data: bytes, pos: int, d: _Def, number: int, name: str) -> int | None
 
 def _value(data: bytes, pos: int, d: _Def, number: int, missing: int | None = None) -> int | None:
     """The raw value of the first field `number` of the data message at `pos`; `missing` when the
-    message has no such field. _Undecided unless it is one valid integer."""
+    message has no such field; INVALID for its type's invalid value. _Undecided unless it is one
+    integer."""
     off = pos + 1
     for num, fsize, base in d.fields:
         if num == number:
@@ -253,8 +263,6 @@ def _value(data: bytes, pos: int, d: _Def, number: int, missing: int | None = No
             if fmt is None or struct.calcsize(fmt[0]) != fsize:
                 raise _Undecided
             value = struct.unpack_from(d.endian + fmt[0], data, off)[0]
-            if value == fmt[1]:
-                raise _Undecided
-            return value
+            return INVALID if value == fmt[1] else value
         off += fsize
     return missing
