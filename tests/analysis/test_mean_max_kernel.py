@@ -226,3 +226,19 @@ def test_mean_max_equals_its_numpy_glue(n, seed, metric, durations, irregular):
     want = reference_mean_max(tb, metric, series, durs)
     for k in range(3):
         assert got[k].tobytes() == want[k].tobytes(), ("durations", "values", "starts")[k]
+
+
+def test_a_window_of_a_whole_range_whose_end_minus_width_rounds_below_its_start() -> None:
+    """Found by fuzzing: a range [t0, t1] with w = t1 - t0, where t1 - w rounds just below t0
+    (0.001 on the clock 0.5, 0.501: t0 = 0.0010000000000000009 on the timer axis of the laps below),
+    sent the search left of its range onto a paused (zero-length) interval: a ZeroDivisionError out
+    of the upload. Lap 1 runs 1 ms over 3 m (distances in km): its best rate is 3 m / 1 ms."""
+    from runhub import ingest
+
+    upload = (b'{"startDateTimeLocal": "2020-05-25T01:26:14Z", "activityType": "running", '
+              b'"recordingKeys": ["clock", "distance"], "recordingValues": [[0.5, 0.501, 1.5015, 3.8471789, 4.847179], '
+              b'[0.0, 0.003, 0.0061234, 0.0061235, 0.006124]], "pauseIndexes": [2, 3], '
+              b'"laps": [{"endDuration": 0}, {"endDuration": 4.27461017044315}]}')
+    (step,) = ingest.analyse_upload(upload, filename="r.json")
+    assert isinstance(step, ingest.Analysed)
+    assert step.products["laps"][0]["max_speed"] == pytest.approx(3.0 / 0.001)
