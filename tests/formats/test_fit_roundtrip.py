@@ -129,10 +129,13 @@ def _full_run(seed: int = 3) -> Activity:
     a = make_run(seed, datetime(2024, 5, 1, 6, 30, 17, tzinfo=UTC), minutes=25)
     n = a.n_samples
     rng = np.random.default_rng(seed)
-    a.channels["power"] = np.round(250 + 30 * rng.standard_normal(n))
+    # fractional where the field holds whole numbers: each comes back to the nearest (RESOLUTION),
+    # not cut down (the Encoder takes int() of what it is given: 99.99 bpm was written as 99)
+    a.channels["power"] = 250 + 30 * rng.standard_normal(n)
     a.channels["speed"] = np.abs(3.2 + 0.3 * rng.standard_normal(n))
-    a.channels["temperature"] = np.round(18 + rng.standard_normal(n))
-    a.channels["gps_accuracy"] = np.round(3 + rng.random(n) * 5)
+    a.channels["temperature"] = 18 + rng.standard_normal(n)
+    a.channels["gps_accuracy"] = 3 + rng.random(n) * 5
+    a.channels["heart_rate"] = a.channels["heart_rate"] + rng.random(n)
     a.channels["smo2"] = 60 + 5 * rng.random(n)
     a.channels["core_temperature"] = 37.5 + rng.random(n)
     a.channels["respiration_rate"] = 30 + 5 * rng.random(n)

@@ -166,6 +166,15 @@ def _representable(arr: np.ndarray, fp: dict[str, Any]) -> np.ndarray:
     return np.where(bad, np.nan, arr) if bad.any() else arr
 
 
+def _written(arr: np.ndarray, fp: dict[str, Any]) -> np.ndarray:
+    """`arr` as a record field takes it: `_representable`, and rounded to whole numbers where the
+    field is an integer without a scale (heart_rate, power, temperature...): the Encoder takes
+    int() of such a value, which would cut 99.99 bpm to 99 (a scaled field it rounds itself)."""
+    arr = _representable(arr, fp)
+    rng = _field_range(fp)
+    return np.round(arr) if rng is not None and rng[2] == 1 and rng[3] == 0 else arr
+
+
 def _held(msg: dict[str, Any], mesg_num: int) -> dict[str, Any]:
     """A lap or session message without the numbers its fields cannot hold, as `_representable`
     does for records: the Encoder masks an integer to its type's width, so a session of 75,949
@@ -411,9 +420,9 @@ def encode(a: Activity) -> bytes:
     cols: list[tuple[str, np.ndarray, bool]] = []  # (field, values, developer?)
     for name, fld in RECORD_FIELDS.items():
         if name in ch:
-            cols.append((fld, _representable(ch[name][kept], record_profile[fld]), False))
+            cols.append((fld, _written(ch[name][kept], record_profile[fld]), False))
     for name in native:
-        cols.append((name, _representable(ch[name][kept], record_profile[name]), False))
+        cols.append((name, _written(ch[name][kept], record_profile[name]), False))
     for name in dev_keys:
         cols.append((name, ch[name][kept], True))
     lat = ch.get("latitude")
