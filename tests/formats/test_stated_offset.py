@@ -75,3 +75,22 @@ def test_a_tcx_id_with_its_offset_gives_the_local_time():
     assert stated.utc_offset == 7200 and stated.extras.get(OFFSET_SOURCE) != OFFSET_UNSTATED
     utc = _read(_tcx("2024-06-01T05:00:00Z"))
     assert utc.extras[OFFSET_SOURCE] == OFFSET_UNSTATED
+
+
+@pytest.mark.parametrize("fmt", ["gpx", "tcx"])
+def test_an_offset_with_seconds_states_none_and_every_export_reads_back(fmt):
+    """Found by fuzzing: +02:00:01 (Python reads it; xsd:dateTime and ISO 8601 offsets have no
+    seconds) was kept as a local offset of 7201 s, and the CSV and Smashrun JSON exports, which write
+    offsets as +hh:mm, read back refused. The instants stand; the zone at the position places them."""
+    if fmt == "gpx":
+        data = _gpx("2024-06-01T07:00:01+02:00:01", "2024-06-01T07:00:11+02:00:01")
+    else:
+        data = _tcx("2024-06-01T07:00:01+02:00:01")
+    a = _read(data)
+    assert a.start == datetime(2024, 6, 1, 5, 0, tzinfo=UTC)
+    assert a.extras[OFFSET_SOURCE] == OFFSET_UNSTATED
+    prepare(a)
+    assert (a.utc_offset, a.timezone) == (7200, "Europe/Berlin")
+    for out in ("csv", "json"):
+        (b,) = formats.decode(formats.encode(a, out), sport="running")
+        assert b.start == a.start and b.utc_offset == 7200

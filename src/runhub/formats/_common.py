@@ -312,12 +312,14 @@ def set_stated_offset(a: Activity, text: str | None) -> None:
     written), else marked unstated for analysis.local_time. GPX and TCX times are UTC by their
     schemas, but some writers (pytrainer, OpenTracks, converters) write the local time with its
     offset, which says the run's local time as a FIT file's local_timestamp does. "Z" and +00:00
-    state none: they are how UTC is written."""
+    state none: they are how UTC is written. Nor does an offset with seconds (+02:00:01, which
+    Python reads): xsd:dateTime has none, no time zone uses one today, and the JSON and CSV exports
+    could not carry it; the instants stand, the local time is inferred as for UTC."""
     try:
         offset = datetime.fromisoformat(text.strip()).utcoffset() if text else None
     except ValueError:
         offset = None
-    if offset:
+    if offset and not offset.total_seconds() % 60:
         a.utc_offset = int(offset.total_seconds())
     else:
         a.extras[OFFSET_SOURCE] = OFFSET_UNSTATED  # times are UTC; the local offset is not said
