@@ -220,6 +220,22 @@ def test_a_fit_start_before_1980_is_refused_as_every_formats() -> None:
     assert exc.value.location == "session"
 
 
+@pytest.mark.parametrize("days", [None, 2], ids=["1975", "the day after tomorrow"])
+def test_a_smashrun_json_start_before_1980_or_after_tomorrow_is_refused_as_every_formats(days: int | None) -> None:
+    """Found by fuzzing: Smashrun JSON took a start of 1975 (or two days on), which every other format
+    refuses (`check_start`): the run was kept, and its CSV, TCX and GPX exports read back refused."""
+    start = "1975-06-01T07:00:00Z" if days is None else (
+        (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat())
+    run = ('{"startDateTimeLocal": "%s", "activityType": "running", "recordingKeys": ["clock", "latitude", '
+           '"longitude"], "recordingValues": [[0, 10, 20], [52.0, 52.001, 52.002], [4.0, 4.0, 4.0]]}')
+    with pytest.raises(FormatError, match="is not plausible") as exc:
+        formats.decode((run % start).encode())
+    assert exc.value.location == "startDateTimeLocal"
+    (a,) = formats.decode((run % "2020-06-01T07:00:00Z").encode())  # the same run in 2020 is read
+    for out in ("csv", "tcx", "gpx"):
+        assert formats.decode(formats.encode(a, out), sport="running")[0].start == a.start
+
+
 def test_fit_records_that_begin_after_tomorrow_are_refused_as_every_formats() -> None:
     """Found by fuzzing: a session that started an hour ago, its records 30 days on. The session's
     start passed `check_start`, the run was kept, and its TCX, GPX and CSV exports, which begin at

@@ -230,12 +230,12 @@ def micros_since_start(t: np.ndarray) -> np.ndarray:
     return whole.astype(np.int64) * 1_000_000 + np.rint(frac * 1e6).astype(np.int64)
 
 
-def check_start(start: datetime, fmt: str, filename: str | None, location: str) -> None:
+def check_start(start: datetime, fmt: str, filename: str | None, location: str, fld: str | None = "time") -> None:
     """A start before 1980 or after tomorrow is a broken clock, not an activity."""
     latest = datetime.now(UTC) + timedelta(days=1)
     if start.year < EARLIEST_YEAR or start > latest:
         raise FormatError(f"start time {start.isoformat()} is not plausible (before {EARLIEST_YEAR} or in the future)",
-                          format=fmt, file=filename, location=location, field="time")
+                          format=fmt, file=filename, location=location, field=fld)
 
 
 # what XML 1.0 cannot hold at all, even escaped (its Char production): C0 controls but tab, line

@@ -26,7 +26,7 @@ import numpy as np
 from runhub import sports
 from runhub.activity import Activity, ActivityError, Lap, Summary, pause_mask, set_name
 from runhub.formats import FormatError, NotAnActivity, register
-from runhub.formats._common import distance_channel
+from runhub.formats._common import check_start, distance_channel
 from runhub.units import KMH_PER_MS, decimal_shift
 
 FORMAT = "json"
@@ -261,6 +261,8 @@ def _from_object(obj: dict[str, Any]) -> Activity:
     if "startDateTimeLocal" not in obj:
         raise _err("is required", "startDateTimeLocal")
     start, offset = parse_local_time(obj["startDateTimeLocal"])
+    # as every format refuses it (its exports, read back, were refused: found by fuzzing)
+    check_start(start, FORMAT, None, "startDateTimeLocal", None)
 
     terrain = _choice(obj["terrain"], "terrain", TERRAINS) if obj.get("terrain") is not None else None
     sport = "running"
