@@ -211,3 +211,25 @@ def test_after_a_lap_without_its_time_the_laps_end_on_the_clock():
         (59.0, 59, 60.0, "timer"), (159.0, 159, None, "time"), (219.0, 219, None, "time")]
     (back,) = smashrun_json.decode(smashrun_json.encode(a))
     assert [lap.end_index for lap in back.validate().laps] == [60, 159, 219]
+
+
+def test_a_track_per_trackpoint_is_a_run_paused_throughout_with_no_timer_time():
+    """Found by fuzzing (runhub's TCX export of a run whose timer barely moved): each Trackpoint in
+    its own Track, so every interval is a pause. The timer, elapsed less the paused time, came out
+    -8.9e-16 s (the two sums differ in their last bits) and the run was refused for it."""
+    from runhub.formats import decode
+    from runhub.ingest import checked_products
+
+    times = ["43.325", "43.575", "44.574", "45.574", "50.574"]
+    metres = ["3", "5.123", "5.123", "5.123", "5.124"]
+    tracks = "".join(f"<Track><Trackpoint><Time>2024-06-23T14:01:{t}Z</Time><DistanceMeters>{d}</DistanceMeters>"
+                     f"</Trackpoint></Track>" for t, d in zip(times, metres, strict=True))
+    data = ('<?xml version="1.0"?><TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/'
+            'TrainingCenterDatabase/v2"><Activities><Activity Sport="Biking"><Id>2024-06-23T14:01:42.325Z</Id>'
+            '<Lap StartTime="2024-06-23T14:01:42.325Z"><TotalTimeSeconds>0.5</TotalTimeSeconds>'
+            f'<Intensity>Active</Intensity><TriggerMethod>Manual</TriggerMethod>{tracks}</Lap></Activity>'
+            '</Activities></TrainingCenterDatabase>').encode()
+    (a,) = decode(data)
+    assert a.pauses == [1, 2, 3, 4]  # by hand: a break before each Track but the first
+    checked_products(a)
+    assert a.summary.timer_time == 0.0 and a.summary.elapsed_time == 7.249
