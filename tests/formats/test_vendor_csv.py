@@ -282,3 +282,20 @@ def test_wahoo_bad_rows_are_refused_naming_the_line(edit, location: str, field: 
     with pytest.raises(FormatError) as exc:
         formats.decode(edit(text).encode(), filename="w.csv")
     assert exc.value.location == location and exc.value.field == field, str(exc.value)
+
+
+@pytest.mark.parametrize("header, row", [
+    ("timestamp,heart_rate", "2024-01-01T00:00:0{s}+00:00,12{s}"),  # SweatStack's layout
+    ("#time,trackpoint_type,latitude,longitude,speed", '"2020-02-02T03:02:0{s}+01:00","TRACKPOINT",52.1,4.1,3.{s}'),
+], ids=["sweatstack", "opentracks"])
+def test_a_bare_carriage_return_in_a_field_is_refused_naming_its_line(header: str, row: str) -> None:
+    """Found by fuzzing: Python's csv reader refuses a bare CR inside an unquoted field with words of
+    its own ("do you need to open the file in universal-newline mode?") and no line; the refusal had
+    neither line nor plain words. Here line 3 holds it (header, a row, the broken row)."""
+    broken = row.format(s=1)
+    data = "\n".join([header, row.format(s=0), broken[:-1] + "\r" + broken[-1:], row.format(s=2)]).encode()
+    with pytest.raises(FormatError) as exc:
+        formats.decode(data, filename="t.csv", sport="running")
+    assert exc.value.location == "line 3", str(exc.value)
+    assert "a carriage return inside a field that is not quoted" in str(exc.value)
+    assert "universal-newline" not in str(exc.value)

@@ -230,6 +230,25 @@ def micros_since_start(t: np.ndarray) -> np.ndarray:
     return whole.astype(np.int64) * 1_000_000 + np.rint(frac * 1e6).astype(np.int64)
 
 
+def csv_fault(exc: Exception, text: str) -> tuple[str, str | None]:
+    """(what is wrong, where) for Python's csv reader giving up on `text`: its errors name no line
+    and speak of file modes ("new-line character seen in unquoted field - do you need to open the
+    file in universal-newline mode?"), so the text is read again to find the line."""
+    import csv
+    import io
+
+    said = str(exc)
+    if said.startswith("new-line character seen in unquoted field"):
+        said = "a carriage return inside a field that is not quoted"
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for _ in reader:
+            pass
+    except csv.Error:
+        return f"not readable as CSV ({said})", f"line {reader.line_num}"
+    return f"not readable as CSV ({said})", None
+
+
 def check_start(start: datetime, fmt: str, filename: str | None, location: str, fld: str | None = "time") -> None:
     """A start before 1980 or after tomorrow is a broken clock, not an activity."""
     latest = datetime.now(UTC) + timedelta(days=1)

@@ -25,7 +25,13 @@ import numpy as np
 from runhub import sports
 from runhub.activity import CHANNEL_UNITS, Activity
 from runhub.formats import FormatError, NotAnActivity, export_lists, register, vendor_csv
-from runhub.formats._common import check_start, mask_impossible, micros_since_start, quarantine_backward_distance
+from runhub.formats._common import (
+    check_start,
+    csv_fault,
+    mask_impossible,
+    micros_since_start,
+    quarantine_backward_distance,
+)
 
 MEDIA_TYPE = "text/csv"
 # SweatStack metric names (sweatstack-activities-api); runhub's internal names are the same.
@@ -102,7 +108,8 @@ def decode(data: bytes, *, filename: str | None = None, sport: str | None = None
     try:
         return _decode(data, filename, sport)
     except _csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
-        raise _err(f"not readable as CSV ({exc}). {LAYOUT_HELP}", filename) from exc
+        said, where = csv_fault(exc, _text(data, filename))
+        raise _err(f"{said}. {LAYOUT_HELP}", filename, where) from exc
 
 
 def _decode(data: bytes, filename: str | None, sport: str | None) -> list[Activity]:

@@ -43,6 +43,7 @@ from runhub.formats import FormatError
 from runhub.formats._common import (
     check_start,
     clock_since,
+    csv_fault,
     distance_channel,
     laps_ending_at,
     mask_impossible,
@@ -409,7 +410,8 @@ def decode(kind: str, text: str, filename: str | None, sport: str | None) -> lis
             return [decode_wahoo(text, filename, chosen)]
         return [decode_fit_records(text, filename, chosen)]
     except _csv.Error as exc:
-        raise _err(f"not readable as CSV ({exc})", filename) from exc
+        said, where = csv_fault(exc, text)
+        raise _err(said, filename, where) from exc
 
 
 def describe() -> str:
