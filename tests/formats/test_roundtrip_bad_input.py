@@ -66,7 +66,8 @@ def test_csv_times_are_pythons_datetime_arithmetic(offset: int) -> None:
         (local + timedelta(seconds=float(s))).isoformat(timespec="microseconds") for s in t]
 
 
-# Resolution per channel, as each format writes it (tcx.encode / gpx.encode docstrings).
+# Resolution per channel, as each format writes it (tcx.encode / gpx.encode docstrings); times to
+# the millisecond, or to the microsecond between milliseconds (the test below)
 TCX_RES = {"time": 1e-3, "latitude": 1e-7, "longitude": 1e-7, "altitude": 1e-3, "distance": 1e-3,
            "heart_rate": 0.5, "cadence": 0.5, "power": 0.5, "speed": 1e-3}
 GPX_RES = {"time": 1e-3, "latitude": 1e-7, "longitude": 1e-7, "altitude": 1e-3, "heart_rate": 0.5,
@@ -83,6 +84,24 @@ def test_xml_round_trip_within_resolution(codec, res) -> None:
     # laps: TCX's own, GPX's as GPX+ laps (gpxdata), their ends written to 1 ms
     assert [lap.end_index for lap in b.laps] == [59, 119]
     assert [lap.end_time for lap in b.laps] == pytest.approx([lap.end_time for lap in a.laps], abs=1e-3)
+
+
+@pytest.mark.parametrize("codec", [tcx, gpx])
+def test_samples_under_a_millisecond_apart_come_back_each_to_the_microsecond(codec) -> None:
+    """Found by fuzzing: a Smashrun JSON clock [0, 0.0004] (JSON states any decimal; runhub keeps
+    steps from 0.5 us) was written to the millisecond, both samples at one time: the GPX export read
+    back refused ("only one distinct point in time"), the TCX one with a sample less. A time between
+    milliseconds is written to the microsecond (xsd:dateTime takes any fraction), one on a
+    millisecond as before."""
+    t = np.array([0.0, 0.0004, 0.001, 10.0, 10.000001])
+    a = Activity(start=datetime(2024, 5, 1, 6, 0, tzinfo=UTC), sport="running",
+                 channels={"time": t, "latitude": 52.0 + t / 1e4, "longitude": np.full(5, 4.0),
+                           "heart_rate": np.array([120.0, 121, 122, 123, 124])})
+    text = codec.encode(a.validate()).decode()
+    assert "06:00:00.000Z" in text and "06:00:00.000400Z" in text and "06:00:00.001Z" in text
+    (b,) = codec.decode(text.encode())
+    np.testing.assert_allclose(b.channels["time"], t, rtol=0, atol=5e-7)
+    np.testing.assert_array_equal(b.channels["heart_rate"], a.channels["heart_rate"])
 
 
 def _beyond_the_schemas() -> Activity:

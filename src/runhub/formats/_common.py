@@ -148,9 +148,13 @@ def xml_whole(value: float | None, kind: str) -> int | None:
 
 
 def xml_time(unix: float) -> str:
-    """A time as the XML formats write it: UTC, to the nearest millisecond (ISO 8601, "Z")."""
-    ms = round(unix * 1000)
-    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+    """A time as the XML formats write it: UTC (ISO 8601, "Z"), to the millisecond, or to the
+    microsecond where the time lies between milliseconds: xsd:dateTime takes any fraction, and
+    samples under a millisecond apart (a JSON clock may step 0.4 ms) were written as one time."""
+    us = round(unix * 1_000_000)
+    whole = datetime.fromtimestamp(us // 1_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    frac = us % 1_000_000
+    return f"{whole}.{frac // 1000:03d}Z" if frac % 1000 == 0 else f"{whole}.{frac:06d}Z"
 
 
 def xml_longitude(lon: float) -> str:

@@ -630,8 +630,9 @@ def encode(a: Activity) -> bytes:
 
     Each pause starts a new trkseg. Samples without a position are written without lat/lon
     would be invalid GPX, so they are left out (GPX cannot carry them; the format's limit).
-    Resolution: time 1 ms, position 1e-7 deg, elevation 1 mm, speed 1 mm/s, hr/cad/power whole,
-    temperature 0.1 degC, distance 1 mm (GPX+'s gpxdata:distance, so the run keeps its odometer).
+    Resolution: time 1 ms (1 us between milliseconds), position 1e-7 deg, elevation 1 mm, speed
+    1 mm/s, hr/cad/power whole, temperature 0.1 degC, distance 1 mm (GPX+'s gpxdata:distance, so
+    the run keeps its odometer).
     """
     ch = a.channels
     n = a.n_samples

@@ -551,8 +551,9 @@ def _lap_heart_rate(a: Activity, tot: dict[str, Any], i0: int, i1: int) -> tuple
 def encode(a: Activity) -> bytes:
     """Activity -> TCX with ActivityExtension v2 (Speed, Watts, RunCadence); a pause starts a new Track.
 
-    Resolution written: time 1 ms, position 1e-7 deg, altitude and distance 1 mm, speed 1 mm/s,
-    heart rate, cadence and power whole numbers (TCX types them as integers).
+    Resolution written: time 1 ms (1 us between milliseconds), position 1e-7 deg, altitude and
+    distance 1 mm, speed 1 mm/s, heart rate, cadence and power whole numbers (TCX types them as
+    integers).
     """
     sport = "Running" if sports.is_running(a.sport) else "Biking" if a.sport.startswith("cycling") else "Other"
     run = sport == "Running"
