@@ -470,3 +470,21 @@ def test_km_written_minimal_and_read_back_exact(metres: float, km_text: str) -> 
 def test_km_never_in_exponent_notation() -> None:
     assert sj._km(5e20) == "500000000000000000"  # Decimal would print 5E+17
     assert sj._km(1e-09) == "0.000000000001"
+
+
+def test_a_lap_whose_own_timer_disagrees_with_the_pauses_is_written_by_its_clock():
+    """Found by fuzzing: a TCX lap's timer is the file's own total, which may disagree with the timer
+    the track's pauses give. Written as endDuration, the last lap below (timer 5.5 s by its file,
+    ending at sample 9) would read back at sample 5, before the lap ending at sample 6, and the
+    export was refused ("lap end indexes must not decrease"). Where the lap's own measure places
+    it, read back, at its end sample it is written so; else by the clock at that sample."""
+    t = np.arange(10.0)  # no pauses: the timer is the clock
+    a = Activity(start=datetime(2024, 5, 1, 6, 0, tzinfo=UTC), channels={"time": t, "distance": 3 * t})
+    a.laps = [Lap(end_time=3.0, end_timer=3.0, end_index=3), Lap(end_time=6.0, end_index=6),
+              Lap(end_time=9.0, end_timer=5.5, end_index=9)]
+    a.laps[0].basis, a.laps[1].basis, a.laps[2].basis = "timer", "time", "timer"
+    laps = json.loads(encode(a, "json"))["laps"]
+    assert [lap.get("endDuration") for lap in laps] == [3, None, None]
+    assert [lap.get("endTime") for lap in laps] == [None, 6, 9]
+    (b,) = decode(encode(a, "json"))
+    assert [lap.end_index for lap in b.laps] == [3, 6, 9]

@@ -200,8 +200,9 @@ def test_after_a_lap_without_its_time_the_laps_end_on_the_clock():
     TotalTimeSeconds. The third lap's timer end was the sum of the others' times, 120 s, before the
     second lap's last point (159 s): its Smashrun JSON export wrote that as its endDuration, and
     read back, "lap end indexes must not decrease". The timer is unknown after a lap without its
-    time: the later laps end on the clock, at their last points, 159 and 219 s. In the JSON the
-    first lap ends by its time, 60 s: at the sample of 60 s, index 60."""
+    time: the later laps end on the clock, at their last points, 159 and 219 s. In the JSON each
+    lap ends at its own sample: the first one's time, 60 s, would place it at the sample of 60 s, so
+    it is written by its clock, 59 s (smashrun_json._lap_objects)."""
     doc = ('<?xml version="1.0"?><TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/'
            'TrainingCenterDatabase/v2"><Activities><Activity Sport="Running"><Id>2024-05-01T07:00:00Z</Id>'
            f"{_lap_xml(0, 60, 60)}{_lap_xml(60, 100, None)}{_lap_xml(160, 60, 60)}"
@@ -210,7 +211,7 @@ def test_after_a_lap_without_its_time_the_laps_end_on_the_clock():
     assert [(lap.end_time, lap.end_index, lap.end_timer, lap.basis) for lap in a.laps] == [
         (59.0, 59, 60.0, "timer"), (159.0, 159, None, "time"), (219.0, 219, None, "time")]
     (back,) = smashrun_json.decode(smashrun_json.encode(a))
-    assert [lap.end_index for lap in back.validate().laps] == [60, 159, 219]
+    assert [lap.end_index for lap in back.validate().laps] == [59, 159, 219]
 
 
 def test_a_track_per_trackpoint_is_a_run_paused_throughout_with_no_timer_time():

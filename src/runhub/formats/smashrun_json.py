@@ -714,7 +714,7 @@ def to_object(a: Activity) -> dict[str, Any]:
     if a.has_streams:
         obj["pauseIndexes"] = [int(p) for p in a.pauses]
     if a.laps:
-        obj["laps"] = [_lap_object(lap) for lap in a.laps]
+        obj["laps"] = _lap_objects(a)
     if a.songs:
         obj["songs"] = a.songs
     if a.heart_rate_recovery:
@@ -727,6 +727,31 @@ def to_object(a: Activity) -> dict[str, Any]:
         obj["recordingKeys"] = [CHANNEL_KEYS[c] for c in names]
         obj["recordingValues"] = [_Raw(_series_json(a.channels[c], c == "distance")) for c in names]
     return obj
+
+
+def _lap_objects(a: Activity) -> list[dict[str, Any]]:
+    """Each lap by the measure its source defined it with, where that places it, read back, at its
+    own end sample (`_place_lap`); else by the clock at that sample. A TCX's lap timers are its
+    own totals, which may disagree with the timer its track's pauses give (found by fuzzing: a lap
+    of TotalTimeSeconds 0 between two timed ones; its JSON export read back refused for lap ends
+    that decrease)."""
+    out = [_lap_object(lap) for lap in a.laps]
+    t = a.channels.get("time")
+    if t is None or not a.laps:
+        return out
+    from runhub.activity import timer_seconds
+
+    timer, dist = timer_seconds(a), a.channels.get("distance")
+    for k, lap in enumerate(a.laps):
+        if lap.end_index is None or not 0 <= lap.end_index < len(t):
+            continue
+        probe = Lap(end_time=out[k].get("endTime"), end_timer=out[k].get("endDuration"),
+                    end_distance=out[k].get("endDistance"))
+        probe.basis = "timer" if "endDuration" in out[k] else "time" if "endTime" in out[k] else "distance"
+        _place_lap(probe, t, timer, dist)
+        if probe.end_index != lap.end_index:
+            out[k] = {"lapType": lap.lap_type, "endTime": _plain(float(t[lap.end_index]))}
+    return out
 
 
 def _lap_object(lap: Lap) -> dict[str, Any]:
