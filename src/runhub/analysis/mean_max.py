@@ -613,7 +613,7 @@ def _best_rates(tau: np.ndarray, e: np.ndarray, lo: np.ndarray, hi: np.ndarray, 
                 if a < t0 - 1e-12 or a > t1 - w + 1e-12:
                     continue
                 # t1 - w may round to just below t0 (w = t1 - t0): a stays on the range
-                a = max(min(max(a, t0), t1 - w), t0)
+                a = max(min(a, t1 - w), t0)
                 eb, jb = _interp_range(tau, e, a + w, jb, i1)
                 ea, ja = _interp_range(tau, e, a, ja, i1)
                 best = max(best, eb - ea)

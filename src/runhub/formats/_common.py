@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import os
 import re
@@ -238,9 +240,6 @@ def csv_fault(exc: Exception, text: str) -> tuple[str, str | None]:
     """(what is wrong, where) for Python's csv reader giving up on `text`: its errors name no line
     and speak of file modes ("new-line character seen in unquoted field - do you need to open the
     file in universal-newline mode?"), so the text is read again to find the line."""
-    import csv
-    import io
-
     said = str(exc)
     if said.startswith("new-line character seen in unquoted field"):
         said = "a carriage return inside a field that is not quoted"

@@ -242,9 +242,10 @@ def _index(data: bytes, pos: int, d: _Def, number: int, name: str) -> int | None
         if num != number:
             off += fsize
             continue
-        if base in NUMERIC and fsize // BASE_SIZE.get(base, 1) > 1:
-            raise _Fault(f"invalid FIT content (the developer_data_index of a {name} message is "
-                         f"{fsize // BASE_SIZE.get(base, 1)} values, not one)", pos)
+        count = fsize // BASE_SIZE.get(base, 1)
+        if base in NUMERIC and count > 1:
+            raise _Fault(f"invalid FIT content (the developer_data_index of a {name} message is {count} values, "
+                         "not one)", pos)
         if base not in NUMERIC and base != 0x07 and any(b != 0xFF for b in data[off:off + fsize]):
             raise _Fault(f"invalid FIT content (the developer_data_index of a {name} message is bytes, not a "
                          "number)", pos)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from runhub import sports
-from runhub.activity import Activity, ActivityError, Lap, Summary, pause_mask, set_name
+from runhub.activity import Activity, ActivityError, Lap, Summary, pause_mask, set_name, timer_seconds
 from runhub.formats import FormatError, NotAnActivity, register
 from runhub.formats._common import check_start, distance_channel
 from runhub.units import KMH_PER_MS, decimal_shift
@@ -262,7 +262,7 @@ def _from_object(obj: dict[str, Any]) -> Activity:
         raise _err("is required", "startDateTimeLocal")
     start, offset = parse_local_time(obj["startDateTimeLocal"])
     # as every format refuses it (its exports, read back, were refused: found by fuzzing)
-    check_start(start, FORMAT, None, "startDateTimeLocal", None)
+    check_start(start, FORMAT, None, "startDateTimeLocal", fld=None)
 
     terrain = _choice(obj["terrain"], "terrain", TERRAINS) if obj.get("terrain") is not None else None
     sport = "running"
@@ -604,8 +604,6 @@ def _laps(a: Activity, value: Any) -> list[Lap]:
     t = a.channels.get("time")
     timer = None
     if t is not None:
-        from runhub.activity import timer_seconds
-
         timer = timer_seconds(a)
     laps = []
     for k, item in enumerate(value):
@@ -620,21 +618,25 @@ def _laps(a: Activity, value: Any) -> list[Lap]:
             raise _err(f"lap type {kind!r} is not one of general, work, recovery, warmup, cooldown", f"{where}.lapType")
         lap = Lap(lap_type=LAP_TYPES[kind])
         # The seed: if both duration and distance are sent, duration is used.
-        if item.get("endDuration") is not None:
-            lap.end_timer = _number(item["endDuration"], f"{where}.endDuration")
-            lap.basis = "timer"
-        elif item.get("endTime") is not None:
-            lap.end_time = _number(item["endTime"], f"{where}.endTime")
-            lap.basis = "time"
-        elif item.get("endDistance") is not None:
-            lap.end_distance = _number(item["endDistance"], f"{where}.endDistance")
-            lap.basis = "distance"
-        else:
+        key = next((k for k in LAP_ENDS if item.get(k) is not None), None)
+        if key is None:
             raise _err("needs endDuration, endTime or endDistance", where)
+        _set_end(lap, key, _number(item[key], f"{where}.{key}"))
         if t is not None and timer is not None:
             _place_lap(lap, t, timer, a.channels.get("distance"))
         laps.append(lap)
     return laps
+
+
+# a lap's end keys, in the order they are read (the first given decides): key -> (basis, Lap field)
+LAP_ENDS = {"endDuration": ("timer", "end_timer"), "endTime": ("time", "end_time"),
+            "endDistance": ("distance", "end_distance")}
+
+
+def _set_end(lap: Lap, key: str, value: float | None) -> None:
+    """`lap` ends where `key` (of LAP_ENDS) says, by that measure."""
+    lap.basis, attr = LAP_ENDS[key]
+    setattr(lap, attr, value)
 
 
 def _place_lap(lap: Lap, t: np.ndarray, timer: np.ndarray, dist: np.ndarray | None) -> None:
@@ -737,17 +739,15 @@ def _lap_objects(a: Activity) -> list[dict[str, Any]]:
     that decrease)."""
     out = [_lap_object(lap) for lap in a.laps]
     t = a.channels.get("time")
-    if t is None or not a.laps:
+    if t is None:
         return out
-    from runhub.activity import timer_seconds
-
     timer, dist = timer_seconds(a), a.channels.get("distance")
     for k, lap in enumerate(a.laps):
-        if lap.end_index is None or not 0 <= lap.end_index < len(t):
+        key = next((key for key in LAP_ENDS if key in out[k]), None)
+        if key is None or lap.end_index is None or not 0 <= lap.end_index < len(t):
             continue
-        probe = Lap(end_time=out[k].get("endTime"), end_timer=out[k].get("endDuration"),
-                    end_distance=out[k].get("endDistance"))
-        probe.basis = "timer" if "endDuration" in out[k] else "time" if "endTime" in out[k] else "distance"
+        probe = Lap()
+        _set_end(probe, key, float(out[k][key]))
         _place_lap(probe, t, timer, dist)
         if probe.end_index != lap.end_index:
             out[k] = {"lapType": lap.lap_type, "endTime": _plain(float(t[lap.end_index]))}
